@@ -1,0 +1,42 @@
+# Thin wrapper around CMake.  The two commands a new user needs:
+#   make demo    build and show hive on a private loopback broker
+#   make test    build and run every test (installs packages as root)
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test test-asan demo install clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) >$(BUILD)/build.log 2>&1 || \
+	    { cat $(BUILD)/build.log; exit 1; }
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+
+# The whole suite again under AddressSanitizer and UBSan.
+test-asan: deps
+	@cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=Debug \
+	    -DHIVE_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD)-asan -j $(JOBS) >$(BUILD)-asan/build.log 2>&1 || \
+	    { cat $(BUILD)-asan/build.log; exit 1; }
+	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	@HIVE_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
+
+install: build
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,81 @@
+/*
+ * cli.h - shared pieces of hive-cli's verbs.
+ *
+ * Exit codes (documented in hive-cli(1) and docs/cli.md; scripts and
+ * agents depend on them):
+ *   0  success / valid
+ *   1  verification refused (verify) or no reply before the deadline
+ *      (send --wait)
+ *   2  usage, configuration or local I/O error
+ *   3  broker error: cannot connect, subscribe or get a PUBACK
+ *   4  send --wait: replies arrived but every one was refused
+ */
+#ifndef HIVE_CLI_H
+#define HIVE_CLI_H
+
+#include <getopt.h>
+
+#include "config.h"
+
+#define EXIT_VALID	0
+#define EXIT_REFUSED	1
+#define EXIT_TIMEOUT	1
+#define EXIT_USAGE	2
+#define EXIT_BROKER	3
+#define EXIT_BAD_REPLY	4
+
+/* Options every verb that may touch the bus or keys accepts. */
+struct cli_ctx {
+	struct config	 cfg;
+	const char	*config_path;
+	int		 config_explicit;
+	int		 verbose;
+};
+
+/* long options shared by verbs; codes are >= 256 or the short letters */
+enum {
+	OPT_PREFIX = 256, OPT_CAFILE, OPT_CAPATH, OPT_CERT, OPT_KEY,
+	OPT_PWFILE, OPT_KEYS, OPT_SIGNKEY, OPT_HELP, OPT_MAXSKEW,
+	OPT_MAXTTL, OPT__FIRST_VERB_OPT
+};
+
+#define CLI_COMMON_SHORT "c:h:p:u:v"
+#define CLI_COMMON_LONG							\
+	{ "config", required_argument, NULL, 'c' },			\
+	{ "host", required_argument, NULL, 'h' },			\
+	{ "port", required_argument, NULL, 'p' },			\
+	{ "username", required_argument, NULL, 'u' },			\
+	{ "prefix", required_argument, NULL, OPT_PREFIX },		\
+	{ "cafile", required_argument, NULL, OPT_CAFILE },		\
+	{ "capath", required_argument, NULL, OPT_CAPATH },		\
+	{ "cert", required_argument, NULL, OPT_CERT },			\
+	{ "key", required_argument, NULL, OPT_KEY },			\
+	{ "password-file", required_argument, NULL, OPT_PWFILE },	\
+	{ "keys", required_argument, NULL, OPT_KEYS },			\
+	{ "sign-key", required_argument, NULL, OPT_SIGNKEY },		\
+	{ "max-skew", required_argument, NULL, OPT_MAXSKEW },		\
+	{ "max-ttl", required_argument, NULL, OPT_MAXTTL },		\
+	{ "verbose", no_argument, NULL, 'v' },				\
+	{ "help", no_argument, NULL, OPT_HELP }
+
+/*
+ * Two passes: cli_load_config() finds -c in argv and loads the file;
+ * then each verb's getopt loop hands unknown codes to cli_common_opt(),
+ * so flags override the file.  Returns 1 handled, 0 not ours, -1 bad.
+ */
+int cli_load_config(struct cli_ctx *, int argc, char **argv);
+int cli_common_opt(struct cli_ctx *, int c, const char *arg);
+void cli_common_usage(void);
+
+/* Read all of FILE or "-" (stdin), at most max bytes; NULL on error
+ * (message printed).  *len gets the length; the buffer is NUL-ended. */
+char *cli_read_input(const char *path, size_t max, size_t *len);
+
+/* verbs */
+int cmd_keygen(struct cli_ctx *, int, char **);
+int cmd_keys(struct cli_ctx *, int, char **);
+int cmd_verify(struct cli_ctx *, int, char **);
+int cmd_send(struct cli_ctx *, int, char **);
+int cmd_reply(struct cli_ctx *, int, char **);
+
+#endif

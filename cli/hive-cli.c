@@ -1,0 +1,70 @@
+/*
+ * hive-cli - sign, send, verify and reply to hive envelopes.
+ *
+ * One verb per invocation; each verb lives in its own file.  Errors go
+ * to stderr through err(3)/warnx(3); results go to stdout.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "log.h"
+
+static const struct {
+	const char	*name;
+	int		(*fn)(struct cli_ctx *, int, char **);
+	const char	*summary;
+} verbs[] = {
+	{ "keygen", cmd_keygen, "generate a node key pair" },
+	{ "keys", cmd_keys, "keys list: show the trusted keyring" },
+	{ "reply", cmd_reply, "reply to a received envelope" },
+	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },
+	{ "verify", cmd_verify, "verify one envelope" },
+};
+
+static void
+usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: hive-cli VERB [options]\n\nverbs:\n");
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(stderr, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(stderr, "\n'hive-cli VERB --help' describes a verb.\n"
+	    "exit: 0 ok, 1 refused/timeout, 2 usage or I/O, 3 broker, "
+	    "4 only refused replies\n");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct cli_ctx ctx;
+	size_t i;
+
+	memset(&ctx, 0, sizeof(ctx));
+	log_init("hive-cli", LOG_LVL_INFO);
+	if (sodium_init() < 0)
+		errx(EXIT_USAGE, "libsodium failed to initialise");
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage();
+		return argc < 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("hive-cli %s\n", HIVE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(argv[1], verbs[i].name) != 0)
+			continue;
+		if (cli_load_config(&ctx, argc - 1, argv + 1) == -1)
+			return EXIT_USAGE;
+		return verbs[i].fn(&ctx, argc - 1, argv + 1);
+	}
+	warnx("unknown verb '%s'", argv[1]);
+	usage();
+	return EXIT_USAGE;
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh - install what building and testing hive needs, from Debian's
+# packages only.  Idempotent: installs only what is missing.  Run as
+# root (make demo / make test call it); as another user it only checks.
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config
+      libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
+      libcap-ng-dev mosquitto mosquitto-clients jq)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages: ${missing[*]}" >&2
+	echo "run as root, or: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's package starts a system broker where systemd runs; our tests
+# and demo use private brokers on their own ports and need none.

@@ -1,0 +1,276 @@
+/*
+ * config.c - the hive.conf parser.
+ *
+ * A sorted keyword table (bsearch), one value per keyword, duplicates
+ * and unknown keywords are errors with file:line, as OpenSMTPD and
+ * sshd do it.  Values are single tokens; paths cannot contain blanks.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+#define CONFIG_FILE_MAX	(256 * 1024)
+
+enum config_type { CT_STR, CT_INT, CT_PREFIX };
+
+struct config_kw {
+	const char	*name;
+	enum config_type type;
+	size_t		 off;	/* offset of the field in struct config */
+	size_t		 size;	/* CT_STR: buffer size */
+	long long	 min, max;	/* CT_INT */
+	int		 is_ll;	/* CT_INT stored as int64_t, else int */
+};
+
+#define KW_STR(n, f) { n, CT_STR, offsetof(struct config, f), \
+	sizeof(((struct config *)0)->f), 0, 0, 0 }
+#define KW_INT(n, f, lo, hi) { n, CT_INT, offsetof(struct config, f), 0, \
+	lo, hi, 0 }
+#define KW_LL(n, f, lo, hi) { n, CT_INT, offsetof(struct config, f), 0, \
+	lo, hi, 1 }
+
+/* Sorted by name: config_find() uses bsearch. */
+static const struct config_kw config_kws[] = {
+	KW_STR("cafile", cafile),
+	KW_STR("capath", capath),
+	KW_STR("certfile", certfile),
+	KW_STR("host", host),
+	KW_STR("keyfile", keyfile),
+	KW_STR("keys", keys_dir),
+	KW_LL("max_skew", limits.max_skew, 0, 3600),
+	KW_LL("max_ttl", limits.max_ttl, 1, 30 * 86400),
+	KW_STR("password_file", password_file),
+	KW_INT("port", port, 1, 65535),
+	{ "prefix", CT_PREFIX, offsetof(struct config, prefix),
+	    sizeof(((struct config *)0)->prefix), 0, 0, 0 },
+	KW_STR("sign_key", sign_key),
+	KW_STR("state_dir", state_dir),
+	KW_STR("username", username),
+	KW_LL("window_capacity", window_capacity, 16, 100000000),
+};
+#define CONFIG_NKWS (sizeof(config_kws) / sizeof(config_kws[0]))
+
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	hive_strlcpy(c->host, "localhost", sizeof(c->host));
+	c->port = 1883;
+	hive_strlcpy(c->prefix, "hive", sizeof(c->prefix));
+	hive_strlcpy(c->keys_dir, "/etc/hive/keys", sizeof(c->keys_dir));
+	hive_strlcpy(c->state_dir, "/var/lib/hive", sizeof(c->state_dir));
+	c->window_capacity = 1000000;
+	envelope_limits_default(&c->limits);
+}
+
+int
+config_valid_prefix(const char *p)
+{
+	size_t i, n = strlen(p);
+
+	if (n == 0 || n >= 128 || p[0] == '/' || p[n - 1] == '/' ||
+	    strstr(p, "//") != NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (p[i] <= 0x20 || p[i] >= 0x7f || p[i] == '+' || p[i] == '#')
+			return 0;
+	return 1;
+}
+
+static int
+config_kwcmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct config_kw *)elem)->name);
+}
+
+static const struct config_kw *
+config_find(const char *name)
+{
+	return bsearch(name, config_kws, CONFIG_NKWS, sizeof(config_kws[0]),
+	    config_kwcmp);
+}
+
+static int
+config_set(struct config *c, const struct config_kw *kw, const char *val)
+{
+	char *end, *field = (char *)c + kw->off;
+	long long n;
+
+	switch (kw->type) {
+	case CT_PREFIX:
+		if (!config_valid_prefix(val))
+			return -1;
+		/* FALLTHROUGH */
+	case CT_STR:
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_INT:
+		errno = 0;
+		n = strtoll(val, &end, 10);
+		if (errno || end == val || *end || n < kw->min || n > kw->max)
+			return -1;
+		if (kw->is_ll)
+			*(int64_t *)(void *)field = n;
+		else
+			*(int *)(void *)field = (int)n;
+		return 0;
+	}
+	fatalx("config_set: impossible type");
+}
+
+/* Split a line into keyword and single value; 0 blank, 1 ok, -1 bad. */
+static int
+config_split(char *line, char **kw, char **val)
+{
+	char *save = NULL;
+
+	line[strcspn(line, "#\r")] = '\0';
+	if ((*kw = strtok_r(line, " \t", &save)) == NULL)
+		return 0;
+	*val = strtok_r(NULL, " \t", &save);
+	if (*val == NULL || strtok_r(NULL, " \t", &save) != NULL)
+		return -1;
+	return 1;
+}
+
+static int
+config_line(struct config *c, char *line, unsigned char *seen,
+    const char *name, int lineno, char *err, size_t errlen)
+{
+	const struct config_kw *kw;
+	char *k, *v;
+	int r;
+
+	if ((r = config_split(line, &k, &v)) <= 0) {
+		if (r < 0)
+			snprintf(err, errlen, "%s:%d: expected 'keyword value'",
+			    name, lineno);
+		return r;
+	}
+	if ((kw = config_find(k)) == NULL) {
+		snprintf(err, errlen, "%s:%d: unknown keyword '%.64s'", name,
+		    lineno, k);
+		return -1;
+	}
+	if (seen[kw - config_kws]++) {
+		snprintf(err, errlen, "%s:%d: duplicate keyword '%s'", name,
+		    lineno, kw->name);
+		return -1;
+	}
+	if (config_set(c, kw, v) == -1) {
+		snprintf(err, errlen, "%s:%d: bad value for '%s'", name, lineno,
+		    kw->name);
+		return -1;
+	}
+	return 1;
+}
+
+int
+config_parse(struct config *c, const char *text, size_t len,
+    const char *name, char *err, size_t errlen)
+{
+	unsigned char seen[CONFIG_NKWS] = { 0 };
+	char *copy, *line, *next;
+	int lineno = 0, rc = 0;
+
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "%s: NUL byte in file", name);
+		return -1;
+	}
+	if ((copy = malloc(len + 1)) == NULL)
+		fatal("config_parse");
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	for (line = copy; line != NULL && rc != -1; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		lineno++;
+		rc = config_line(c, line, seen, name, lineno, err, errlen);
+	}
+	free(copy);
+	return rc == -1 ? -1 : 0;
+}
+
+static int
+config_check_fd(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "%s: writable by group or others; "
+		    "refusing", path);
+		return -1;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: owned by uid %u, not root or the "
+		    "caller; refusing", path, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_size > CONFIG_FILE_MAX) {
+		snprintf(err, errlen, "%s: too large", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *c, const char *path, int must_exist, char *err,
+    size_t errlen)
+{
+	char *text;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((text = malloc(CONFIG_FILE_MAX + 1)) == NULL)
+		fatal("config_load");
+	if (config_check_fd(fd, path, err, errlen) == 0) {
+		n = read(fd, text, CONFIG_FILE_MAX + 1);
+		if (n < 0 || n > CONFIG_FILE_MAX)
+			snprintf(err, errlen, "%s: read failed", path);
+		else
+			rc = config_parse(c, text, (size_t)n, path, err, errlen);
+	}
+	free(text);
+	close(fd);
+	return rc;
+}
+
+void
+config_print(const struct config *c, FILE *fp)
+{
+	const struct config_kw *kw;
+	const char *field;
+	size_t i;
+
+	for (i = 0; i < CONFIG_NKWS; i++) {
+		kw = &config_kws[i];
+		field = (const char *)c + kw->off;
+		if (kw->type != CT_INT) {
+			if (field[0] != '\0')
+				fprintf(fp, "%s %s\n", kw->name, field);
+		} else if (kw->is_ll)
+			fprintf(fp, "%s %lld\n", kw->name,
+			    (long long)*(const int64_t *)(const void *)field);
+		else
+			fprintf(fp, "%s %d\n", kw->name,
+			    *(const int *)(const void *)field);
+	}
+}

@@ -1,0 +1,57 @@
+/*
+ * config.h - hive.conf: one "keyword value" per line, '#' comments.
+ * Grammar and keywords: docs/configuration.md and hive.conf(5).
+ */
+#ifndef HIVE_CONFIG_H
+#define HIVE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "envelope.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/hive/hive.conf"
+#define CONFIG_PATH_MAX		1024
+
+struct config {
+	char	host[256];
+	int	port;
+	char	prefix[128];
+	char	cafile[CONFIG_PATH_MAX];
+	char	capath[CONFIG_PATH_MAX];
+	char	certfile[CONFIG_PATH_MAX];
+	char	keyfile[CONFIG_PATH_MAX];
+	char	username[128];
+	char	password_file[CONFIG_PATH_MAX];
+	char	keys_dir[CONFIG_PATH_MAX];
+	char	sign_key[CONFIG_PATH_MAX];
+	char	state_dir[CONFIG_PATH_MAX];
+	int64_t	window_capacity;
+	struct envelope_limits limits;
+};
+
+void config_defaults(struct config *);
+
+/*
+ * Parse text (from file name, for messages) into cfg, which must hold
+ * defaults.  Returns 0, or -1 with "name:line: why" in err.
+ */
+int config_parse(struct config *, const char *text, size_t len,
+    const char *name, char *err, size_t errlen);
+
+/*
+ * Load a file.  Missing and !must_exist: 0 with defaults.  Refuses a
+ * file that is group/world-writable or owned by someone other than
+ * root or the caller.
+ */
+int config_load(struct config *, const char *path, int must_exist,
+    char *err, size_t errlen);
+
+/* Normalised output: every keyword, sorted, one per line. */
+void config_print(const struct config *, FILE *);
+
+/* MQTT topic prefix: levels of printable ASCII, no wildcards. */
+int config_valid_prefix(const char *);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * mqtt.h - a small synchronous layer over libmosquitto's external-loop
+ * API, for hive-cli and the test tools: connect and wait for CONNACK,
+ * subscribe and wait for SUBACK, publish QoS 1 and wait for PUBACK,
+ * take the next received message with a deadline.
+ *
+ * Received payloads are copied out of the callback (the library frees
+ * them when it returns); one larger than mqtt_opts.max_payload is not
+ * copied, only flagged, so a hostile broker cannot make us allocate.
+ */
+#ifndef HIVE_MQTT_H
+#define HIVE_MQTT_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+struct mqtt_msg {
+	char	*topic;
+	char	*payload;	/* NULL if oversize */
+	size_t	 len;		/* real length, even if oversize */
+	int	 oversize;
+	int	 retained;
+};
+
+struct mqtt;
+
+/* Connect using host/port/TLS/credentials from cfg; waits for CONNACK. */
+struct mqtt *mqtt_connect(const struct config *cfg, const char *client_id,
+    size_t max_payload, int timeout_ms, char *err, size_t errlen);
+int mqtt_subscribe(struct mqtt *, const char *topic, int qos, int timeout_ms);
+int mqtt_publish(struct mqtt *, const char *topic, const void *payload,
+    size_t len, int qos, int retain, int timeout_ms);
+/* 1: got a message (free with mqtt_msg_free), 0: timeout, -1: error */
+int mqtt_next(struct mqtt *, int timeout_ms, struct mqtt_msg *out);
+void mqtt_msg_free(struct mqtt_msg *);
+const char *mqtt_error(const struct mqtt *);
+size_t mqtt_dropped(const struct mqtt *);
+void mqtt_close(struct mqtt *);
+
+/* milliseconds on CLOCK_MONOTONIC */
+long long mqtt_now_ms(void);
+
+#endif

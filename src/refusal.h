@@ -1,0 +1,53 @@
+/*
+ * refusal.h - the closed list of reasons an input is refused.
+ *
+ * Every refusal carries one of these names into logs, counters and
+ * hive-cli's verdicts.  The names are part of the user interface:
+ * scripts and dashboards match on them, so never rename one.
+ */
+#ifndef HIVE_REFUSAL_H
+#define HIVE_REFUSAL_H
+
+#include <stdint.h>
+
+enum refusal_reason {
+	REF_NONE = 0,
+	REF_OVERSIZE,		/* more than 64 KiB on the wire */
+	REF_TOO_DEEP,		/* nesting deeper than 8 */
+	REF_BAD_JSON,		/* not one well-formed JSON object */
+	REF_BAD_UTF8,		/* invalid UTF-8 in the raw bytes */
+	REF_DUPLICATE_KEY,	/* a key twice in one object */
+	REF_BAD_NUMBER,		/* a float, or an integer beyond +-(2^53-1) */
+	REF_BAD_VERSION,	/* v is not 2 */
+	REF_SCHEMA,		/* missing/unknown field, wrong type or charset */
+	REF_UNKNOWN_KEY,	/* no trusted key with that kid */
+	REF_REVOKED,		/* kid or node revoked in the keyring */
+	REF_KEY_NODE_MISMATCH,	/* kid is bound to another node than from */
+	REF_BAD_SIGNATURE,	/* Ed25519 verification failed */
+	REF_EXPIRED,		/* now > ts + ttl */
+	REF_FUTURE,		/* ts more than max_skew ahead */
+	REF_REPLAY,		/* (from, id) seen within its window */
+	REF_WINDOW_FULL,	/* window at capacity: fail closed */
+	REF_WINDOW_IO,		/* window could not be persisted: fail closed */
+	REF_WINDOW_RESET,	/* ts not after the floor of a reset window */
+	REF_TOPIC_MISMATCH,	/* topic disagrees with the signed to/ch */
+	REF__COUNT
+};
+
+struct refusal {
+	enum refusal_reason reason;
+	char detail[128];	/* which field or rule; never message text */
+};
+
+const char *refusal_name(enum refusal_reason);
+void refusal_set(struct refusal *, enum refusal_reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Per-reason counters, for status output and tests. */
+struct refusal_counters {
+	uint64_t n[REF__COUNT];
+};
+
+void refusal_count(struct refusal_counters *, enum refusal_reason);
+
+#endif

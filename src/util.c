@@ -1,0 +1,26 @@
+/*
+ * util.c - small helpers.
+ */
+#include <string.h>
+
+#include "util.h"
+
+size_t
+hive_strlcpy(char *dst, const char *src, size_t dsize)
+{
+	size_t len = strlen(src);
+
+	if (dsize > 0) {
+		size_t n = len < dsize - 1 ? len : dsize - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+int
+str_exact(const char *s, size_t len)
+{
+	return len > 0 && s[len - 1] == '\0' && strlen(s) == len - 1;
+}

@@ -1,0 +1,15 @@
+/*
+ * util.h - small helpers that glibc 2.36 (Debian 12) lacks.
+ */
+#ifndef HIVE_UTIL_H
+#define HIVE_UTIL_H
+
+#include <stddef.h>
+
+/* OpenBSD strlcpy: always NUL-terminates, returns strlen(src). */
+size_t hive_strlcpy(char *dst, const char *src, size_t dsize);
+
+/* A string in an IPC/config field: exactly one trailing NUL. */
+int str_exact(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * window.h - the replay window: remembers (from, id) until the
+ * envelope can no longer be accepted (ts + ttl + max_skew).
+ *
+ * Memory is bounded by a capacity fixed at open; when full the window
+ * refuses (WINDOW_FULL) and never evicts an unexpired entry.  A window
+ * opened on a file appends every admitted entry to it before
+ * window_admit() returns, so a crash or restart never lets a replay
+ * through; fsync is batched through window_sync().
+ */
+#ifndef HIVE_WINDOW_H
+#define HIVE_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct window;
+
+enum window_verdict {
+	WINDOW_OK = 0,		/* new: remembered (and on disk) */
+	WINDOW_REPLAY,		/* seen, not yet expired */
+	WINDOW_FULL,		/* at capacity with unexpired entries */
+	WINDOW_IOERR,		/* could not append to the state file */
+	WINDOW_BEFORE_FLOOR,	/* ts <= floor of a reset window */
+};
+
+enum window_open_status {
+	WINDOW_OPENED = 0,	/* existing state file loaded */
+	WINDOW_CREATED,		/* no state file: a new one was created */
+	WINDOW_CORRUPT,		/* bad magic, header or record checksum */
+	WINDOW_TORN,		/* file ends in a partial record */
+	WINDOW_OVERCAPACITY,	/* more live entries than the capacity */
+	WINDOW_OPEN_IOERR,	/* open/read/write failed (errno kept) */
+};
+
+/* window_open() flags */
+#define WINDOW_RESET	0x1	/* discard the file, start anew with a floor */
+
+/* An in-memory window (hive-cli send --wait); never fails but fatal()s
+ * on allocation failure. */
+struct window *window_new(size_t capacity);
+
+/*
+ * Open or create the window persisted at path.  With WINDOW_RESET the
+ * old file is replaced and the floor is set to now + max_skew: any
+ * envelope with ts <= floor is refused, because a previous incarnation
+ * may have accepted it.  On CORRUPT/TORN/OVERCAPACITY/IOERR *out is
+ * NULL and err says why (file and offset); the caller refuses to run.
+ */
+enum window_open_status window_open(const char *path, size_t capacity,
+    int64_t now, int64_t max_skew, int flags, struct window **out,
+    char *err, size_t errlen);
+
+/*
+ * Admit (from, id) of an envelope with timestamp ts that stays
+ * acceptable until expires (ts + ttl + max_skew).  Only WINDOW_OK
+ * admits.
+ */
+enum window_verdict window_admit(struct window *, const char *from,
+    const char *id, int64_t ts, int64_t expires, int64_t now);
+
+/* Drop entries with expires <= now; compacts the state file when it
+ * holds many more records than live entries.  Returns entries dropped. */
+size_t window_expire(struct window *, int64_t now);
+
+/* fsync the state file if anything was appended since the last call.
+ * 0 on success (or nothing to do), -1 on error. */
+int window_sync(struct window *);
+
+size_t window_count(const struct window *);
+size_t window_capacity(const struct window *);
+int64_t window_floor(const struct window *);
+/* bytes of table memory allocated for a capacity (for docs and bench) */
+size_t window_table_bytes(size_t capacity);
+const char *window_open_status_name(enum window_open_status);
+
+void window_free(struct window *);
+
+#endif

@@ -1,0 +1,64 @@
+# lib.sh - shared pieces of the integration tests (sourced, bash).
+#
+# A real mosquitto broker on a free loopback port, started in the
+# test's own temporary directory; never a mock.  Waiting is always for
+# a condition (a log line, a line of output) with a deadline, never a
+# fixed sleep.
+
+: "${HIVE_BIN:?HIVE_BIN (the build directory) must be set}"
+: "${HIVE_SRC:?HIVE_SRC (the source directory) must be set}"
+CLI="$HIVE_BIN/hive-cli"
+RESPONDER="$HIVE_BIN/tests/hive-test-responder"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/hive-it.XXXXXX")
+PIDS=()
+FAILS=0
+PASSES=0
+
+cleanup() {
+	local rc=$? p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ] || [ -n "${KEEP_TMP:-}" ]; then
+		echo "logs kept in $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
+check() {	# check "description" command...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else fail "$d"; fi
+}
+finish() {
+	echo "$PASSES passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ] && [ "$PASSES" -gt 0 ]
+}
+
+# wait_for FILE REGEX [SECONDS]: until a line of FILE matches.
+wait_for() {
+	local file=$1 re=$2 secs=${3:-10} end
+	end=$((SECONDS + secs))
+	while [ $SECONDS -lt $end ]; do
+		grep -Eq -- "$re" "$file" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "timed out waiting for /$re/ in $file" >&2
+	return 1
+}
+
+# count_lines FILE REGEX
+count_lines() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
+
+. "$HIVE_SRC/scripts/broker.sh"
+
+# gen_node NAME: secret in $T/priv, public copied into the keyring $T/keys
+gen_node() {
+	mkdir -p "$T/priv" "$T/keys"
+	chmod 700 "$T/priv" "$T/keys"
+	"$CLI" keygen --node "$1" --dir "$T/priv" >/dev/null
+	cp "$T/priv/$1.pub" "$T/keys/"
+}

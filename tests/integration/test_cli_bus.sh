@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# test_cli_bus.sh - hive-cli against a real mosquitto broker:
+# send, send --wait against a responder, reply, exit codes, and
+# refusal of replayed, tampered, forged and topic-mismatched publishes
+# (including a replay after the receiver restarts).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+start_broker
+gen_node turq-18789
+gen_node pg1-18890
+mkdir -p "$T/rogue"
+"$CLI" keygen --node pg1-18890 --dir "$T/rogue" >/dev/null	# untrusted
+
+B=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys")
+TURQ=("${B[@]}" --sign-key "$T/priv/turq-18789.key")
+PG1=("${B[@]}" --sign-key "$T/priv/pg1-18890.key")
+PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
+
+# start_responder NAME ARGS...: output in $T/NAME.out, waits for ready
+start_responder() {
+	local name=$1; shift
+	"$RESPONDER" -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys" \
+	    --sign-key "$T/priv/pg1-18890.key" "$@" >"$T/$name.out" \
+	    2>"$T/$name.err" &
+	PIDS+=("$!")
+	RESP_PID=$!
+	wait_for "$T/$name.out" '^ready$'
+}
+
+# --- send --wait round trip against a responder -----------------------
+start_responder r1 --state "$T/r1.win" --count 1
+rc=0
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "check disk" \
+    --wait 10 >"$T/wait.out" 2>"$T/wait.err" || rc=$?
+check "send --wait exits 0 on a verified reply" [ "$rc" -eq 0 ]
+sent_id=$(sed -n 's/^sent: //p' "$T/wait.err" | jq -r .id)
+check "reply is from the addressed node" \
+    [ "$(jq -r .from "$T/wait.out")" = pg1-18890 ]
+check "reply corr is the sent id" [ "$(jq -r .corr "$T/wait.out")" = "$sent_id" ]
+check "reply replyTo is the sent id" \
+    [ "$(jq -r .replyTo "$T/wait.out")" = "$sent_id" ]
+check "reply text is the responder's" \
+    [ "$(jq -r .text "$T/wait.out")" = "echo: check disk" ]
+check "printed reply verifies" \
+    "$CLI" verify --keys "$T/keys" "$T/wait.out" >/dev/null
+wait "$RESP_PID"
+
+# --- replay, tamper, forgery, topic mismatch, replay after restart -----
+start_responder r2 --state "$T/r2.win" --count 100 --no-reply
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "run job" \
+    --action echo --args '{"n":1}' >"$T/cmd.json"
+check "plain send prints a valid envelope" \
+    "$CLI" verify --keys "$T/keys" "$T/cmd.json" >/dev/null
+wait_for "$T/r2.out" '^accepted id='
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+wait_for "$T/r2.out" 'refused reason=replay'
+ok "exact replay refused as replay"
+sed 's/run job/rm -rf \//' "$T/cmd.json" >"$T/tampered.json"
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/tampered.json"
+wait_for "$T/r2.out" 'refused reason=bad-signature'
+ok "tampered text refused as bad-signature"
+rc=0; "$CLI" verify --keys "$T/keys" "$T/tampered.json" >"$T/v.out" || rc=$?
+check "verify of tampered envelope exits 1" [ "$rc" -eq 1 ]
+check "verify names bad-signature" grep -q 'reason=bad-signature' "$T/v.out"
+"${PUB[@]}" -t hive/pg1-18890/alert -f "$T/cmd.json"
+wait_for "$T/r2.out" 'refused reason=topic-mismatch'
+ok "valid envelope on another channel's topic refused as topic-mismatch"
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
+    --sign-key "$T/rogue/pg1-18890.key" --to pg1-18890 --ch command \
+    --text forged >/dev/null
+wait_for "$T/r2.out" 'refused reason=unknown-key'
+ok "envelope signed by an untrusted key refused as unknown-key"
+"${PUB[@]}" -t hive/pg1-18890/command -m '{"v":2,"id":'
+wait_for "$T/r2.out" 'refused reason=bad-json'
+ok "truncated JSON refused as bad-json"
+kill "$RESP_PID"; wait "$RESP_PID" 2>/dev/null || true
+check "no refused message was accepted" \
+    [ "$(count_lines "$T/r2.out" '^accepted')" -eq 1 ]
+
+start_responder r3 --state "$T/r2.win" --count 1 --no-reply
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+wait_for "$T/r3.out" 'refused reason=replay'
+ok "replay after the receiver restarted is still refused"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text fresh >/dev/null
+wait_for "$T/r3.out" '^accepted'
+wait "$RESP_PID"
+check "restarted receiver accepted exactly the fresh message" \
+    [ "$(count_lines "$T/r3.out" '^accepted')" -eq 1 ]
+
+# --- reply: create_reply semantics, received by send --wait ------------
+rc=0
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "status?" \
+    --corr job-7 --wait 15 >"$T/w2.out" 2>"$T/w2.err" &
+waiter=$!
+wait_for "$T/w2.err" '^sent: '
+sed -n 's/^sent: //p' "$T/w2.err" >"$T/orig.json"
+"$CLI" reply "${PG1[@]}" --to-msg "$(cat "$T/orig.json")" --text "all good" \
+    >"$T/reply.json"
+wait "$waiter" || rc=$?
+orig_id=$(jq -r .id "$T/orig.json")
+check "reply goes to the original sender" \
+    [ "$(jq -r .to "$T/reply.json")" = turq-18789 ]
+check "reply is on the response channel" \
+    [ "$(jq -r .ch "$T/reply.json")" = response ]
+check "reply corr keeps the original corr" \
+    [ "$(jq -r .corr "$T/reply.json")" = job-7 ]
+check "reply replyTo is the original id" \
+    [ "$(jq -r .replyTo "$T/reply.json")" = "$orig_id" ]
+check "send --wait exits 0 on the reply" [ "$rc" -eq 0 ]
+check "send --wait printed the reply" \
+    [ "$(jq -r .text "$T/w2.out")" = "all good" ]
+"$CLI" reply "${PG1[@]}" --to-msg "$T/cmd.json" --text "file form" \
+    >"$T/reply2.json"
+check "reply from a file uses the original id as corr" \
+    [ "$(jq -r .corr "$T/reply2.json")" = "$(jq -r .id "$T/cmd.json")" ]
+
+# --- exit codes --------------------------------------------------------
+rc=0
+"$CLI" send "${TURQ[@]}" --to nobody-1 --ch command --text "hello?" --wait 1 \
+    >/dev/null 2>&1 || rc=$?
+check "send --wait with no reply exits 1" [ "$rc" -eq 1 ]
+
+rc=0
+"$CLI" send "${TURQ[@]}" --to nobody-1 --ch command --text "hello?" --wait 4 \
+    >/dev/null 2>"$T/w3.err" &
+waiter=$!
+wait_for "$T/w3.err" '^sent: '
+"${PUB[@]}" -t hive/turq-18789/response -m 'not json at all'
+wait "$waiter" || rc=$?
+check "send --wait with only refused replies exits 4" [ "$rc" -eq 4 ]
+check "the refused reply was logged with its reason" \
+    grep -q 'refused reason=bad-json' "$T/w3.err"
+
+rc=0
+closed=$((BROKER_PORT == 65535 ? 1024 : BROKER_PORT + 1))
+"$CLI" send -h 127.0.0.1 -p "$closed" --sign-key "$T/priv/turq-18789.key" \
+    --to pg1-18890 --ch command --text x >/dev/null 2>&1 || rc=$?
+check "broker unreachable exits 3" [ "$rc" -eq 3 ]
+rc=0; "$CLI" send --to pg1-18890 --text x >/dev/null 2>&1 || rc=$?
+check "missing --ch is a usage error (2)" [ "$rc" -eq 2 ]
+rc=0; "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch chat --text x \
+    >/dev/null 2>&1 || rc=$?
+check "invalid channel is refused before publishing (2)" [ "$rc" -eq 2 ]
+rc=0; "$CLI" verify --keys "$T/keys" "$T/does-not-exist" >/dev/null 2>&1 ||
+    rc=$?
+check "verify of a missing file exits 2" [ "$rc" -eq 2 ]
+
+finish

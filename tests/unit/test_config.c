@@ -1,0 +1,142 @@
+/*
+ * test_config.c - hive.conf keywords, errors with file:line, round trip.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "t.h"
+
+static int
+parse(const char *text, struct config *c, char *err, size_t errlen)
+{
+	config_defaults(c);
+	return config_parse(c, text, strlen(text), "t.conf", err, errlen);
+}
+
+static void
+test_keywords(void)
+{
+	struct config c;
+	char err[256];
+	const char *text =
+	    "# comment\n"
+	    "host broker.example   # trailing comment\n"
+	    "\tport 8883\n"
+	    "prefix turq/hive\n"
+	    "cafile /etc/ca.pem\ncapath /etc/ssl/certs\n"
+	    "certfile /c.pem\nkeyfile /k.pem\n"
+	    "username turq\npassword_file /etc/hive/pw\n"
+	    "keys /k\nsign_key /k/n.key\nstate_dir /s\n"
+	    "window_capacity 5000\nmax_ttl 7200\nmax_skew 30\n";
+
+	CHECK(parse(text, &c, err, sizeof(err)) == 0);
+	CHECK_STR(c.host, "broker.example");
+	CHECK(c.port == 8883);
+	CHECK_STR(c.prefix, "turq/hive");
+	CHECK_STR(c.cafile, "/etc/ca.pem");
+	CHECK_STR(c.capath, "/etc/ssl/certs");
+	CHECK_STR(c.certfile, "/c.pem");
+	CHECK_STR(c.keyfile, "/k.pem");
+	CHECK_STR(c.username, "turq");
+	CHECK_STR(c.password_file, "/etc/hive/pw");
+	CHECK_STR(c.keys_dir, "/k");
+	CHECK_STR(c.sign_key, "/k/n.key");
+	CHECK_STR(c.state_dir, "/s");
+	CHECK(c.window_capacity == 5000);
+	CHECK(c.limits.max_ttl == 7200);
+	CHECK(c.limits.max_skew == 30);
+}
+
+static void
+test_errors(void)
+{
+	static const struct { const char *text, *msg; } bad[] = {
+		{ "port 1\nbogus 2\n", "t.conf:2: unknown keyword 'bogus'" },
+		{ "port 1\n\nport 2\n", "t.conf:3: duplicate keyword 'port'" },
+		{ "port 0\n", "t.conf:1: bad value for 'port'" },
+		{ "port 65536\n", "t.conf:1: bad value for 'port'" },
+		{ "port 12x\n", "t.conf:1: bad value for 'port'" },
+		{ "port\n", "t.conf:1: expected 'keyword value'" },
+		{ "host a b\n", "t.conf:1: expected 'keyword value'" },
+		{ "prefix a/+/b\n", "t.conf:1: bad value for 'prefix'" },
+		{ "prefix a/#\n", "t.conf:1: bad value for 'prefix'" },
+		{ "prefix /a\n", "t.conf:1: bad value for 'prefix'" },
+		{ "prefix a//b\n", "t.conf:1: bad value for 'prefix'" },
+		{ "max_ttl 0\n", "t.conf:1: bad value for 'max_ttl'" },
+		{ "max_skew -1\n", "t.conf:1: bad value for 'max_skew'" },
+		{ "window_capacity 1\n",
+		    "t.conf:1: bad value for 'window_capacity'" },
+	};
+	struct config c;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		CHECK(parse(bad[i].text, &c, err, sizeof(err)) == -1);
+		CHECK_STR(err, bad[i].msg);
+	}
+	config_defaults(&c);
+	CHECK(config_parse(&c, "port 1\0x", 8, "t.conf", err, sizeof(err)) == -1);
+}
+
+static void
+test_roundtrip(void)
+{
+	struct config a, b;
+	char err[256], *p1 = NULL, *p2 = NULL;
+	size_t n1 = 0, n2 = 0;
+	FILE *f;
+
+	CHECK(parse("host h\nprefix x/y\nmax_skew 5\nusername u\n", &a, err,
+	    sizeof(err)) == 0);
+	f = open_memstream(&p1, &n1);
+	config_print(&a, f);
+	fclose(f);
+	CHECK(parse(p1, &b, err, sizeof(err)) == 0);
+	f = open_memstream(&p2, &n2);
+	config_print(&b, f);
+	fclose(f);
+	CHECK_STR(p1, p2);
+	CHECK(strstr(p1, "max_skew 5\n") != NULL);
+	CHECK(strstr(p1, "host h\n") != NULL);
+	free(p1);
+	free(p2);
+}
+
+static void
+test_file_checks(void)
+{
+	char path[] = "/tmp/hive-test-conf-XXXXXX";
+	struct config c;
+	char err[256];
+	int fd = mkstemp(path);
+
+	CHECK(fd != -1);
+	CHECK(write(fd, "port 1884\n", 10) == 10);
+	close(fd);
+	config_defaults(&c);
+	CHECK(config_load(&c, path, 1, err, sizeof(err)) == 0 && c.port == 1884);
+	chmod(path, 0664);
+	config_defaults(&c);
+	CHECK(config_load(&c, path, 1, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "writable by group or others") != NULL);
+	unlink(path);
+	config_defaults(&c);
+	CHECK(config_load(&c, path, 0, err, sizeof(err)) == 0 && c.port == 1883);
+	CHECK(config_load(&c, path, 1, err, sizeof(err)) == -1);
+}
+
+int
+main(void)
+{
+	test_keywords();
+	test_errors();
+	test_roundtrip();
+	test_file_checks();
+	return t_done();
+}
