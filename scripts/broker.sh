@@ -3,7 +3,9 @@
 # directory) and the PIDS array; waits for the broker's own log line,
 # with a deadline, never a fixed sleep.
 
-# start_broker: sets BROKER_PORT and BROKER_PID.
+# start_broker: sets BROKER_PORT and BROKER_PID.  Lines in
+# $BROKER_EXTRA (e.g. TLS or password settings) are added after the
+# listener line.
 start_broker() {
 	local try port conf log
 	for try in 1 2 3 4 5 6 7 8 9 10; do
@@ -11,8 +13,9 @@ start_broker() {
 		conf="$T/mosquitto.conf"
 		log="$T/mosquitto.log"
 		cat >"$conf" <<-CONF
+		per_listener_settings true
 		listener $port 127.0.0.1
-		allow_anonymous true
+		${BROKER_EXTRA:-allow_anonymous true}
 		user $(id -un)
 		persistence false
 		log_dest file $log

@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
-      libcap-ng-dev mosquitto mosquitto-clients jq)
+      libcap-ng-dev mosquitto mosquitto-clients jq openssl)
 
 missing=()
 for p in "${PKGS[@]}"; do

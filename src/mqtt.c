@@ -173,11 +173,12 @@ mqtt_setup(struct mqtt *c, const struct config *cfg, char *err,
 
 struct mqtt *
 mqtt_connect(const struct config *cfg, const char *client_id,
-    size_t max_payload, int timeout_ms, char *err, size_t errlen)
+    size_t max_payload, int timeout_ms, int *local, char *err, size_t errlen)
 {
 	struct mqtt *c;
 	int rc;
 
+	*local = 1;	/* until the setup is done, errors are ours */
 	mosquitto_lib_init();
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("mqtt_connect");
@@ -188,6 +189,7 @@ mqtt_connect(const struct config *cfg, const char *client_id,
 		mqtt_close(c);
 		return NULL;
 	}
+	*local = 0;
 	rc = mosquitto_connect(c->mosq, cfg->host, cfg->port, MQTT_KEEPALIVE);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		snprintf(err, errlen, "connect %s:%d: %s", cfg->host, cfg->port,

@@ -25,9 +25,14 @@ struct mqtt_msg {
 
 struct mqtt;
 
-/* Connect using host/port/TLS/credentials from cfg; waits for CONNACK. */
+/*
+ * Connect using host/port/TLS/credentials from cfg; waits for CONNACK.
+ * On NULL, *local says whether the failure was local (unreadable
+ * password or certificate file) rather than the broker's.
+ */
 struct mqtt *mqtt_connect(const struct config *cfg, const char *client_id,
-    size_t max_payload, int timeout_ms, char *err, size_t errlen);
+    size_t max_payload, int timeout_ms, int *local, char *err,
+    size_t errlen);
 int mqtt_subscribe(struct mqtt *, const char *topic, int qos, int timeout_ms);
 int mqtt_publish(struct mqtt *, const char *topic, const void *payload,
     size_t len, int qos, int retain, int timeout_ms);

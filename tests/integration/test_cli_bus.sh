@@ -115,6 +115,21 @@ check "send --wait printed the reply" \
 check "reply from a file uses the original id as corr" \
     [ "$(jq -r .corr "$T/reply2.json")" = "$(jq -r .id "$T/cmd.json")" ]
 
+# --- revocation, seen by verify -----------------------------------------
+mkdir -m 700 "$T/ring2"
+cp "$T/keys/"*.pub "$T/ring2/"
+jq -r .kid "$T/cmd.json" >"$T/ring2/revoked"
+rc=0; "$CLI" verify --keys "$T/ring2" "$T/cmd.json" >"$T/v2.out" || rc=$?
+check "an envelope signed by a revoked kid is refused (exit 1)" [ "$rc" -eq 1 ]
+check "verify names revoked" grep -q 'reason=revoked' "$T/v2.out"
+printf 'node turq-18789 before %s\n' "$(( $(jq -r .ts "$T/cmd.json") + 1 ))" \
+    >"$T/ring2/revoked"
+rc=0; "$CLI" verify --keys "$T/ring2" "$T/cmd.json" >"$T/v2.out" || rc=$?
+check "a node-wide revocation refuses what it signed before" [ "$rc" -eq 1 ]
+rc=0; "$CLI" verify --keys "$T/ring2" --no-time "$T/cmd.json" >/dev/null ||
+    rc=$?
+check "--no-time does not bypass revocation" [ "$rc" -eq 1 ]
+
 # --- exit codes --------------------------------------------------------
 rc=0
 "$CLI" send "${TURQ[@]}" --to nobody-1 --ch command --text "hello?" --wait 1 \

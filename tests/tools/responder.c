@@ -144,7 +144,7 @@ main(int argc, char *argv[])
 	struct responder r;
 	struct mqtt_msg msg;
 	char topic[512], err[512];
-	int rc;
+	int rc, local;
 
 	memset(&r, 0, sizeof(r));
 	log_init("responder", LOG_LVL_INFO);
@@ -156,7 +156,7 @@ main(int argc, char *argv[])
 	r.in.limits = &r.cfg.limits;
 	r.in.keyring = &r.kr;
 	if ((r.m = mqtt_connect(&r.cfg, r.sk.node, ENVELOPE_MAX_WIRE, 10000,
-	    err, sizeof(err))) == NULL)
+	    &local, err, sizeof(err))) == NULL)
 		errx(3, "%s", err);
 	snprintf(topic, sizeof(topic), "%s/%s/+", r.cfg.prefix, r.sk.node);
 	if (mqtt_subscribe(r.m, topic, 1, 10000) == -1)

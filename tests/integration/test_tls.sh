@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# test_tls.sh - hive-cli's broker options against a real mosquitto with
+# TLS, a password file and client certificates: the right CA, user and
+# certificate connect; a wrong CA, a wrong password, plain TCP to a TLS
+# port, or a missing client certificate are broker errors (exit 3).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+gen_node turq-18789
+P="$T/pki"
+mkdir -p "$P"
+ossl() { openssl "$@" >/dev/null 2>&1; }
+# a CA, a server certificate for localhost, a client certificate, and
+# an unrelated CA the client must not accept
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=hive-test-ca -keyout "$P/ca.key" -out "$P/ca.crt"
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=other-ca -keyout "$P/other.key" -out "$P/other.crt"
+for who in server client; do
+	ossl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=$who" -keyout "$P/$who.key" -out "$P/$who.csr"
+	printf 'subjectAltName=DNS:localhost\n' >"$P/$who.ext"
+	ossl x509 -req -in "$P/$who.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$P/$who.ext" -out "$P/$who.crt"
+done
+check "test PKI generated" [ -s "$P/server.crt" ] && [ -s "$P/client.crt" ]
+
+mosquitto_passwd -b -c "$P/passwd" turq s3cret-pw
+printf 's3cret-pw\n' >"$P/pw"
+printf 'wrong\n' >"$P/badpw"
+chmod 600 "$P/pw" "$P/badpw"
+
+BROKER_EXTRA="cafile $P/ca.crt
+certfile $P/server.crt
+keyfile $P/server.key
+allow_anonymous false
+password_file $P/passwd"
+start_broker
+TLS_PORT=$BROKER_PORT
+
+send() {	# send PORT extra-args...: prints the exit code
+	local port=$1 rc=0; shift
+	"$CLI" send -h localhost -p "$port" --sign-key "$T/priv/turq-18789.key" \
+	    --to pg1-18890 --ch command --text tls "$@" >/dev/null \
+	    2>>"$T/send.err" || rc=$?
+	echo "$rc"
+}
+
+check "TLS with the right CA and password publishes (exit 0)" \
+    [ "$(send "$TLS_PORT" --cafile "$P/ca.crt" -u turq \
+    --password-file "$P/pw")" -eq 0 ]
+mkdir -p "$P/capath"
+cp "$P/ca.crt" "$P/capath/"
+openssl rehash "$P/capath" >/dev/null 2>&1
+check "--capath works like --cafile" \
+    [ "$(send "$TLS_PORT" --capath "$P/capath" -u turq \
+    --password-file "$P/pw")" -eq 0 ]
+check "an untrusted server CA is a broker error (3)" \
+    [ "$(send "$TLS_PORT" --cafile "$P/other.crt" -u turq \
+    --password-file "$P/pw")" -eq 3 ]
+check "a wrong password is a broker error (3)" \
+    [ "$(send "$TLS_PORT" --cafile "$P/ca.crt" -u turq \
+    --password-file "$P/badpw")" -eq 3 ]
+check "plain TCP to the TLS port is a broker error (3)" \
+    [ "$(send "$TLS_PORT" -u turq --password-file "$P/pw")" -eq 3 ]
+check "a missing password file is a local error (2)" \
+    [ "$(send "$TLS_PORT" --cafile "$P/ca.crt" -u turq \
+    --password-file "$P/none")" -eq 2 ]
+
+# hostname verification: the server certificate names only localhost,
+# so the same broker reached as 127.0.0.1 must be refused
+check "a host name the certificate does not carry is refused (3)" bash -c '
+    rc=0; "$@" 2>/dev/null || rc=$?; [ "$rc" -eq 3 ]' _ \
+    "$CLI" send -h 127.0.0.1 -p "$TLS_PORT" \
+    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command \
+    --text x --cafile "$P/ca.crt" -u turq --password-file "$P/pw"
+
+BROKER_EXTRA="cafile $P/ca.crt
+certfile $P/server.crt
+keyfile $P/server.key
+require_certificate true
+allow_anonymous true"
+start_broker
+CERT_PORT=$BROKER_PORT
+check "a client certificate (--cert/--key) is accepted" \
+    [ "$(send "$CERT_PORT" --cafile "$P/ca.crt" --cert "$P/client.crt" \
+    --key "$P/client.key")" -eq 0 ]
+check "no client certificate where one is required is refused (3)" \
+    [ "$(send "$CERT_PORT" --cafile "$P/ca.crt")" -eq 3 ]
+
+finish
