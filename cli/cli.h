@@ -1,14 +1,16 @@
 /*
  * cli.h - shared pieces of hive-cli's verbs.
  *
- * Exit codes (documented in hive-cli(1) and docs/cli.md; scripts and
- * agents depend on them):
+ * Exit codes (documented in docs/cli.md; scripts and agents depend on
+ * them):
  *   0  success / valid
  *   1  verification refused (verify) or no reply before the deadline
  *      (send --wait)
  *   2  usage, configuration or local I/O error
  *   3  broker error: cannot connect, subscribe or get a PUBACK
  *   4  send --wait: replies arrived but every one was refused
+ * Internal errors (fatal()) also exit 2: never 1, which a script would
+ * read as "refused" or "no reply".
  */
 #ifndef HIVE_CLI_H
 #define HIVE_CLI_H
@@ -24,12 +26,20 @@
 #define EXIT_BROKER	3
 #define EXIT_BAD_REPLY	4
 
+#define CLI_MAX_PENDING	64
+
 /* Options every verb that may touch the bus or keys accepts. */
 struct cli_ctx {
 	struct config	 cfg;
-	const char	*config_path;
+	const char	*config_path;	/* NULL: CONFIG_DEFAULT_PATH */
 	int		 config_explicit;
 	int		 verbose;
+	struct {
+		int		 code;
+		const char	*arg;
+	}		 pending[CLI_MAX_PENDING];
+	size_t		 npending;
+	int		 applied;
 };
 
 /* long options shared by verbs; codes are >= 256 or the short letters */
@@ -59,12 +69,14 @@ enum {
 	{ "help", no_argument, NULL, OPT_HELP }
 
 /*
- * Two passes: cli_load_config() finds -c in argv and loads the file;
- * then each verb's getopt loop hands unknown codes to cli_common_opt(),
- * so flags override the file.  Returns 1 handled, 0 not ours, -1 bad.
+ * Each verb's getopt loop hands codes it does not know to
+ * cli_common_opt(), which records them (1 handled, 0 not ours, -1 bad);
+ * after the loop cli_apply() loads the config file (-c, default
+ * /etc/hive/hive.conf, which may be missing) and then applies the
+ * recorded flags, so flags override the file whatever their order.
  */
-int cli_load_config(struct cli_ctx *, int argc, char **argv);
 int cli_common_opt(struct cli_ctx *, int c, const char *arg);
+int cli_apply(struct cli_ctx *);
 void cli_common_usage(void);
 
 /* Read all of FILE or "-" (stdin), at most max bytes; NULL on error

@@ -10,35 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "log.h"
 #include "util.h"
-
-int
-cli_load_config(struct cli_ctx *ctx, int argc, char **argv)
-{
-	char err[512];
-	int i;
-
-	config_defaults(&ctx->cfg);
-	ctx->config_path = CONFIG_DEFAULT_PATH;
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if ((strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
-			ctx->config_path = argv[i + 1];
-			ctx->config_explicit = 1;
-		} else if (strncmp(argv[i], "--config=", 9) == 0) {
-			ctx->config_path = argv[i] + 9;
-			ctx->config_explicit = 1;
-		}
-	}
-	if (config_load(&ctx->cfg, ctx->config_path, ctx->config_explicit,
-	    err, sizeof(err)) == -1) {
-		warnx("%s", err);
-		return -1;
-	}
-	return 0;
-}
 
 static int
 cli_set_str(char *dst, size_t size, const char *arg, const char *what)
@@ -68,15 +41,35 @@ cli_set_int(long long *out, const char *arg, long long lo, long long hi,
 int
 cli_common_opt(struct cli_ctx *ctx, int c, const char *arg)
 {
+	switch (c) {
+	case 'c':
+		ctx->config_path = arg;
+		ctx->config_explicit = 1;
+		return 1;
+	case 'v':
+		ctx->verbose++;
+		return 1;
+	case 'h': case 'p': case 'u': case OPT_PREFIX: case OPT_CAFILE:
+	case OPT_CAPATH: case OPT_CERT: case OPT_KEY: case OPT_PWFILE:
+	case OPT_KEYS: case OPT_SIGNKEY: case OPT_MAXSKEW: case OPT_MAXTTL:
+		if (ctx->npending == CLI_MAX_PENDING) {
+			warnx("too many options");
+			return -1;
+		}
+		ctx->pending[ctx->npending].code = c;
+		ctx->pending[ctx->npending++].arg = arg;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cli_apply_one(struct cli_ctx *ctx, int c, const char *arg)
+{
 	struct config *cfg = &ctx->cfg;
 	long long n;
 
 	switch (c) {
-	case 'c':
-		return 1;	/* handled by cli_load_config */
-	case 'v':
-		ctx->verbose++;
-		return 1;
 	case 'h':
 		return cli_set_str(cfg->host, sizeof(cfg->host), arg, "--host");
 	case 'p':
@@ -126,6 +119,35 @@ cli_common_opt(struct cli_ctx *ctx, int c, const char *arg)
 		cfg->limits.max_ttl = n;
 		return 1;
 	}
+	fatalx("cli_apply_one: impossible option %d", c);
+}
+
+/*
+ * Options are collected during getopt and applied after the config
+ * file is loaded, so flags override the file whatever their order and
+ * -c may appear anywhere in any spelling getopt accepts.
+ */
+int
+cli_apply(struct cli_ctx *ctx)
+{
+	char err[512];
+	size_t i;
+
+	if (ctx->applied++)
+		return 0;
+	log_init("hive-cli", ctx->verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	config_defaults(&ctx->cfg);
+	if (ctx->config_path == NULL)
+		ctx->config_path = CONFIG_DEFAULT_PATH;
+	if (config_load(&ctx->cfg, ctx->config_path, ctx->config_explicit,
+	    err, sizeof(err)) == -1) {
+		warnx("%s", err);
+		return -1;
+	}
+	for (i = 0; i < ctx->npending; i++)
+		if (cli_apply_one(ctx, ctx->pending[i].code,
+		    ctx->pending[i].arg) == -1)
+			return -1;
 	return 0;
 }
 

@@ -52,9 +52,10 @@ cmd_keygen(struct cli_ctx *ctx, int argc, char **argv)
 static void
 keys_usage(void)
 {
-	fprintf(stderr, "usage: hive-cli keys list [--keys DIR]\n"
+	fprintf(stderr, "usage: hive-cli keys list [--keys DIR] [-c FILE]\n"
 	    "Lists the trusted keyring: node, kid, fingerprint, state, file,\n"
 	    "then node-wide revocations.\n");
+	cli_common_usage();
 }
 
 static void
@@ -96,6 +97,10 @@ cmd_keys(struct cli_ctx *ctx, int argc, char **argv)
 	char err[1024];
 	int c, r;
 
+	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+		keys_usage();
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "list") != 0) {
 		keys_usage();
 		return EXIT_USAGE;
@@ -111,6 +116,8 @@ cmd_keys(struct cli_ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (optind != argc || cli_apply(ctx) == -1)
+		return EXIT_USAGE;
 	if (keyring_load(ctx->cfg.keys_dir, &kr, err, sizeof(err)) == -1) {
 		warnx("%s", err);
 		return EXIT_USAGE;

@@ -34,7 +34,8 @@ struct send_req {
 };
 
 enum { OPT_TO = OPT__FIRST_VERB_OPT, OPT_CH, OPT_TEXT, OPT_URGENCY,
-	OPT_TTL, OPT_ACTION, OPT_ARGS, OPT_CORR, OPT_WAIT, OPT_TOMSG };
+	OPT_TTL, OPT_ACTION, OPT_ARGS, OPT_CORR, OPT_WAIT, OPT_TOMSG,
+	OPT_NOVERIFY };
 
 static void
 send_usage(void)
@@ -45,8 +46,9 @@ send_usage(void)
 	    "[--wait SECONDS]\n"
 	    "         [--sign-key FILE] [broker options]\n"
 	    "Publishes a signed envelope to PREFIX/NODE/CH and prints it.\n"
-	    "With --wait: prints the verified response whose corr is the sent "
-	    "id.\n"
+	    "With --wait: prints the first verified response to us from the\n"
+	    "addressed node (any node for --to all) whose corr or replyTo is "
+	    "the sent id.\n"
 	    "exit: 0 ok, 1 no reply in time, 2 usage or I/O, 3 broker error,\n"
 	    "      4 replies arrived but all were refused\n");
 	cli_common_usage();
@@ -57,9 +59,11 @@ reply_usage(void)
 {
 	fprintf(stderr, "usage: hive-cli reply --to-msg JSON|FILE --text TEXT "
 	    "[--urgency now|later]\n"
-	    "         [--ttl S] [--sign-key FILE] [broker options]\n"
+	    "         [--ttl S] [--no-verify] [--sign-key FILE] [broker options]\n"
 	    "Sends a response: to = original from, corr = original corr or "
-	    "id,\nreplyTo = original id.\n");
+	    "id,\nreplyTo = original id.  The original's signature is checked "
+	    "against\nthe keyring first unless --no-verify.\n"
+	    "exit: 0 sent, 1 original refused, 2 usage or I/O, 3 broker error\n");
 	cli_common_usage();
 }
 
@@ -205,7 +209,7 @@ send_wire(struct cli_ctx *ctx, const struct envelope *sent,
 }
 
 static int
-send_req_run(struct cli_ctx *ctx, const struct send_req *r)
+send_req_run(struct cli_ctx *ctx, struct send_req *r)
 {
 	struct compose_req req;
 	struct seckey sk;
@@ -215,6 +219,16 @@ send_req_run(struct cli_ctx *ctx, const struct send_req *r)
 	char err[1024];
 	int rc = EXIT_USAGE;
 
+	if (cli_apply(ctx) == -1)
+		return EXIT_USAGE;
+	if (r->ttl == 0)	/* default: an hour, or max_ttl if smaller */
+		r->ttl = ctx->cfg.limits.max_ttl < SEND_DEFAULT_TTL ?
+		    ctx->cfg.limits.max_ttl : SEND_DEFAULT_TTL;
+	if (r->ttl > ctx->cfg.limits.max_ttl) {
+		warnx("--ttl %lld exceeds max_ttl %lld", r->ttl,
+		    (long long)ctx->cfg.limits.max_ttl);
+		return EXIT_USAGE;
+	}
 	memset(&req, 0, sizeof(req));
 	req.to = r->to, req.ch = r->ch, req.text = r->text;
 	req.urgency = r->urgency, req.action = r->action, req.corr = r->corr;
@@ -273,7 +287,8 @@ send_opt(struct cli_ctx *ctx, struct send_req *r, int c, const char *arg)
 	case OPT_ARGS: r->args = arg; return 1;
 	case OPT_CORR: r->corr = arg; return 1;
 	case OPT_TTL:
-		return send_num(arg, 1, ctx->cfg.limits.max_ttl, &r->ttl,
+		/* checked against max_ttl once the config is applied */
+		return send_num(arg, 1, ENVELOPE_SAFE_INT, &r->ttl,
 		    "--ttl") ? -1 : 1;
 	case OPT_WAIT:
 		return send_num(arg, 1, 86400, &r->wait, "--wait") ? -1 : 1;
@@ -300,7 +315,7 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 		{ "wait", required_argument, NULL, OPT_WAIT },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct send_req r = { .urgency = "now", .ttl = SEND_DEFAULT_TTL };
+	struct send_req r = { .urgency = "now" };
 	int c;
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
@@ -321,26 +336,44 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	return send_req_run(ctx, &r);
 }
 
-/* The original: JSON text if it starts with '{', else a file or "-". */
+/*
+ * The original: JSON text if it starts with '{', else a file or "-".
+ * Its signature is checked against the keyring (not its age: answering
+ * late is legitimate), so a forged "original" cannot steer where our
+ * signed reply goes.  Returns an exit code.
+ */
 static int
-reply_original(const char *arg, const struct config *cfg,
+reply_original(const char *arg, struct cli_ctx *ctx, int verify,
     struct envelope *orig)
 {
 	struct refusal why = { 0 };
-	char *buf = NULL;
+	struct keyring kr;
+	char *buf = NULL, err[1024];
 	size_t len;
 	int rc;
 
-	if (arg[strspn(arg, " \t\r\n")] == '{') {
+	if (arg[strspn(arg, " \t\r\n")] == '{')
 		len = strlen(arg);
-	} else if ((buf = cli_read_input(arg, ENVELOPE_MAX_WIRE, &len)) == NULL)
-		return -1;
-	rc = envelope_parse(buf ? buf : arg, len, &cfg->limits, 0, orig, &why);
-	if (rc == -1)
-		warnx("--to-msg: not a valid envelope: %s (%s)",
-		    refusal_name(why.reason), why.detail);
+	else if ((buf = cli_read_input(arg, ENVELOPE_MAX_WIRE, &len)) == NULL)
+		return EXIT_USAGE;
+	rc = envelope_parse(buf ? buf : arg, len, &ctx->cfg.limits, 0, orig,
+	    &why);
 	free(buf);
-	return rc;
+	if (rc == 0 && verify) {
+		if (keyring_load(ctx->cfg.keys_dir, &kr, err, sizeof(err))) {
+			warnx("%s (or use --no-verify)", err);
+			envelope_free(orig);
+			return EXIT_USAGE;
+		}
+		rc = envelope_verify_sig(orig, &kr, &why);
+		keyring_free(&kr);
+	}
+	if (rc == 0)
+		return EXIT_VALID;
+	warnx("--to-msg: refused reason=%s detail=\"%s\"",
+	    refusal_name(why.reason), why.detail);
+	envelope_free(orig);
+	return EXIT_REFUSED;
 }
 
 int
@@ -349,14 +382,14 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		SEND_LONG,
 		{ "to-msg", required_argument, NULL, OPT_TOMSG },
+		{ "no-verify", no_argument, NULL, OPT_NOVERIFY },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct send_req r = { .urgency = "now", .ttl = SEND_DEFAULT_TTL,
-	    .ch = "response" };
+	struct send_req r = { .urgency = "now", .ch = "response" };
 	struct compose_req req;
 	struct envelope orig;
 	const char *tomsg = NULL;
-	int c, rc;
+	int c, rc, verify = 1;
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
@@ -365,6 +398,8 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		if (c == OPT_TOMSG)
 			tomsg = optarg;
+		else if (c == OPT_NOVERIFY)
+			verify = 0;
 		else if (c == OPT_TO || c == OPT_CH ||
 		    send_opt(ctx, &r, c, optarg) != 1) {
 			reply_usage();
@@ -376,8 +411,10 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 		reply_usage();
 		return EXIT_USAGE;
 	}
-	if (reply_original(tomsg, &ctx->cfg, &orig) == -1)
+	if (cli_apply(ctx) == -1)
 		return EXIT_USAGE;
+	if ((rc = reply_original(tomsg, ctx, verify, &orig)) != EXIT_VALID)
+		return rc;
 	compose_reply(&orig, r.text, &req);	/* create_reply semantics */
 	r.to = req.to;
 	r.corr = req.corr;

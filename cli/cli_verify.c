@@ -83,6 +83,8 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 		verify_usage();
 		return EXIT_USAGE;
 	}
+	if (cli_apply(ctx) == -1)
+		return EXIT_USAGE;
 	if (optind < argc)
 		path = argv[optind];
 	if ((buf = cli_read_input(path, ENVELOPE_MAX_WIRE, &len)) == NULL)

@@ -46,6 +46,7 @@ main(int argc, char *argv[])
 
 	memset(&ctx, 0, sizeof(ctx));
 	log_init("hive-cli", LOG_LVL_INFO);
+	log_set_fatal_status(EXIT_USAGE);
 	if (sodium_init() < 0)
 		errx(EXIT_USAGE, "libsodium failed to initialise");
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
@@ -60,8 +61,6 @@ main(int argc, char *argv[])
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
 		if (strcmp(argv[1], verbs[i].name) != 0)
 			continue;
-		if (cli_load_config(&ctx, argc - 1, argv + 1) == -1)
-			return EXIT_USAGE;
 		return verbs[i].fn(&ctx, argc - 1, argv + 1);
 	}
 	warnx("unknown verb '%s'", argv[1]);

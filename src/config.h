@@ -1,6 +1,6 @@
 /*
  * config.h - hive.conf: one "keyword value" per line, '#' comments.
- * Grammar and keywords: docs/configuration.md and hive.conf(5).
+ * Grammar and keywords: docs/configuration.md.
  */
 #ifndef HIVE_CONFIG_H
 #define HIVE_CONFIG_H

@@ -194,7 +194,7 @@ envelope_check_values(const json_t *v, int top, struct refusal *why)
 			for (c = (const unsigned char *)k; !top && *c; c++) {
 				if (*c < 0x20 || *c > 0x7e) {
 					refusal_set(why, REF_SCHEMA,
-					    "args key not printable ASCII");
+					    "nested key not printable ASCII");
 					return -1;
 				}
 			}
@@ -454,8 +454,6 @@ envelope_verify_sig(const struct envelope *e, const struct keyring *kr,
 	if (strcmp(k->pub.node, e->from) != 0)
 		return refusal_set(why, REF_KEY_NODE_MISMATCH,
 		    "kid=%s node=%s", e->kid, k->pub.node), -1;
-	if (keyring_node_revoked(kr, e->from, e->ts))
-		return refusal_set(why, REF_REVOKED, "node before floor"), -1;
 	buf_init(&msg, 2 * ENVELOPE_MAX_WIRE);
 	if (envelope_signed_bytes(e->root, &msg) == -1)
 		fatalx("envelope_verify_sig: canonical form of a parsed envelope");
@@ -464,6 +462,10 @@ envelope_verify_sig(const struct envelope *e, const struct keyring *kr,
 	buf_free(&msg);
 	if (!ok)
 		return refusal_set(why, REF_BAD_SIGNATURE, "kid=%s", e->kid), -1;
+	/* after the signature, so a forgery is reported as one */
+	if (keyring_node_revoked(kr, e->from, e->ts))
+		return refusal_set(why, REF_REVOKED, "node %s before floor",
+		    e->from), -1;
 	return 0;
 }
 

@@ -93,8 +93,9 @@ keyring_add_file(struct keyring *kr, int dfd, const char *dir,
 	return 1;
 }
 
-/* Same kid in two files: same node is a harmless duplicate (dropped);
- * another node is a conflict and both are refused. */
+/* Same kid in two files: the same key for the same node is a harmless
+ * duplicate (dropped); another node, or another key with a colliding
+ * kid, is a conflict and both are refused. */
 static void
 keyring_mark_conflicts(struct keyring *kr)
 {
@@ -104,11 +105,13 @@ keyring_mark_conflicts(struct keyring *kr)
 		for (j = i + 1; j < kr->nkeys; j++) {
 			if (strcmp(kr->keys[i].pub.kid, kr->keys[j].pub.kid))
 				continue;
-			if (strcmp(kr->keys[i].pub.node, kr->keys[j].pub.node)) {
+			if (strcmp(kr->keys[i].pub.node, kr->keys[j].pub.node) ||
+			    memcmp(kr->keys[i].pub.pk, kr->keys[j].pub.pk,
+			    KEY_PUB_BYTES) != 0) {
 				kr->keys[i].state = KEY_CONFLICT;
 				kr->keys[j].state = KEY_CONFLICT;
-				log_warnx("keyring: kid %s is bound to both %s "
-				    "and %s; refusing both", kr->keys[i].pub.kid,
+				log_warnx("keyring: kid %s is claimed by %s and "
+				    "%s; refusing both", kr->keys[i].pub.kid,
 				    kr->keys[i].pub.node, kr->keys[j].pub.node);
 				continue;
 			}
@@ -269,7 +272,8 @@ keyring_load(const char *dir, struct keyring *kr, char *err, size_t errlen)
 	if ((d = fdopendir(dup(dfd))) == NULL)
 		fatal("fdopendir");
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !keyring_has_suffix(de->d_name, ".pub"))
+		/* node ids may begin with '.', so ".x.pub" is a key too */
+		if (!keyring_has_suffix(de->d_name, ".pub"))
 			continue;
 		if (keyring_add_file(kr, dfd, dir, de->d_name) == 0)
 			kr->skipped++;

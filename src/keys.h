@@ -1,5 +1,5 @@
 /*
- * keys.h - key files (normative format in docs/protocol.md) and the
+ * keys.h - key files (normative format in keys/README.md) and the
  * trusted keyring.
  *
  *   NODE.pub:  "# comment" lines, one line

@@ -14,12 +14,19 @@
 
 static const char *log_rolename = "hive";
 static int log_verbosity = LOG_LVL_INFO;
+static int log_fatal_status = 1;
 
 void
 log_init(const char *role, int verbosity)
 {
 	log_rolename = role;
 	log_verbosity = verbosity;
+}
+
+void
+log_set_fatal_status(int status)
+{
+	log_fatal_status = status;
 }
 
 void
@@ -73,7 +80,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vemit("fatal", fmt, ap, 1);
 	va_end(ap);
-	exit(1);
+	exit(log_fatal_status);
 }
 
 void
@@ -84,5 +91,5 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vemit("fatal", fmt, ap, 0);
 	va_end(ap);
-	exit(1);
+	exit(log_fatal_status);
 }

@@ -14,6 +14,8 @@ enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 
 void log_init(const char *role, int verbosity);
 void log_set_role(const char *role);
+/* exit status of fatal()/fatalx(); 1 by default */
+void log_set_fatal_status(int status);
 const char *log_role(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

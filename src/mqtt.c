@@ -5,6 +5,8 @@
  * of its thread (mosquitto_loop_start), so the same pattern works in a
  * seccomp-confined process and nothing runs behind our back.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,21 +119,31 @@ mqtt_wait(struct mqtt *c, int *flag, int timeout_ms)
 	return *flag > 0 ? 1 : -1;
 }
 
+/* First line of a password file that others cannot read. */
 static char *
 mqtt_read_password(const char *path, char *err, size_t errlen)
 {
-	char line[512];
+	struct stat st;
+	char line[512], *pw;
 	FILE *fp;
 
 	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	if (fstat(fileno(fp), &st) == -1 || (st.st_mode & S_IROTH)) {
+		snprintf(err, errlen, "%s: password file is readable by others; "
+		    "chmod o-r it", path);
+		fclose(fp);
+		return NULL;
+	}
 	if (fgets(line, sizeof(line), fp) == NULL)
 		line[0] = '\0';
 	fclose(fp);
 	line[strcspn(line, "\r\n")] = '\0';
-	return strdup(line);
+	pw = strdup(line);
+	explicit_bzero(line, sizeof(line));
+	return pw;
 }
 
 static int
@@ -158,6 +170,8 @@ mqtt_setup(struct mqtt *c, const struct config *cfg, char *err,
 		    cfg->password_file, err, errlen)) == NULL)
 			return -1;
 		rc = mosquitto_username_pw_set(c->mosq, cfg->username, pw);
+		if (pw != NULL)
+			explicit_bzero(pw, strlen(pw));
 		free(pw);
 	}
 	if (rc != 0) {

@@ -112,6 +112,19 @@ check "send --wait printed the reply" \
     [ "$(jq -r .text "$T/w2.out")" = "all good" ]
 "$CLI" reply "${PG1[@]}" --to-msg "$T/cmd.json" --text "file form" \
     >"$T/reply2.json"
+rc=0; "$CLI" reply "${PG1[@]}" --to-msg "$T/tampered.json" --text "obey" \
+    >/dev/null 2>"$T/r.err" || rc=$?
+check "reply refuses a tampered original (exit 1)" [ "$rc" -eq 1 ]
+check "reply names the reason" grep -q 'reason=bad-signature' "$T/r.err"
+rc=0; "$CLI" reply -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/nowhere" \
+    --sign-key "$T/priv/pg1-18890.key" --to-msg "$T/cmd.json" --text x \
+    >/dev/null 2>&1 || rc=$?
+check "reply without a keyring is an error unless --no-verify (2)" \
+    [ "$rc" -eq 2 ]
+rc=0; "$CLI" reply -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/nowhere" \
+    --sign-key "$T/priv/pg1-18890.key" --to-msg "$T/cmd.json" --text x \
+    --no-verify >/dev/null 2>&1 || rc=$?
+check "reply --no-verify skips the keyring" [ "$rc" -eq 0 ]
 check "reply from a file uses the original id as corr" \
     [ "$(jq -r .corr "$T/reply2.json")" = "$(jq -r .id "$T/cmd.json")" ]
 
@@ -160,5 +173,18 @@ check "invalid channel is refused before publishing (2)" [ "$rc" -eq 2 ]
 rc=0; "$CLI" verify --keys "$T/keys" "$T/does-not-exist" >/dev/null 2>&1 ||
     rc=$?
 check "verify of a missing file exits 2" [ "$rc" -eq 2 ]
+rc=0; "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text x \
+    --ttl 100000 >/dev/null 2>&1 || rc=$?
+check "--ttl above max_ttl is refused before publishing (2)" [ "$rc" -eq 2 ]
+rc=0; "$CLI" send "${TURQ[@]}" --ttl 100000 --max-ttl 200000 --to pg1-18890 \
+    --ch command --text x >/dev/null 2>&1 || rc=$?
+check "--ttl is checked against --max-ttl given after it" [ "$rc" -eq 0 ]
+printf 'port %s\nhost 127.0.0.1\nprefix other/hive\n' "$BROKER_PORT" \
+    >"$T/c.conf"
+chmod 600 "$T/c.conf"
+"$CLI" send -c"$T/c.conf" --sign-key "$T/priv/turq-18789.key" \
+    --to pg1-18890 --ch status --text conf >"$T/c.out"
+check "-cFILE is honoured (broker and port from the file)" \
+    [ "$(jq -r .text "$T/c.out")" = conf ]
 
 finish

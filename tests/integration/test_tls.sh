@@ -63,6 +63,11 @@ check "a wrong password is a broker error (3)" \
     --password-file "$P/badpw")" -eq 3 ]
 check "plain TCP to the TLS port is a broker error (3)" \
     [ "$(send "$TLS_PORT" -u turq --password-file "$P/pw")" -eq 3 ]
+chmod 644 "$P/pw"
+check "a password file others can read is refused (2)" \
+    [ "$(send "$TLS_PORT" --cafile "$P/ca.crt" -u turq \
+    --password-file "$P/pw")" -eq 2 ]
+chmod 600 "$P/pw"
 check "a missing password file is a local error (2)" \
     [ "$(send "$TLS_PORT" --cafile "$P/ca.crt" -u turq \
     --password-file "$P/none")" -eq 2 ]

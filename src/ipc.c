@@ -1,0 +1,226 @@
+/*
+ * ipc.c - framing, dispatch and field encoding of hive's internal
+ * messages.  See ipc.h for the rules; this file enforces them.
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "log.h"
+
+static const char *const ipc_role_names[ROLE__COUNT] = {
+	[ROLE_MONITOR] = "monitor", [ROLE_ROUTER] = "router",
+	[ROLE_INJECTOR] = "injector",
+};
+
+const char *
+ipc_role_name(enum ipc_role r)
+{
+	if ((unsigned)r >= ROLE__COUNT)
+		fatalx("ipc_role_name: impossible role %d", (int)r);
+	return ipc_role_names[r];
+}
+
+int
+ipc_pair(int fds[2])
+{
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+int
+ipc_send(int fd, uint32_t type, uint32_t peer, const void *p, size_t len)
+{
+	struct ipc_hdr h = { type, (uint32_t)len, peer, (uint32_t)getpid() };
+	struct iovec iov[2] = { { &h, IPC_HDR_LEN }, { (void *)p, len } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	ssize_t n;
+
+	if (len > IPC_MAX_PAYLOAD)
+		fatalx("ipc_send: type %u payload %zu over the cap", type, len);
+	do {
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	if ((size_t)n != IPC_HDR_LEN + len)
+		fatalx("ipc_send: short datagram");
+	return 0;
+}
+
+int
+ipc_recv(int fd, struct ipc_msg *m)
+{
+	uint8_t *buf;
+	ssize_t n;
+
+	memset(m, 0, sizeof(*m));
+	/* one byte more than the largest message: MSG_TRUNC tells the rest */
+	if ((buf = malloc(IPC_HDR_LEN + IPC_MAX_PAYLOAD + 1)) == NULL)
+		fatal("ipc_recv");
+	do {
+		n = recv(fd, buf, IPC_HDR_LEN + IPC_MAX_PAYLOAD + 1, MSG_TRUNC);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0) {
+		free(buf);
+		return n == 0 ? 0 : -1;
+	}
+	if ((size_t)n < IPC_HDR_LEN || (size_t)n > IPC_HDR_LEN + IPC_MAX_PAYLOAD)
+		fatalx("ipc_recv: datagram of %zd bytes", n);
+	memcpy(&m->hdr, buf, IPC_HDR_LEN);
+	if (m->hdr.len != (size_t)n - IPC_HDR_LEN)
+		fatalx("ipc_recv: type %u header says %u bytes, datagram %zd",
+		    m->hdr.type, m->hdr.len, n - IPC_HDR_LEN);
+	memmove(buf, buf + IPC_HDR_LEN, m->hdr.len);
+	buf[m->hdr.len] = '\0';
+	m->data = buf;
+	return 1;
+}
+
+void
+ipc_msg_free(struct ipc_msg *m)
+{
+	free(m->data);
+	memset(m, 0, sizeof(*m));
+}
+
+void
+ipc_dispatch(const struct ipc_rule *t, size_t n, enum ipc_role from,
+    const struct ipc_msg *m, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].type == m->hdr.type)
+			break;
+	if (i == n)
+		fatalx("ipc: unknown message type %u from %s", m->hdr.type,
+		    ipc_role_name(from));
+	if (t[i].from != from)
+		fatalx("ipc: type %u from %s, only %s may send it", m->hdr.type,
+		    ipc_role_name(from), ipc_role_name(t[i].from));
+	if ((t[i].size_rule == IPC_EXACT && m->hdr.len != t[i].size) ||
+	    (t[i].size_rule == IPC_MAX && m->hdr.len > t[i].size))
+		fatalx("ipc: type %u from %s has %u bytes", m->hdr.type,
+		    ipc_role_name(from), m->hdr.len);
+	t[i].fn(m, arg);
+}
+
+static void
+ipc_put(struct ipc_writer *w, const void *p, size_t len)
+{
+	size_t ncap;
+
+	if (w->len + len > w->cap) {
+		ncap = w->cap ? w->cap : 256;
+		while (ncap < w->len + len)
+			ncap *= 2;
+		if ((w->p = realloc(w->p, ncap)) == NULL)
+			fatal("ipc_put");
+		w->cap = ncap;
+	}
+	memcpy(w->p + w->len, p, len);
+	w->len += len;
+}
+
+void
+ipc_put_u32(struct ipc_writer *w, uint32_t v)
+{
+	ipc_put(w, &v, sizeof(v));
+}
+
+void
+ipc_put_i64(struct ipc_writer *w, int64_t v)
+{
+	ipc_put(w, &v, sizeof(v));
+}
+
+void
+ipc_put_str(struct ipc_writer *w, const char *s)
+{
+	uint32_t len = s == NULL ? 0 : (uint32_t)strlen(s) + 1;
+
+	ipc_put_u32(w, len);
+	if (len > 0)
+		ipc_put(w, s, len);
+}
+
+void
+ipc_writer_free(struct ipc_writer *w)
+{
+	free(w->p);
+	memset(w, 0, sizeof(*w));
+}
+
+void
+ipc_reader_init(struct ipc_reader *r, const struct ipc_msg *m)
+{
+	r->p = m->data;
+	r->len = m->hdr.len;
+	r->off = 0;
+	r->bad = 0;
+}
+
+static const uint8_t *
+ipc_take(struct ipc_reader *r, size_t len)
+{
+	const uint8_t *p;
+
+	if (r->bad || len > r->len - r->off) {
+		r->bad = 1;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += len;
+	return p;
+}
+
+uint32_t
+ipc_get_u32(struct ipc_reader *r)
+{
+	const uint8_t *p = ipc_take(r, sizeof(uint32_t));
+	uint32_t v = 0;
+
+	if (p != NULL)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+int64_t
+ipc_get_i64(struct ipc_reader *r)
+{
+	const uint8_t *p = ipc_take(r, sizeof(int64_t));
+	int64_t v = 0;
+
+	if (p != NULL)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+const char *
+ipc_get_str(struct ipc_reader *r)
+{
+	uint32_t len = ipc_get_u32(r);
+	const char *s;
+
+	if (r->bad || len == 0)
+		return NULL;
+	if ((s = (const char *)ipc_take(r, len)) == NULL)
+		return NULL;
+	/* exactly one trailing NUL */
+	if (s[len - 1] != '\0' || strlen(s) != len - 1) {
+		r->bad = 1;
+		return NULL;
+	}
+	return s;
+}
+
+int
+ipc_reader_done(const struct ipc_reader *r)
+{
+	return (!r->bad && r->off == r->len) ? 0 : -1;
+}
