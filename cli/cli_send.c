@@ -172,7 +172,7 @@ send_wire(struct cli_ctx *ctx, const struct envelope *sent,
 		return EXIT_USAGE;
 	}
 	snprintf(id, sizeof(id), "hive-cli-%08x", randombytes_random());
-	m = mqtt_connect(&ctx->cfg, id, ENVELOPE_MAX_WIRE, SEND_TIMEOUT_MS,
+	m = mqtt_connect(&ctx->cfg, id, 1, ENVELOPE_MAX_WIRE, SEND_TIMEOUT_MS,
 	    &local, err, sizeof(err));
 	if (m == NULL) {
 		warnx("%s: %s", local ? "local" : "broker", err);

@@ -20,7 +20,7 @@
 
 #define CONFIG_FILE_MAX	(256 * 1024)
 
-enum config_type { CT_STR, CT_INT, CT_PREFIX };
+enum config_type { CT_STR, CT_INT, CT_PREFIX, CT_NODES, CT_ABSPATH };
 
 struct config_kw {
 	const char	*name;
@@ -43,17 +43,25 @@ static const struct config_kw config_kws[] = {
 	KW_STR("cafile", cafile),
 	KW_STR("capath", capath),
 	KW_STR("certfile", certfile),
+	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
 	KW_STR("host", host),
 	KW_STR("keyfile", keyfile),
 	KW_STR("keys", keys_dir),
 	KW_LL("max_skew", limits.max_skew, 0, 3600),
 	KW_LL("max_ttl", limits.max_ttl, 1, 30 * 86400),
+	{ "node", CT_NODES, offsetof(struct config, nodes),
+	    sizeof(((struct config *)0)->nodes), 0, 0, 0 },
+	{ "openclaw", CT_ABSPATH, offsetof(struct config, openclaw),
+	    sizeof(((struct config *)0)->openclaw), 0, 0, 0 },
+	KW_INT("openclaw_port", openclaw_port, 0, 65535),
 	KW_STR("password_file", password_file),
 	KW_INT("port", port, 1, 65535),
 	{ "prefix", CT_PREFIX, offsetof(struct config, prefix),
 	    sizeof(((struct config *)0)->prefix), 0, 0, 0 },
+	KW_STR("secret_dir", secret_dir),
 	KW_STR("sign_key", sign_key),
 	KW_STR("state_dir", state_dir),
+	KW_STR("user", user),
 	KW_STR("username", username),
 	KW_LL("window_capacity", window_capacity, 16, 100000000),
 };
@@ -69,6 +77,11 @@ config_defaults(struct config *c)
 	hive_strlcpy(c->keys_dir, "/etc/hive/keys", sizeof(c->keys_dir));
 	hive_strlcpy(c->state_dir, "/var/lib/hive", sizeof(c->state_dir));
 	c->window_capacity = 1000000;
+	hive_strlcpy(c->secret_dir, "/etc/hive/secret", sizeof(c->secret_dir));
+	hive_strlcpy(c->user, "hive", sizeof(c->user));
+	c->heartbeat_interval = 5;
+	hive_strlcpy(c->openclaw, "/usr/local/bin/openclaw",
+	    sizeof(c->openclaw));
 	envelope_limits_default(&c->limits);
 }
 
@@ -84,6 +97,41 @@ config_valid_prefix(const char *p)
 		if (p[i] <= 0x20 || p[i] >= 0x7f || p[i] == '+' || p[i] == '#')
 			return 0;
 	return 1;
+}
+
+/* "a,b,c": 1..CONFIG_MAX_NODES distinct valid node ids */
+static int
+config_valid_nodes(const char *val)
+{
+	char tmp[CONFIG_MAX_NODES * 66], *p, *save = NULL;
+	char seen[CONFIG_MAX_NODES][NODE_MAX + 1];
+	size_t n = 0, i;
+
+	if (hive_strlcpy(tmp, val, sizeof(tmp)) >= sizeof(tmp) ||
+	    val[0] == ',' || val[strlen(val) - 1] == ',' || strstr(val, ",,"))
+		return -1;
+	for (p = strtok_r(tmp, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		if (n == CONFIG_MAX_NODES || !valid_node(p))
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(seen[i], p) == 0)
+				return -1;
+		hive_strlcpy(seen[n++], p, NODE_MAX + 1);
+	}
+	return n > 0 ? 0 : -1;
+}
+
+size_t
+config_nodes(const struct config *c, char out[][NODE_MAX + 1])
+{
+	char tmp[CONFIG_MAX_NODES * 66], *p, *save = NULL;
+	size_t n = 0;
+
+	hive_strlcpy(tmp, c->nodes, sizeof(tmp));
+	for (p = strtok_r(tmp, ",", &save); p && n < CONFIG_MAX_NODES;
+	    p = strtok_r(NULL, ",", &save))
+		hive_strlcpy(out[n++], p, NODE_MAX + 1);
+	return n;
 }
 
 static int
@@ -106,6 +154,14 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 	long long n;
 
 	switch (kw->type) {
+	case CT_NODES:
+		if (config_valid_nodes(val) == -1)
+			return -1;
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_ABSPATH:
+		if (val[0] != '/')
+			return -1;
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
 	case CT_PREFIX:
 		if (!config_valid_prefix(val))
 			return -1;

@@ -13,6 +13,7 @@
 
 #define CONFIG_DEFAULT_PATH	"/etc/hive/hive.conf"
 #define CONFIG_PATH_MAX		1024
+#define CONFIG_MAX_NODES	8
 
 struct config {
 	char	host[256];
@@ -28,6 +29,13 @@ struct config {
 	char	sign_key[CONFIG_PATH_MAX];
 	char	state_dir[CONFIG_PATH_MAX];
 	int64_t	window_capacity;
+	/* hive-daemon */
+	char	nodes[CONFIG_MAX_NODES * 66];	/* "a,b": local node ids */
+	char	secret_dir[CONFIG_PATH_MAX];	/* NODE.key files */
+	char	user[64];			/* the router's account */
+	int64_t	heartbeat_interval;
+	char	openclaw[CONFIG_PATH_MAX];	/* absolute path of the CLI */
+	int	openclaw_port;			/* 0: leave --port out */
 	struct envelope_limits limits;
 };
 
@@ -50,6 +58,9 @@ int config_load(struct config *, const char *path, int must_exist,
 
 /* Normalised output: every keyword, sorted, one per line. */
 void config_print(const struct config *, FILE *);
+
+/* Split cfg->nodes into out (at most CONFIG_MAX_NODES); returns count. */
+size_t config_nodes(const struct config *, char out[][NODE_MAX + 1]);
 
 /* MQTT topic prefix: levels of printable ASCII, no wildcards. */
 int config_valid_prefix(const char *);

@@ -50,6 +50,14 @@ mqtt_on_connect(struct mosquitto *m, void *arg, int rc)
 }
 
 static void
+mqtt_on_disconnect(struct mosquitto *m, void *arg, int rc)
+{
+	struct mqtt *c = arg;
+
+	c->connected = 0;
+}
+
+static void
 mqtt_on_subscribe(struct mosquitto *m, void *arg, int mid, int n,
     const int *granted)
 {
@@ -179,6 +187,7 @@ mqtt_setup(struct mqtt *c, const struct config *cfg, char *err,
 		return -1;
 	}
 	mosquitto_connect_callback_set(c->mosq, mqtt_on_connect);
+	mosquitto_disconnect_callback_set(c->mosq, mqtt_on_disconnect);
 	mosquitto_subscribe_callback_set(c->mosq, mqtt_on_subscribe);
 	mosquitto_publish_callback_set(c->mosq, mqtt_on_publish);
 	mosquitto_message_callback_set(c->mosq, mqtt_on_message);
@@ -186,7 +195,7 @@ mqtt_setup(struct mqtt *c, const struct config *cfg, char *err,
 }
 
 struct mqtt *
-mqtt_connect(const struct config *cfg, const char *client_id,
+mqtt_connect(const struct config *cfg, const char *client_id, int clean,
     size_t max_payload, int timeout_ms, int *local, char *err, size_t errlen)
 {
 	struct mqtt *c;
@@ -197,7 +206,7 @@ mqtt_connect(const struct config *cfg, const char *client_id,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("mqtt_connect");
 	c->max_payload = max_payload;
-	if ((c->mosq = mosquitto_new(client_id, true, c)) == NULL)
+	if ((c->mosq = mosquitto_new(client_id, clean != 0, c)) == NULL)
 		fatal("mosquitto_new");
 	if (mqtt_setup(c, cfg, err, errlen) == -1) {
 		mqtt_close(c);
@@ -323,4 +332,101 @@ mqtt_close(struct mqtt *c)
 	}
 	free(c);
 	mosquitto_lib_cleanup();
+}
+
+/*
+ * The asynchronous side, for a poll(2) loop (the daemon's router): the
+ * caller polls mqtt_fd() for reading, and for writing when
+ * mqtt_want_write(), then calls mqtt_io().
+ */
+int
+mqtt_fd(const struct mqtt *c)
+{
+	return mosquitto_socket(c->mosq);
+}
+
+int
+mqtt_want_write(const struct mqtt *c)
+{
+	return mosquitto_want_write(c->mosq);
+}
+
+int
+mqtt_connected(const struct mqtt *c)
+{
+	return c->connected == 1;
+}
+
+/* 0 fine, -1 the connection is gone (reconnect with mqtt_reconnect) */
+int
+mqtt_io(struct mqtt *c, int readable, int writable)
+{
+	int rc = MOSQ_ERR_SUCCESS;
+
+	if (readable)
+		rc = mosquitto_loop_read(c->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && (writable || mosquitto_want_write(c->mosq)))
+		rc = mosquitto_loop_write(c->mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_loop_misc(c->mosq);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(c->err, sizeof(c->err), "%s", rc == MOSQ_ERR_ERRNO ?
+		    strerror(errno) : mosquitto_strerror(rc));
+		c->connected = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+mqtt_reconnect(struct mqtt *c)
+{
+	int rc = mosquitto_reconnect(c->mosq);
+
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(c->err, sizeof(c->err), "%s", rc == MOSQ_ERR_ERRNO ?
+		    strerror(errno) : mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+mqtt_publish_nowait(struct mqtt *c, const char *topic, const void *payload,
+    size_t len, int qos, int retain)
+{
+	int rc = mosquitto_publish(c->mosq, NULL, topic, (int)len, payload,
+	    qos, retain);
+
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(c->err, sizeof(c->err), "publish: %s",
+		    mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int
+mqtt_subscribe_nowait(struct mqtt *c, const char *topic, int qos)
+{
+	int rc = mosquitto_subscribe(c->mosq, NULL, topic, qos);
+
+	if (rc != MOSQ_ERR_SUCCESS) {
+		snprintf(c->err, sizeof(c->err), "subscribe: %s",
+		    mosquitto_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Pop a received message without waiting: 1 got one, 0 none. */
+int
+mqtt_take(struct mqtt *c, struct mqtt_msg *out)
+{
+	if (c->qlen == 0)
+		return 0;
+	*out = c->q[c->qhead];
+	c->qhead = (c->qhead + 1) % MQTT_QUEUE_MAX;
+	c->qlen--;
+	return 1;
 }

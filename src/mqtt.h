@@ -31,8 +31,8 @@ struct mqtt;
  * password or certificate file) rather than the broker's.
  */
 struct mqtt *mqtt_connect(const struct config *cfg, const char *client_id,
-    size_t max_payload, int timeout_ms, int *local, char *err,
-    size_t errlen);
+    int clean_session, size_t max_payload, int timeout_ms, int *local,
+    char *err, size_t errlen);
 int mqtt_subscribe(struct mqtt *, const char *topic, int qos, int timeout_ms);
 int mqtt_publish(struct mqtt *, const char *topic, const void *payload,
     size_t len, int qos, int retain, int timeout_ms);
@@ -42,6 +42,17 @@ void mqtt_msg_free(struct mqtt_msg *);
 const char *mqtt_error(const struct mqtt *);
 size_t mqtt_dropped(const struct mqtt *);
 void mqtt_close(struct mqtt *);
+
+/* asynchronous use from a poll loop (see mqtt.c) */
+int mqtt_fd(const struct mqtt *);
+int mqtt_want_write(const struct mqtt *);
+int mqtt_connected(const struct mqtt *);
+int mqtt_io(struct mqtt *, int readable, int writable);
+int mqtt_reconnect(struct mqtt *);
+int mqtt_publish_nowait(struct mqtt *, const char *topic, const void *,
+    size_t, int qos, int retain);
+int mqtt_subscribe_nowait(struct mqtt *, const char *topic, int qos);
+int mqtt_take(struct mqtt *, struct mqtt_msg *);
 
 /* milliseconds on CLOCK_MONOTONIC */
 long long mqtt_now_ms(void);

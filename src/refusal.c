@@ -28,6 +28,7 @@ static const char *const refusal_names[REF__COUNT] = {
 	[REF_WINDOW_IO] = "window-io",
 	[REF_WINDOW_RESET] = "window-reset",
 	[REF_TOPIC_MISMATCH] = "topic-mismatch",
+	[REF_NOT_FOR_US] = "not-for-us",
 };
 
 const char *
@@ -60,4 +61,15 @@ refusal_count(struct refusal_counters *c, enum refusal_reason r)
 	if ((unsigned)r >= REF__COUNT)
 		fatalx("refusal_count: impossible reason %d", (int)r);
 	c->n[r]++;
+}
+
+uint64_t
+refusal_total(const struct refusal_counters *c)
+{
+	uint64_t t = 0;
+	int i;
+
+	for (i = 0; i < REF__COUNT; i++)
+		t += c->n[i];
+	return t;
 }

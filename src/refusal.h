@@ -31,6 +31,7 @@ enum refusal_reason {
 	REF_WINDOW_IO,		/* window could not be persisted: fail closed */
 	REF_WINDOW_RESET,	/* ts not after the floor of a reset window */
 	REF_TOPIC_MISMATCH,	/* topic disagrees with the signed to/ch */
+	REF_NOT_FOR_US,		/* signed to a node this daemon does not serve */
 	REF__COUNT
 };
 
@@ -49,5 +50,6 @@ struct refusal_counters {
 };
 
 void refusal_count(struct refusal_counters *, enum refusal_reason);
+uint64_t refusal_total(const struct refusal_counters *);
 
 #endif

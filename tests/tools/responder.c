@@ -155,7 +155,7 @@ main(int argc, char *argv[])
 	r.in.prefix = r.cfg.prefix;
 	r.in.limits = &r.cfg.limits;
 	r.in.keyring = &r.kr;
-	if ((r.m = mqtt_connect(&r.cfg, r.sk.node, ENVELOPE_MAX_WIRE, 10000,
+	if ((r.m = mqtt_connect(&r.cfg, r.sk.node, 1, ENVELOPE_MAX_WIRE, 10000,
 	    &local, err, sizeof(err))) == NULL)
 		errx(3, "%s", err);
 	snprintf(topic, sizeof(topic), "%s/%s/+", r.cfg.prefix, r.sk.node);

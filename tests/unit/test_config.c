@@ -31,7 +31,11 @@ test_keywords(void)
 	    "certfile /c.pem\nkeyfile /k.pem\n"
 	    "username turq\npassword_file /etc/hive/pw\n"
 	    "keys /k\nsign_key /k/n.key\nstate_dir /s\n"
-	    "window_capacity 5000\nmax_ttl 7200\nmax_skew 30\n";
+	    "window_capacity 5000\nmax_ttl 7200\nmax_skew 30\n"
+	    "node turq-18789,mini1-18889\nsecret_dir /sec\nuser hivex\n"
+	    "heartbeat_interval 2\nopenclaw /opt/oc/bin/openclaw\n"
+	    "openclaw_port 18789\n";
+	char nodes[CONFIG_MAX_NODES][NODE_MAX + 1];
 
 	CHECK(parse(text, &c, err, sizeof(err)) == 0);
 	CHECK_STR(c.host, "broker.example");
@@ -49,6 +53,14 @@ test_keywords(void)
 	CHECK(c.window_capacity == 5000);
 	CHECK(c.limits.max_ttl == 7200);
 	CHECK(c.limits.max_skew == 30);
+	CHECK(config_nodes(&c, nodes) == 2);
+	CHECK_STR(nodes[0], "turq-18789");
+	CHECK_STR(nodes[1], "mini1-18889");
+	CHECK_STR(c.secret_dir, "/sec");
+	CHECK_STR(c.user, "hivex");
+	CHECK(c.heartbeat_interval == 2);
+	CHECK_STR(c.openclaw, "/opt/oc/bin/openclaw");
+	CHECK(c.openclaw_port == 18789);
 }
 
 static void
@@ -70,6 +82,16 @@ test_errors(void)
 		{ "max_skew -1\n", "t.conf:1: bad value for 'max_skew'" },
 		{ "window_capacity 1\n",
 		    "t.conf:1: bad value for 'window_capacity'" },
+		{ "node a,,b\n", "t.conf:1: bad value for 'node'" },
+		{ "node a,a\n", "t.conf:1: bad value for 'node'" },
+		{ "node all\n", "t.conf:1: bad value for 'node'" },
+		{ "node a,\n", "t.conf:1: bad value for 'node'" },
+		{ "node A\n", "t.conf:1: bad value for 'node'" },
+		{ "node a,b,c,d,e,f,g,h,i\n", "t.conf:1: bad value for 'node'" },
+		{ "openclaw bin/openclaw\n",
+		    "t.conf:1: bad value for 'openclaw'" },
+		{ "heartbeat_interval 0\n",
+		    "t.conf:1: bad value for 'heartbeat_interval'" },
 	};
 	struct config c;
 	char err[256];

@@ -1,0 +1,351 @@
+/*
+ * monitor.c - hive-daemon's privileged parent.
+ *
+ * It reads the configuration and the node secret keys, prepares the
+ * state directory, starts the router and the injector (re-executing
+ * this binary with -P), and then answers exactly one request: the
+ * router's "sign this envelope", which it rebuilds from fields with
+ * compose_envelope() and only for a node this box serves.  It never
+ * parses bus input.
+ *
+ * If a child dies, the monitor stops the other and exits non-zero:
+ * systemd (Restart=on-failure) restarts the whole unit, so keys, window
+ * and subscriptions come back together.  SIGTERM and SIGINT stop the
+ * children and exit 0.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compose.h"
+#include "daemon.h"
+#include "ipc.h"
+#include "log.h"
+
+struct monitor {
+	const struct daemon_opts *opts;
+	const struct config	*cfg;
+	struct seckey		 keys[CONFIG_MAX_NODES];
+	size_t			 nkeys;
+	int			 fd_router, fd_injector;
+	pid_t			 pid_router, pid_injector;
+	char			 self[4096];
+};
+
+static int monitor_sigpipe[2] = { -1, -1 };
+
+static void
+monitor_signal(int sig)
+{
+	int saved = errno;
+	unsigned char s = (unsigned char)sig;
+
+	/* a full pipe already holds a wake-up: losing this byte is fine */
+	if (write(monitor_sigpipe[1], &s, 1) == -1)
+		errno = saved;
+	errno = saved;
+}
+
+static void
+monitor_load_keys(struct monitor *m)
+{
+	char nodes[CONFIG_MAX_NODES][NODE_MAX + 1], path[2048], err[1024];
+	size_t i, n = config_nodes(m->cfg, nodes);
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.key", m->cfg->secret_dir,
+		    nodes[i]);
+		if (seckey_load(path, &m->keys[i], err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (strcmp(m->keys[i].node, nodes[i]) != 0)
+			fatalx("%s: key is for node %s", path, m->keys[i].node);
+		log_info("node %s kid %s", nodes[i], m->keys[i].kid);
+	}
+	m->nkeys = n;
+}
+
+/* The router writes the window there: create it, owned by its user. */
+static void
+monitor_state_dir(const struct monitor *m)
+{
+	struct passwd *pw;
+
+	if (mkdir(m->cfg->state_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", m->cfg->state_dir);
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(m->cfg->user)) == NULL)
+		fatalx("no such user '%s'", m->cfg->user);
+	if (chown(m->cfg->state_dir, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s", m->cfg->state_dir);
+}
+
+static pid_t
+monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer)
+{
+	char *argv[8];
+	int i = 0;
+	pid_t pid;
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid != 0)
+		return pid;
+	if (dup2(fd_mon, DAEMON_FD_MONITOR) == -1 ||
+	    dup2(fd_peer, DAEMON_FD_PEER) == -1)
+		fatal("dup2");
+	/* nothing else of ours crosses exec: no keys, no other links */
+	if (close_range(DAEMON_FD_PEER + 1, ~0U, 0) == -1)
+		fatal("close_range");
+	argv[i++] = "hive-daemon";
+	argv[i++] = "-P";
+	argv[i++] = (char *)role;
+	argv[i++] = "-c";
+	argv[i++] = (char *)m->opts->config_path;
+	if (m->opts->debug)
+		argv[i++] = "-d";
+	argv[i] = NULL;
+	execv(m->self, argv);
+	fatal("execv %s", m->self);
+}
+
+static void
+monitor_start_children(struct monitor *m)
+{
+	int mr[2], mi[2], ri[2];
+
+	if (ipc_pair(mr) == -1 || ipc_pair(mi) == -1 || ipc_pair(ri) == -1)
+		fatal("socketpair");
+	m->pid_router = monitor_spawn(m, "router", mr[1], ri[0]);
+	m->pid_injector = monitor_spawn(m, "injector", mi[1], ri[1]);
+	close(mr[1]);
+	close(mi[1]);
+	close(ri[0]);
+	close(ri[1]);
+	m->fd_router = mr[0];
+	m->fd_injector = mi[0];
+	log_info("started router pid %d, injector pid %d", (int)m->pid_router,
+	    (int)m->pid_injector);
+}
+
+static const struct seckey *
+monitor_key(const struct monitor *m, const char *node)
+{
+	size_t i;
+
+	for (i = 0; node != NULL && i < m->nkeys; i++)
+		if (strcmp(m->keys[i].node, node) == 0)
+			return &m->keys[i];
+	return NULL;
+}
+
+static void
+monitor_sign_reply(struct monitor *m, uint32_t peer, int ok, const char *s)
+{
+	struct ipc_writer w = { 0 };
+
+	ipc_put_u32(&w, ok ? 1 : 0);
+	ipc_put_str(&w, s);
+	if (ipc_send(m->fd_router, IMSG_SIGN_REP, peer, w.p, w.len) == -1)
+		fatal("ipc_send to router");
+	ipc_writer_free(&w);
+}
+
+/* IMSG_SIGN_REQ: rebuild, re-check and sign; never sign bytes. */
+static void
+monitor_sign(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+	struct compose_req r = { 0 };
+	struct ipc_reader rd;
+	const struct seckey *k;
+	const char *from;
+	struct envelope e;
+	struct buf wire;
+	char err[512];
+
+	ipc_reader_init(&rd, msg);
+	from = ipc_get_str(&rd);
+	r.to = ipc_get_str(&rd);
+	r.ch = ipc_get_str(&rd);
+	r.urgency = ipc_get_str(&rd);
+	r.text = ipc_get_str(&rd);
+	r.action = ipc_get_str(&rd);
+	r.corr = ipc_get_str(&rd);
+	r.reply_to = ipc_get_str(&rd);
+	r.ttl = ipc_get_i64(&rd);
+	if (ipc_reader_done(&rd) == -1 || from == NULL || r.to == NULL ||
+	    r.ch == NULL || r.urgency == NULL || r.text == NULL)
+		fatalx("router sent a malformed sign request");
+	if ((k = monitor_key(m, from)) == NULL) {
+		log_warnx("refused to sign: from=%.64s is not a local node",
+		    from);
+		monitor_sign_reply(m, msg->hdr.peer, 0, "not a local node");
+		return;
+	}
+	buf_init(&wire, ENVELOPE_MAX_WIRE);
+	if (compose_envelope(&r, k, &m->cfg->limits, &wire, &e, err,
+	    sizeof(err)) == -1) {
+		log_warnx("refused to sign for %s: %s", from, err);
+		monitor_sign_reply(m, msg->hdr.peer, 0, err);
+	} else {
+		if (buf_cstr(&wire) == NULL)
+			fatalx("monitor_sign: buffer");
+		monitor_sign_reply(m, msg->hdr.peer, 1, wire.p);
+		envelope_free(&e);
+	}
+	buf_free(&wire);
+}
+
+static const struct ipc_rule monitor_from_router[] = {
+	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
+	    monitor_sign },
+};
+
+static void
+monitor_stop_children(struct monitor *m)
+{
+	if (m->pid_router > 0)
+		kill(m->pid_router, SIGTERM);
+	if (m->pid_injector > 0)
+		kill(m->pid_injector, SIGTERM);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+}
+
+/* A child went away: which one, and how. */
+static void
+monitor_reap(struct monitor *m)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		const char *who = pid == m->pid_router ? "router" :
+		    pid == m->pid_injector ? "injector" : "unknown child";
+
+		if (pid == m->pid_router)
+			m->pid_router = 0;
+		if (pid == m->pid_injector)
+			m->pid_injector = 0;
+		if (WIFSIGNALED(st))
+			log_warnx("%s (pid %d) killed by signal %d; exiting so "
+			    "the service manager restarts us", who, (int)pid,
+			    WTERMSIG(st));
+		else
+			log_warnx("%s (pid %d) exited with status %d; exiting",
+			    who, (int)pid, WEXITSTATUS(st));
+		monitor_stop_children(m);
+		exit(1);
+	}
+}
+
+/* 1: keep running, 0: asked to stop */
+static int
+monitor_on_signal(struct monitor *m)
+{
+	unsigned char s;
+
+	while (read(monitor_sigpipe[0], &s, 1) == 1) {
+		if (s == SIGCHLD)
+			monitor_reap(m);
+		else if (s == SIGHUP)
+			log_info("SIGHUP: reload is not implemented yet");
+		else
+			return 0;
+	}
+	return 1;
+}
+
+static void
+monitor_on_router(struct monitor *m)
+{
+	struct ipc_msg msg;
+	int r = ipc_recv(m->fd_router, &msg);
+
+	if (r == 1) {
+		ipc_dispatch(monitor_from_router, 1, ROLE_ROUTER, &msg, m);
+		ipc_msg_free(&msg);
+	} else if (r == 0) {
+		close(m->fd_router);
+		m->fd_router = -1;	/* SIGCHLD tells the rest */
+	} else if (errno != EAGAIN)
+		fatal("ipc from router");
+}
+
+static void
+monitor_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe2(monitor_sigpipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = monitor_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+monitor_loop(struct monitor *m)
+{
+	struct pollfd pfd[3];
+
+	for (;;) {
+		pfd[0] = (struct pollfd){ monitor_sigpipe[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ m->fd_router, POLLIN, 0 };
+		pfd[2] = (struct pollfd){ m->fd_injector, POLLIN, 0 };
+		if (poll(pfd, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if ((pfd[0].revents & POLLIN) && !monitor_on_signal(m))
+			return;
+		if (pfd[1].revents & (POLLIN | POLLHUP))
+			monitor_on_router(m);
+		/* the injector has nothing to ask of us yet: EOF only */
+		if (pfd[2].revents & (POLLIN | POLLHUP)) {
+			close(m->fd_injector);
+			m->fd_injector = -1;
+		}
+	}
+}
+
+int
+monitor_main(const struct daemon_opts *o, const struct config *cfg)
+{
+	struct monitor m;
+	ssize_t n;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.opts = o;
+	m.cfg = cfg;
+	if ((n = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1)) <= 0)
+		fatal("readlink /proc/self/exe");
+	m.self[n] = '\0';
+	monitor_signals();
+	monitor_load_keys(&m);
+	monitor_state_dir(&m);
+	monitor_start_children(&m);
+	monitor_loop(&m);
+	log_info("stopping");
+	monitor_stop_children(&m);
+	for (i = 0; i < m.nkeys; i++)
+		seckey_free(&m.keys[i]);
+	return 0;
+}

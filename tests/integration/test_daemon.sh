@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# test_daemon.sh - hive-daemon against a real mosquitto broker, with a
+# test double of the openclaw CLI that records its argv: the routing
+# table, refusals with zero injections, heartbeats on the meta topic,
+# peer loss raising exactly one alert, the window across a restart,
+# a killed router taking the unit down, and (as root) the router's
+# credentials and memory.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+DAEMON="$HIVE_BIN/hive-daemon"
+MEMSCAN="$HIVE_BIN/tests/hive-test-memscan"
+
+start_broker
+gen_node turq-18789
+gen_node pg1-18890
+mkdir -p "$T/rogue"
+"$CLI" keygen --node turq-18789 --dir "$T/rogue" >/dev/null
+
+# the router and injector drop to an unprivileged user when run as
+# root; it must be able to reach the state dir and the double
+chmod 755 "$T"
+mkdir -m 700 "$T/secret"
+cp "$T/priv/pg1-18890.key" "$T/secret/"
+mkdir -m 755 "$T/bin"
+mkdir -m 777 "$T/calls"
+cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/bin/openclaw"
+: >"$T/calls/calls.log"
+chmod 666 "$T/calls/calls.log"
+cat >"$T/hive.conf" <<CONF
+node pg1-18890
+host 127.0.0.1
+port $BROKER_PORT
+keys $T/keys
+secret_dir $T/secret
+state_dir $T/state
+user nobody
+heartbeat_interval 1
+openclaw $T/bin/openclaw
+CONF
+chmod 600 "$T/hive.conf"
+
+start_daemon() {	# start_daemon LOGNAME
+	"$DAEMON" -f -c "$T/hive.conf" 2>"$T/$1" &
+	DAEMON_PID=$!
+	PIDS+=("$DAEMON_PID")
+	wait_for "$T/$1" 'subscribed; ready'
+}
+calls() { wc -l <"$T/calls/calls.log"; }
+# call N: the Nth recorded argv as a JSON array
+call() { sed -n "${1}p" "$T/calls/calls.log"; }
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
+expect_calls() {	# expect_calls N: wait until N calls were recorded
+	local end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(calls)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+start_daemon daemon.log
+kid=$(awk '!/^#/ {print $2}' "$T/keys/turq-18789.pub" | base64 -d |
+    b2sum -l 256 | cut -c1-16)
+
+# --- routing table ------------------------------------------------------
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "check disk" \
+    --corr c-1 >"$T/cmd.json"
+check "command (now) is injected" expect_calls 1
+check "argv is system event --text ... --mode now --json" \
+    [ "$(call 1 | jq -r '.[0:3] + .[4:] | join(" ")')" = \
+    "system event --text --mode now --json" ]
+check "injected text carries verified provenance" \
+    [ "$(call 1 | jq -r '.[3]')" = "Hive command [corr:c-1] from turq-18789 (signed, key $kid): check disk Response expected. Use the hive skill for protocol details." ]
+
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text later-job \
+    --urgency later >/dev/null
+check "command (later) is injected" expect_calls 2
+check "later maps to --mode next-heartbeat" \
+    [ "$(call 2 | jq -r '.[5]')" = next-heartbeat ]
+
+"$CLI" send "${TURQ[@]}" --to all --ch alert --text "disk 95%" \
+    --urgency later >/dev/null
+check "alert to all is injected" expect_calls 3
+check "alert is always --mode now" [ "$(call 3 | jq -r '.[5]')" = now ]
+
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch status --text "going down" \
+    --urgency later >/dev/null
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch response --text "late" \
+    --corr nobody-asked >/dev/null
+"$CLI" send "${TURQ[@]}" --to all --ch heartbeat --text '{"load":1}' \
+    --urgency later >/dev/null
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch sync --text "memory updated" \
+    --urgency later >/dev/null
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch status --text "back soon" \
+    --urgency now >/dev/null
+check "status (now) is injected" expect_calls 4
+check "...and status (later), response, heartbeat, sync were not" \
+    grep -q 'Hive status from turq-18789 .*: back soon' <(call 4)
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "run it" \
+    --action git-sync >/dev/null
+check "an action without a handler is escalated" expect_calls 5
+check "escalation says no handler is installed" \
+    grep -q "Received action 'git-sync' but no handler installed" <(call 5)
+
+# --- refusals: zero injections ------------------------------------------
+before=$(calls)
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+wait_for "$T/daemon.log" 'refused reason=replay'
+ok "replayed command refused"
+sed 's/check disk/wipe disk/' "$T/cmd.json" >"$T/tampered.json"
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/tampered.json"
+wait_for "$T/daemon.log" 'refused reason=bad-signature'
+ok "tampered command refused"
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
+    --sign-key "$T/rogue/turq-18789.key" --to pg1-18890 --ch command \
+    --text forged >/dev/null
+wait_for "$T/daemon.log" 'refused reason=unknown-key'
+ok "forged command refused"
+"${PUB[@]}" -t hive/pg1-18890/alert -f "$T/cmd.json"
+wait_for "$T/daemon.log" 'refused reason=topic-mismatch'
+ok "command re-published on the alert topic refused"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text marker >/dev/null
+check "a valid command after the hostile ones is injected" \
+    expect_calls $((before + 1))
+check "...and it is the only injection since" \
+    bash -c '[ "$(wc -l <"$1")" -eq "$2" ] && tail -1 "$1" | grep -q marker' \
+    _ "$T/calls/calls.log" $((before + 1))
+check "no refused message was injected" \
+    [ "$(grep -c 'wipe disk\|forged' "$T/calls/calls.log")" -eq 0 ]
+
+# --- heartbeats and meta state ------------------------------------------
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t hive/meta/pg1-18890/state \
+    -C 1 -W 10 >"$T/state.json"
+check "retained state is a valid signed envelope" \
+    "$CLI" verify --keys "$T/keys" "$T/state.json" >/dev/null
+check "state is from the daemon's node" \
+    [ "$(jq -r .from "$T/state.json")" = pg1-18890 ]
+check "state text is the node's JSON state" \
+    [ "$(jq -r '.text | fromjson | .status' "$T/state.json")" = online ]
+
+# turq's one heartbeat above made it a peer; it sends no more
+wait_for "$T/daemon.log" 'peer turq-18789 lost'
+check "losing a peer injects one alert" \
+    wait_for "$T/calls/calls.log" 'missed 3 heartbeats'
+n=$(grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log")
+own_beats() { grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log"; }
+beats_past() {	# beats_past N: wait until our own heartbeat count passes N
+	local end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		[ "$(own_beats)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "the daemon keeps beating while the peer is lost" beats_past $((n + 3))
+check "three more heartbeats later there is still exactly one alert" \
+    [ "$(grep -c 'missed 3 heartbeats' "$T/calls/calls.log")" -eq 1 ]
+"$CLI" send "${TURQ[@]}" --to all --ch heartbeat --text '{}' \
+    --urgency later >/dev/null
+check "a returning peer publishes one status" \
+    wait_for "$T/daemon.log" 'accepted from=pg1-18890 .*ch=status'
+
+# --- privileges and memory (root only) -----------------------------------
+router=$(pgrep -P "$DAEMON_PID" -f -- '-P router' || true)
+injector=$(pgrep -P "$DAEMON_PID" -f -- '-P injector' || true)
+check "router and injector run" [ -n "$router" ] && [ -n "$injector" ]
+for who in router injector; do
+	pid=${!who}
+	check "$who has NoNewPrivs" grep -q '^NoNewPrivs:[[:space:]]1' \
+	    "/proc/$pid/status"
+	check "$who has no effective capabilities" \
+	    grep -q '^CapEff:[[:space:]]0000000000000000' "/proc/$pid/status"
+	check "$who has no ambient capabilities" \
+	    grep -q '^CapAmb:[[:space:]]0000000000000000' "/proc/$pid/status"
+	if [ "$(id -u)" -eq 0 ]; then
+		check "$who runs as a non-root uid" \
+		    awk '/^Uid:/ { exit !($2 != 0 && $3 != 0 && $4 != 0) }' \
+		    "/proc/$pid/status"
+		check "$who has an empty bounding set" \
+		    grep -q '^CapBnd:[[:space:]]0000000000000000' \
+		    "/proc/$pid/status"
+	fi
+done
+if [ "$(id -u)" -eq 0 ]; then
+	seed=$(awk '{print $2}' "$T/secret/pg1-18890.key" | base64 -d |
+	    head -c 32 | od -An -tx1 | tr -d ' \n')
+	check "memscan finds the secret key in the monitor (control)" \
+	    "$MEMSCAN" "$DAEMON_PID" "$seed"
+	rc=0; "$MEMSCAN" "$router" "$seed" || rc=$?
+	check "the router's memory never holds the secret key" [ "$rc" -eq 1 ]
+	rc=0; "$MEMSCAN" "$injector" "$seed" || rc=$?
+	check "the injector's memory never holds the secret key" [ "$rc" -eq 1 ]
+else
+	echo "# not root: uid and memory checks skipped"
+fi
+
+# --- a killed router takes the unit down; the window survives ------------
+kill -KILL "$router"
+rc=0; wait "$DAEMON_PID" || rc=$?
+check "monitor exits non-zero when the router dies" [ "$rc" -ne 0 ]
+check "the monitor said why" grep -q 'router .* killed by signal 9' \
+    "$T/daemon.log"
+check "no child outlives the monitor" \
+    bash -c '! pgrep -f -- "-c $1" >/dev/null' _ "$T/hive.conf"
+
+start_daemon daemon2.log
+before=$(calls)
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+wait_for "$T/daemon2.log" 'refused reason=replay'
+ok "after a restart the old command is still a replay"
+kill -TERM "$DAEMON_PID"
+rc=0; wait "$DAEMON_PID" || rc=$?
+check "SIGTERM stops the daemon with status 0" [ "$rc" -eq 0 ]
+check "the replay was not injected" [ "$(calls)" -eq "$before" ]
+
+finish
