@@ -6,6 +6,7 @@
  * included), as OpenNTPD and OpenSMTPD do.
  */
 #include <err.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,21 @@
 
 #include "daemon.h"
 #include "log.h"
+
+/* A child role stops on SIGTERM/SIGINT through its own flag and never
+ * dies of SIGPIPE: a closed link is seen as an error return instead. */
+void
+daemon_child_signals(void (*on_term)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("sigaction");
+}
 
 static void
 usage(void)

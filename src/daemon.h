@@ -42,6 +42,9 @@ int monitor_main(const struct daemon_opts *, const struct config *);
 int router_main(const struct daemon_opts *, const struct config *);
 int injector_main(const struct daemon_opts *, const struct config *);
 
+/* daemon.c: SIGTERM/SIGINT call on_term, SIGPIPE ignored */
+void daemon_child_signals(void (*on_term)(int));
+
 /* privdrop.c: switch to user (if root) and lock down; fatal on failure */
 void privdrop(const char *user, const char *role);
 

@@ -302,17 +302,12 @@ int
 injector_main(const struct daemon_opts *o, const struct config *cfg)
 {
 	struct injector j;
-	struct sigaction sa;
 
 	memset(&j, 0, sizeof(j));
 	j.cfg = cfg;
 	j.out_fd = -1;
 	j.nnodes = config_nodes(cfg, j.nodes);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = inj_on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_child_signals(inj_on_term);
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	privdrop(cfg->user, "injector");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)

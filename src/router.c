@@ -575,13 +575,8 @@ int
 router_main(const struct daemon_opts *o, const struct config *cfg)
 {
 	struct router r;
-	struct sigaction sa;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = router_on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_child_signals(router_on_term);
 	router_setup(&r, cfg);
 	while (!router_quit)
 		router_poll(&r);

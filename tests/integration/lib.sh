@@ -50,6 +50,16 @@ wait_for() {
 	return 1
 }
 
+# wait_until CMD...: until CMD succeeds, for at most 15 seconds.
+wait_until() {
+	local end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # count_lines FILE REGEX
 count_lines() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
 

@@ -50,14 +50,8 @@ calls() { wc -l <"$T/calls/calls.log"; }
 call() { sed -n "${1}p" "$T/calls/calls.log"; }
 TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
-expect_calls() {	# expect_calls N: wait until N calls were recorded
-	local end=$((SECONDS + 15))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(calls)" -ge "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+has_calls() { [ "$(calls)" -ge "$1" ]; }
+expect_calls() { wait_until has_calls "$1"; }	# until N calls recorded
 
 start_daemon daemon.log
 kid=$(awk '!/^#/ {print $2}' "$T/keys/turq-18789.pub" | base64 -d |
@@ -145,14 +139,8 @@ check "losing a peer injects one alert" \
     wait_for "$T/calls/calls.log" 'missed 3 heartbeats'
 n=$(grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log")
 own_beats() { grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log"; }
-beats_past() {	# beats_past N: wait until our own heartbeat count passes N
-	local end=$((SECONDS + 15))
-	while [ $SECONDS -lt $end ]; do
-		[ "$(own_beats)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+has_beats() { [ "$(own_beats)" -ge "$1" ]; }
+beats_past() { wait_until has_beats "$1"; }	# until N own heartbeats
 check "the daemon keeps beating while the peer is lost" beats_past $((n + 3))
 check "three more heartbeats later there is still exactly one alert" \
     [ "$(grep -c 'missed 3 heartbeats' "$T/calls/calls.log")" -eq 1 ]
