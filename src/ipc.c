@@ -56,21 +56,26 @@ int
 ipc_recv(int fd, struct ipc_msg *m)
 {
 	uint8_t *buf;
-	ssize_t n;
+	ssize_t n, got;
 
 	memset(m, 0, sizeof(*m));
-	/* one byte more than the largest message: MSG_TRUNC tells the rest */
-	if ((buf = malloc(IPC_HDR_LEN + IPC_MAX_PAYLOAD + 1)) == NULL)
+	/* learn the datagram's size first, so the buffer fits it exactly */
+	do {
+		n = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return n == 0 ? 0 : -1;
+	if ((size_t)n < IPC_HDR_LEN || (size_t)n > IPC_HDR_LEN + IPC_MAX_PAYLOAD) {
+		(void)recv(fd, NULL, 0, MSG_TRUNC);	/* consume, then die */
+		fatalx("ipc_recv: datagram of %zd bytes", n);
+	}
+	if ((buf = malloc((size_t)n + 1)) == NULL)
 		fatal("ipc_recv");
 	do {
-		n = recv(fd, buf, IPC_HDR_LEN + IPC_MAX_PAYLOAD + 1, MSG_TRUNC);
-	} while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		free(buf);
-		return n == 0 ? 0 : -1;
-	}
-	if ((size_t)n < IPC_HDR_LEN || (size_t)n > IPC_HDR_LEN + IPC_MAX_PAYLOAD)
-		fatalx("ipc_recv: datagram of %zd bytes", n);
+		got = recv(fd, buf, (size_t)n, MSG_TRUNC);
+	} while (got == -1 && errno == EINTR);
+	if (got != n)
+		fatalx("ipc_recv: datagram changed size (%zd, %zd)", n, got);
 	memcpy(&m->hdr, buf, IPC_HDR_LEN);
 	if (m->hdr.len != (size_t)n - IPC_HDR_LEN)
 		fatalx("ipc_recv: type %u header says %u bytes, datagram %zd",

@@ -184,11 +184,12 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	r.reply_to = ipc_get_str(&rd);
 	r.ttl = ipc_get_i64(&rd);
 	if (ipc_reader_done(&rd) == -1 || from == NULL || r.to == NULL ||
-	    r.ch == NULL || r.urgency == NULL || r.text == NULL)
+	    r.ch == NULL || r.urgency == NULL || r.text == NULL ||
+	    !valid_node(from))
 		fatalx("router sent a malformed sign request");
+	/* from is a valid node id now: safe to log */
 	if ((k = monitor_key(m, from)) == NULL) {
-		log_warnx("refused to sign: from=%.64s is not a local node",
-		    from);
+		log_warnx("refused to sign: from=%s is not a local node", from);
 		monitor_sign_reply(m, msg->hdr.peer, 0, "not a local node");
 		return;
 	}
