@@ -17,6 +17,8 @@
 
 #include <getopt.h>
 
+#include <jansson.h>
+
 #include "config.h"
 
 #define EXIT_VALID	0
@@ -46,7 +48,7 @@ struct cli_ctx {
 enum {
 	OPT_PREFIX = 256, OPT_CAFILE, OPT_CAPATH, OPT_CERT, OPT_KEY,
 	OPT_PWFILE, OPT_KEYS, OPT_SIGNKEY, OPT_HELP, OPT_MAXSKEW,
-	OPT_MAXTTL, OPT__FIRST_VERB_OPT
+	OPT_MAXTTL, OPT_SOCKET, OPT__FIRST_VERB_OPT
 };
 
 #define CLI_COMMON_SHORT "c:h:p:u:v"
@@ -65,6 +67,7 @@ enum {
 	{ "sign-key", required_argument, NULL, OPT_SIGNKEY },		\
 	{ "max-skew", required_argument, NULL, OPT_MAXSKEW },		\
 	{ "max-ttl", required_argument, NULL, OPT_MAXTTL },		\
+	{ "socket", required_argument, NULL, OPT_SOCKET },		\
 	{ "verbose", no_argument, NULL, 'v' },				\
 	{ "help", no_argument, NULL, OPT_HELP }
 
@@ -83,11 +86,24 @@ void cli_common_usage(void);
  * (message printed).  *len gets the length; the buffer is NUL-ended. */
 char *cli_read_input(const char *path, size_t max, size_t *len);
 
+/*
+ * cli_daemon.c: talking to the local hive-daemon over its control
+ * socket (send and reply when no signing key was given; the read
+ * verbs always).  req is stolen.  Returns an exit code.
+ */
+int cli_daemon_send(struct cli_ctx *, json_t *req, long long wait);
+int cli_daemon_query(struct cli_ctx *, json_t *req, int json_out,
+    const char *verb);
+
 /* verbs */
 int cmd_keygen(struct cli_ctx *, int, char **);
 int cmd_keys(struct cli_ctx *, int, char **);
 int cmd_verify(struct cli_ctx *, int, char **);
 int cmd_send(struct cli_ctx *, int, char **);
 int cmd_reply(struct cli_ctx *, int, char **);
+int cmd_status(struct cli_ctx *, int, char **);
+int cmd_roster(struct cli_ctx *, int, char **);
+int cmd_pending(struct cli_ctx *, int, char **);
+int cmd_sync_status(struct cli_ctx *, int, char **);
 
 #endif

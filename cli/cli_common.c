@@ -52,6 +52,7 @@ cli_common_opt(struct cli_ctx *ctx, int c, const char *arg)
 	case 'h': case 'p': case 'u': case OPT_PREFIX: case OPT_CAFILE:
 	case OPT_CAPATH: case OPT_CERT: case OPT_KEY: case OPT_PWFILE:
 	case OPT_KEYS: case OPT_SIGNKEY: case OPT_MAXSKEW: case OPT_MAXTTL:
+	case OPT_SOCKET:
 		if (ctx->npending == CLI_MAX_PENDING) {
 			warnx("too many options");
 			return -1;
@@ -108,6 +109,13 @@ cli_apply_one(struct cli_ctx *ctx, int c, const char *arg)
 	case OPT_SIGNKEY:
 		return cli_set_str(cfg->sign_key, sizeof(cfg->sign_key), arg,
 		    "--sign-key");
+	case OPT_SOCKET:
+		if (arg[0] != '/') {
+			warnx("--socket: expected an absolute path");
+			return -1;
+		}
+		return cli_set_str(cfg->control_socket,
+		    sizeof(cfg->control_socket), arg, "--socket");
 	case OPT_MAXSKEW:
 		if (cli_set_int(&n, arg, 0, 3600, "--max-skew") == -1)
 			return -1;
@@ -167,7 +175,10 @@ cli_common_usage(void)
 	    "      --cert FILE          client certificate (TLS)\n"
 	    "      --key FILE           client certificate's key (TLS)\n"
 	    "      --keys DIR           trusted keyring (default /etc/hive/keys)\n"
-	    "      --sign-key FILE      secret key to sign with\n"
+	    "      --sign-key FILE      sign with this key and publish directly,\n"
+	    "                           instead of through the local daemon\n"
+	    "      --socket PATH        the daemon's control socket\n"
+	    "                           (default /run/hive/hive.sock)\n"
 	    "      --max-skew S         accepted clock skew (default 60)\n"
 	    "      --max-ttl S          largest accepted ttl (default 86400)\n"
 	    "  -v, --verbose            more log output\n"

@@ -30,12 +30,13 @@
 struct send_req {
 	const char	*to, *ch, *text, *urgency, *action, *args, *corr;
 	const char	*reply_to;	/* reply only */
-	long long	 ttl, wait;
+	const char	*from, *session;	/* through the daemon only */
+	long long	 ttl, wait, replies;
 };
 
 enum { OPT_TO = OPT__FIRST_VERB_OPT, OPT_CH, OPT_TEXT, OPT_URGENCY,
 	OPT_TTL, OPT_ACTION, OPT_ARGS, OPT_CORR, OPT_WAIT, OPT_TOMSG,
-	OPT_NOVERIFY };
+	OPT_NOVERIFY, OPT_FROM, OPT_SESSION, OPT_REPLIES };
 
 static void
 send_usage(void)
@@ -44,13 +45,22 @@ send_usage(void)
 	    "[--urgency now|later]\n"
 	    "         [--ttl S] [--action NAME] [--args JSON] [--corr ID] "
 	    "[--wait SECONDS]\n"
-	    "         [--sign-key FILE] [broker options]\n"
-	    "Publishes a signed envelope to PREFIX/NODE/CH and prints it.\n"
+	    "         [--replies K] [--session KEY] [--from NODE]\n"
+	    "         [--sign-key FILE | --socket PATH] [broker options]\n"
+	    "Publishes a signed envelope to PREFIX/NODE/CH and prints it.  "
+	    "Signed by the\nlocal hive-daemon (its control socket) unless "
+	    "--sign-key is given.\n"
 	    "With --wait: prints the first verified response to us from the\n"
 	    "addressed node (any node for --to all) whose corr or replyTo is "
-	    "the sent id.\n"
-	    "exit: 0 ok, 1 no reply in time, 2 usage or I/O, 3 broker error,\n"
-	    "      4 replies arrived but all were refused\n");
+	    "the sent id;\nwith --replies K, up to K responses, each as it "
+	    "arrives.\n"
+	    "--session KEY (daemon only): a response that arrives when nobody "
+	    "waits is\ninjected into that OpenClaw session; the key never "
+	    "leaves this box.\n"
+	    "--from NODE (daemon only): which of the daemon's nodes signs.\n"
+	    "exit: 0 ok, 1 no reply in time, 2 usage or I/O, 3 broker or "
+	    "daemon unreachable,\n      4 replies arrived but all were "
+	    "refused\n");
 	cli_common_usage();
 }
 
@@ -59,7 +69,8 @@ reply_usage(void)
 {
 	fprintf(stderr, "usage: hive-cli reply --to-msg JSON|FILE --text TEXT "
 	    "[--urgency now|later]\n"
-	    "         [--ttl S] [--no-verify] [--sign-key FILE] [broker options]\n"
+	    "         [--ttl S] [--no-verify] [--sign-key FILE | --socket PATH]\n"
+	    "         [broker options]\n"
 	    "Sends a response: to = original from, corr = original corr or "
 	    "id,\nreplyTo = original id.  The original's signature is checked "
 	    "against\nthe keyring first unless --no-verify.\n"
@@ -71,6 +82,7 @@ struct waiter {
 	struct inbound		 in;
 	const struct envelope	*sent;
 	size_t			 refused;
+	long long		 replies, got;	/* want, have */
 };
 
 /*
@@ -141,8 +153,13 @@ wait_loop(struct waiter *w, struct mqtt *m, long long seconds)
 			continue;
 		r = wait_one(w, &msg);
 		mqtt_msg_free(&msg);
-		if (r == 1)
+		if (r == 1 && ++w->got >= w->replies)
 			return EXIT_VALID;
+	}
+	if (w->got > 0) {
+		warnx("%lld of %lld replies within %llds", w->got, w->replies,
+		    seconds);
+		return EXIT_VALID;
 	}
 	if (w->refused > 0) {
 		warnx("no valid reply within %llds; %zu refused", seconds,
@@ -155,7 +172,7 @@ wait_loop(struct waiter *w, struct mqtt *m, long long seconds)
 
 static int
 send_wire(struct cli_ctx *ctx, const struct envelope *sent,
-    const struct buf *wire, long long wait)
+    const struct buf *wire, long long wait, long long replies)
 {
 	struct waiter w;
 	struct mqtt *m;
@@ -200,12 +217,45 @@ send_wire(struct cli_ctx *ctx, const struct envelope *sent,
 		w.in.keyring = &kr;
 		w.in.window = window_new(WAIT_WINDOW_CAP);
 		w.sent = sent;
+		w.replies = replies > 0 ? replies : 1;
 		rc = wait_loop(&w, m, wait);
 		window_free(w.in.window);
 	}
 	mqtt_close(m);
 	keyring_free(&kr);
 	return rc;
+}
+
+static void
+send_field(json_t *o, const char *k, const char *v)
+{
+	if (v != NULL && json_object_set_new(o, k, json_string(v)) == -1)
+		errx(EXIT_USAGE, "--%s: not valid UTF-8", k);
+}
+
+/* No key of ours: the daemon signs (docs/cli.md, "Through the daemon"). */
+static int
+send_via_daemon(struct cli_ctx *ctx, const struct send_req *r, json_t *args)
+{
+	json_t *o = json_pack("{sssI}", "op", "send", "ttl",
+	    (json_int_t)r->ttl);
+
+	send_field(o, "to", r->to);
+	send_field(o, "ch", r->ch);
+	send_field(o, "text", r->text);
+	send_field(o, "urgency", r->urgency);
+	send_field(o, "action", r->action);
+	send_field(o, "corr", r->corr);
+	send_field(o, "reply_to", r->reply_to);
+	send_field(o, "from", r->from);
+	send_field(o, "session", r->session);
+	if (args != NULL)
+		json_object_set(o, "args", args);
+	if (r->wait > 0)
+		json_object_set_new(o, "wait", json_integer(r->wait));
+	if (r->replies > 0)
+		json_object_set_new(o, "replies", json_integer(r->replies));
+	return cli_daemon_send(ctx, o, r->wait);
 }
 
 static int
@@ -239,8 +289,9 @@ send_req_run(struct cli_ctx *ctx, struct send_req *r)
 		return EXIT_USAGE;
 	}
 	if (ctx->cfg.sign_key[0] == '\0') {
-		warnx("no signing key: give --sign-key FILE or sign_key in %s",
-		    ctx->config_path);
+		rc = send_via_daemon(ctx, r, req.args);
+	} else if (r->session != NULL || r->from != NULL) {
+		warnx("--session and --from need the daemon, not --sign-key");
 	} else if (seckey_load(ctx->cfg.sign_key, &sk, err, sizeof(err)) == -1)
 		warnx("%s", err);
 	else {
@@ -252,7 +303,7 @@ send_req_run(struct cli_ctx *ctx, struct send_req *r)
 			rc = 0;
 		seckey_free(&sk);	/* wiped before touching the network */
 		if (rc == 0)
-			rc = send_wire(ctx, &sent, &wire, r->wait);
+			rc = send_wire(ctx, &sent, &wire, r->wait, r->replies);
 		envelope_free(&sent);
 		buf_free(&wire);
 	}
@@ -292,6 +343,10 @@ send_opt(struct cli_ctx *ctx, struct send_req *r, int c, const char *arg)
 		    "--ttl") ? -1 : 1;
 	case OPT_WAIT:
 		return send_num(arg, 1, 86400, &r->wait, "--wait") ? -1 : 1;
+	case OPT_REPLIES:
+		return send_num(arg, 1, 1000, &r->replies, "--replies") ? -1 : 1;
+	case OPT_FROM: r->from = arg; return 1;
+	case OPT_SESSION: r->session = arg; return 1;
 	}
 	return cli_common_opt(ctx, c, arg);
 }
@@ -313,6 +368,9 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 		{ "args", required_argument, NULL, OPT_ARGS },
 		{ "corr", required_argument, NULL, OPT_CORR },
 		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "replies", required_argument, NULL, OPT_REPLIES },
+		{ "session", required_argument, NULL, OPT_SESSION },
+		{ "from", required_argument, NULL, OPT_FROM },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct send_req r = { .urgency = "now" };
@@ -331,6 +389,10 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	if (r.to == NULL || r.ch == NULL || r.text == NULL || optind != argc) {
 		warnx("send needs --to, --ch and --text");
 		send_usage();
+		return EXIT_USAGE;
+	}
+	if (r.replies > 0 && r.wait == 0) {
+		warnx("--replies needs --wait");
 		return EXIT_USAGE;
 	}
 	return send_req_run(ctx, &r);
@@ -419,6 +481,9 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 	r.to = req.to;
 	r.corr = req.corr;
 	r.reply_to = req.reply_to;
+	/* through the daemon: the node the original was addressed to */
+	if (ctx->cfg.sign_key[0] == '\0' && strcmp(orig.to, "all") != 0)
+		r.from = orig.to;
 	rc = send_req_run(ctx, &r);
 	envelope_free(&orig);
 	return rc;

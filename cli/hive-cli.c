@@ -20,8 +20,13 @@ static const struct {
 } verbs[] = {
 	{ "keygen", cmd_keygen, "generate a node key pair" },
 	{ "keys", cmd_keys, "keys list: show the trusted keyring" },
+	{ "pending", cmd_pending, "outstanding commands (via the daemon)" },
 	{ "reply", cmd_reply, "reply to a received envelope" },
+	{ "roster", cmd_roster, "node roles and handlers (via the daemon)" },
 	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },
+	{ "status", cmd_status, "cluster state (via the daemon)" },
+	{ "sync-status", cmd_sync_status, "latest action results (via the "
+	    "daemon)" },
 	{ "verify", cmd_verify, "verify one envelope" },
 };
 
@@ -32,9 +37,9 @@ usage(void)
 
 	fprintf(stderr, "usage: hive-cli VERB [options]\n\nverbs:\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
+		fprintf(stderr, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(stderr, "\n'hive-cli VERB --help' describes a verb.\n"
-	    "exit: 0 ok, 1 refused/timeout, 2 usage or I/O, 3 broker, "
+	    "exit: 0 ok, 1 refused/timeout, 2 usage or I/O, 3 broker or daemon, "
 	    "4 only refused replies\n");
 }
 

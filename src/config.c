@@ -20,7 +20,8 @@
 
 #define CONFIG_FILE_MAX	(256 * 1024)
 
-enum config_type { CT_STR, CT_INT, CT_PREFIX, CT_NODES, CT_ABSPATH };
+enum config_type { CT_STR, CT_INT, CT_PREFIX, CT_NODES, CT_ABSPATH, CT_LIST,
+	CT_PORT };
 
 struct config_kw {
 	const char	*name;
@@ -38,26 +39,39 @@ struct config_kw {
 #define KW_LL(n, f, lo, hi) { n, CT_INT, offsetof(struct config, f), 0, \
 	lo, hi, 1 }
 
+#define KW_T(n, f, t) { n, t, offsetof(struct config, f), \
+	sizeof(((struct config *)0)->f), 0, 0, 0 }
+
 /* Sorted by name: config_find() uses bsearch. */
 static const struct config_kw config_kws[] = {
+	KW_INT("audit_keep", audit_keep, 0, 100),
+	KW_LL("audit_max_size", audit_max_size, 4096, 1LL << 40),
 	KW_STR("cafile", cafile),
+	KW_T("capabilities", capabilities, CT_LIST),
 	KW_STR("capath", capath),
 	KW_STR("certfile", certfile),
+	KW_T("control_read", control_read, CT_LIST),
+	KW_T("control_send", control_send, CT_LIST),
+	KW_T("control_socket", control_socket, CT_ABSPATH),
+	KW_LL("corr_ttl", corr_ttl, 1, 30 * 86400),
 	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
 	KW_STR("host", host),
 	KW_STR("keyfile", keyfile),
 	KW_STR("keys", keys_dir),
+	KW_T("log_dir", log_dir, CT_ABSPATH),
 	KW_LL("max_skew", limits.max_skew, 0, 3600),
 	KW_LL("max_ttl", limits.max_ttl, 1, 30 * 86400),
 	{ "node", CT_NODES, offsetof(struct config, nodes),
 	    sizeof(((struct config *)0)->nodes), 0, 0, 0 },
 	{ "openclaw", CT_ABSPATH, offsetof(struct config, openclaw),
 	    sizeof(((struct config *)0)->openclaw), 0, 0, 0 },
-	KW_INT("openclaw_port", openclaw_port, 0, 65535),
+	{ "openclaw_port", CT_PORT, offsetof(struct config, openclaw_port), 0,
+	    0, 65535, 0 },
 	KW_STR("password_file", password_file),
 	KW_INT("port", port, 1, 65535),
 	{ "prefix", CT_PREFIX, offsetof(struct config, prefix),
 	    sizeof(((struct config *)0)->prefix), 0, 0, 0 },
+	KW_T("role", role, CT_LIST),
 	KW_STR("secret_dir", secret_dir),
 	KW_STR("sign_key", sign_key),
 	KW_STR("state_dir", state_dir),
@@ -83,6 +97,41 @@ config_defaults(struct config *c)
 	hive_strlcpy(c->openclaw, "/usr/local/bin/openclaw",
 	    sizeof(c->openclaw));
 	envelope_limits_default(&c->limits);
+	hive_strlcpy(c->control_socket, "/run/hive/hive.sock",
+	    sizeof(c->control_socket));
+	hive_strlcpy(c->control_read, "*", sizeof(c->control_read));
+	hive_strlcpy(c->control_send, "root", sizeof(c->control_send));
+	c->corr_ttl = 3600;
+	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
+	c->audit_max_size = 10 * 1024 * 1024;
+	c->audit_keep = 5;
+	hive_strlcpy(c->role, "member", sizeof(c->role));
+}
+
+/* "a,b": words of [A-Za-z0-9._-] (user names, uids, capability names),
+ * or "*" alone */
+static int
+config_valid_list(const char *val)
+{
+	size_t i, word = 0;
+
+	if (strcmp(val, "*") == 0)
+		return 0;
+	for (i = 0; val[i] != '\0'; i++) {
+		char ch = val[i];
+
+		if (ch == ',') {
+			if (word == 0)
+				return -1;
+			word = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-')
+			word++;
+		else
+			return -1;
+	}
+	return word > 0 ? 0 : -1;
 }
 
 int
@@ -119,6 +168,21 @@ config_valid_nodes(const char *val)
 		hive_strlcpy(seen[n++], p, NODE_MAX + 1);
 	}
 	return n > 0 ? 0 : -1;
+}
+
+int
+config_instance_port(const struct config *c, const char *node)
+{
+	const char *dash = strrchr(node, '-');
+	char *end;
+	long n;
+
+	if (c->openclaw_port >= 0)
+		return c->openclaw_port;
+	if (dash == NULL || dash[1] == '\0')
+		return -1;
+	n = strtol(dash + 1, &end, 10);
+	return *end == '\0' && n >= 1 && n <= 65535 ? (int)n : -1;
 }
 
 size_t
@@ -158,6 +222,10 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 		if (config_valid_nodes(val) == -1)
 			return -1;
 		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_LIST:
+		if (config_valid_list(val) == -1)
+			return -1;
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
 	case CT_ABSPATH:
 		if (val[0] != '/')
 			return -1;
@@ -168,6 +236,12 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 		/* FALLTHROUGH */
 	case CT_STR:
 		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_PORT:		/* "auto": from the instance id, see config.h */
+		if (strcmp(val, "auto") == 0) {
+			*(int *)(void *)field = -1;
+			return 0;
+		}
+		/* FALLTHROUGH */
 	case CT_INT:
 		errno = 0;
 		n = strtoll(val, &end, 10);
@@ -319,7 +393,9 @@ config_print(const struct config *c, FILE *fp)
 	for (i = 0; i < CONFIG_NKWS; i++) {
 		kw = &config_kws[i];
 		field = (const char *)c + kw->off;
-		if (kw->type != CT_INT) {
+		if (kw->type == CT_PORT && *(const int *)(const void *)field < 0)
+			fprintf(fp, "%s auto\n", kw->name);
+		else if (kw->type != CT_INT && kw->type != CT_PORT) {
 			if (field[0] != '\0')
 				fprintf(fp, "%s %s\n", kw->name, field);
 		} else if (kw->is_ll)

@@ -35,7 +35,18 @@ struct config {
 	char	user[64];			/* the router's account */
 	int64_t	heartbeat_interval;
 	char	openclaw[CONFIG_PATH_MAX];	/* absolute path of the CLI */
-	int	openclaw_port;			/* 0: leave --port out */
+	int	openclaw_port;	/* 0: leave --port out; -1 ("auto"): the
+				   digits after the last '-' of the instance
+				   id, as in turq-18789 */
+	char	control_socket[CONFIG_PATH_MAX];
+	char	control_read[512];	/* users: status, roster, pending */
+	char	control_send[512];	/* users: send, reply */
+	int64_t	corr_ttl;		/* outbound commands tracked */
+	char	log_dir[CONFIG_PATH_MAX];	/* audit log */
+	int64_t	audit_max_size;
+	int	audit_keep;
+	char	role[64];		/* roster: member, master... */
+	char	capabilities[512];	/* roster: comma list */
 	struct envelope_limits limits;
 };
 
@@ -61,6 +72,10 @@ void config_print(const struct config *, FILE *);
 
 /* Split cfg->nodes into out (at most CONFIG_MAX_NODES); returns count. */
 size_t config_nodes(const struct config *, char out[][NODE_MAX + 1]);
+
+/* The --port for an instance: 0 none, -1 "auto" but the id has no
+ * port suffix (config check refuses that), else the port. */
+int config_instance_port(const struct config *, const char *node);
 
 /* MQTT topic prefix: levels of printable ASCII, no wildcards. */
 int config_valid_prefix(const char *);

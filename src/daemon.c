@@ -59,8 +59,16 @@ daemon_role(const char *role, const struct daemon_opts *o,
 static void
 daemon_check_config(const struct config *cfg)
 {
+	char nodes[CONFIG_MAX_NODES][NODE_MAX + 1];
+	size_t i, n;
+
 	if (cfg->nodes[0] == '\0')
 		errx(2, "configuration names no 'node'");
+	n = config_nodes(cfg, nodes);
+	for (i = 0; i < n; i++)
+		if (config_instance_port(cfg, nodes[i]) == -1)
+			errx(2, "openclaw_port auto: node %s does not end in "
+			    "-PORT", nodes[i]);
 }
 
 int

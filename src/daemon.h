@@ -13,9 +13,10 @@
  * dispatch table (monitor.c, router.c, injector.c).
  *
  * SIGN_REQ     router -> monitor  str from, to, ch, urgency, text,
- *                                 action, corr, replyTo; i64 ttl
+ *                                 action, corr, replyTo, args (JSON
+ *                                 object text or ""); i64 ttl
  * SIGN_REP     monitor -> router  u32 ok; str wire (ok) or error
- * INJECT       router -> injector str instance, mode, text
+ * INJECT       router -> injector str instance, mode, text, session
  * INJECT_DONE  injector -> router u32 delivered; str detail
  */
 enum imsg_type {
@@ -25,10 +26,12 @@ enum imsg_type {
 	IMSG_INJECT_DONE,
 };
 
-/* Descriptors a child finds after exec: its link to the monitor, and
- * (router and injector) their link to each other. */
+/* Descriptors a child finds after exec: its link to the monitor,
+ * (router and injector) their link to each other, and (router only)
+ * the listening control socket. */
 #define DAEMON_FD_MONITOR	3
 #define DAEMON_FD_PEER		4
+#define DAEMON_FD_CONTROL	5
 
 #define INJECT_TEXT_MAX		16384
 

@@ -100,7 +100,8 @@ envelope_valid_action(const char *s)
 int
 valid_node(const char *s)
 {
-	if (strcmp(s, "all") == 0 || strcmp(s, "meta") == 0)
+	if (strcmp(s, "all") == 0 || strcmp(s, "meta") == 0 ||
+	    strcmp(s, "corr") == 0)
 		return 0;	/* reserved topic levels */
 	return envelope_charset(s, NODE_MAX, "._-", 0);
 }

@@ -42,9 +42,10 @@ inbound_window(struct inbound *in, const struct envelope *e, int64_t now,
 	return -1;
 }
 
+/* Size, parse and schema, topic agreement. */
 static int
-inbound_check(struct inbound *in, const char *topic, const void *payload,
-    size_t len, int64_t now, struct envelope *e, struct refusal *why)
+inbound_parse(struct inbound *in, const char *topic, const void *payload,
+    size_t len, struct envelope *e, struct refusal *why)
 {
 	char want[512];
 
@@ -61,11 +62,111 @@ inbound_check(struct inbound *in, const char *topic, const void *payload,
 		    envelope_ch_name(e->ch));
 		return -1;
 	}
+	return 0;
+}
+
+int
+inbound_observe(struct inbound *in, const char *topic, const void *payload,
+    size_t len, int64_t now, char nodes[][NODE_MAX + 1], size_t nnodes,
+    struct envelope *e, struct refusal *why)
+{
+	size_t i;
+
+	why->reason = REF_NONE;
+	if (inbound_parse(in, topic, payload, len, e, why) == 0) {
+		for (i = 0; i < nnodes && strcmp(nodes[i], e->from) != 0; i++)
+			;
+		if (i == nnodes) {
+			envelope_free(e);
+			why->reason = REF_NONE;	/* not ours: not our business */
+			return -1;
+		}
+		if (envelope_verify_sig(e, in->keyring, why) == 0 &&
+		    envelope_check_time(e, in->limits, now, why) == 0)
+			return 0;
+		/* a command claiming to be ours that is not: say so */
+		refusal_count(&in->counters, why->reason);
+		envelope_free(e);
+		return -1;
+	}
+	envelope_free(e);
+	why->reason = REF_NONE;	/* malformed traffic for others: ignored */
+	return -1;
+}
+
+static int
+inbound_check(struct inbound *in, const char *topic, const void *payload,
+    size_t len, int64_t now, struct envelope *e, struct refusal *why)
+{
+	if (inbound_parse(in, topic, payload, len, e, why) == -1)
+		return -1;
 	if (envelope_verify_sig(e, in->keyring, why) == -1 ||
 	    envelope_check_time(e, in->limits, now, why) == -1)
 		return -1;
 	/* last: only signed, fresh envelopes may take window space */
 	return inbound_window(in, e, now, why);
+}
+
+/* Split "{prefix}/meta/{a}/{b}": pointers into topic, lengths. */
+static int
+inbound_meta_topic(const char *prefix, const char *topic, const char **a,
+    size_t *alen, const char **b)
+{
+	size_t n = strlen(prefix);
+	const char *slash;
+
+	if (strncmp(topic, prefix, n) != 0 || strncmp(topic + n, "/meta/", 6))
+		return -1;
+	*a = topic + n + 6;
+	if ((slash = strchr(*a, '/')) == NULL || strchr(slash + 1, '/'))
+		return -1;
+	*alen = (size_t)(slash - *a);
+	*b = slash + 1;
+	return *alen > 0 && **b != '\0' ? 0 : -1;
+}
+
+static int
+inbound_meta_check(struct inbound *in, const char *topic, const void *payload,
+    size_t len, struct envelope *e, const char **kind, struct refusal *why)
+{
+	const char *a, *b;
+	size_t alen;
+
+	memset(e, 0, sizeof(*e));
+	if (payload == NULL || len > ENVELOPE_MAX_WIRE) {
+		refusal_set(why, REF_OVERSIZE, "%zu bytes", len);
+		return -1;
+	}
+	if (inbound_meta_topic(in->prefix, topic, &a, &alen, &b) == -1) {
+		refusal_set(why, REF_META_MISMATCH, "not a meta topic");
+		return -1;
+	}
+	if (envelope_parse(payload, len, in->limits, 0, e, why) == -1)
+		return -1;
+	if (alen == 4 && strncmp(a, "corr", 4) == 0) {
+		if (e->corr == NULL || strcmp(e->corr, b) != 0) {
+			refusal_set(why, REF_META_MISMATCH, "corr");
+			return -1;
+		}
+	} else if (strlen(e->from) != alen || strncmp(e->from, a, alen) != 0 ||
+	    (strcmp(b, "state") != 0 && strcmp(b, "roster") != 0 &&
+	    !envelope_valid_action(b))) {
+		refusal_set(why, REF_META_MISMATCH, "from=%s", e->from);
+		return -1;
+	}
+	*kind = b;
+	return envelope_verify_sig(e, in->keyring, why);
+}
+
+int
+inbound_meta(struct inbound *in, const char *topic, const void *payload,
+    size_t len, struct envelope *e, const char **kind, struct refusal *why)
+{
+	if (inbound_meta_check(in, topic, payload, len, e, kind, why) == 0)
+		return 0;
+	envelope_free(e);
+	refusal_count(&in->counters, why->reason);
+	return -1;
 }
 
 int

@@ -34,6 +34,30 @@ struct inbound {
 int inbound_accept(struct inbound *, const char *topic, const void *payload,
     size_t len, int64_t now, struct envelope *e, struct refusal *why);
 
+/*
+ * A retained meta document at {prefix}/meta/{node}/{kind} or
+ * {prefix}/meta/corr/{corr}: size, parse, schema, signature, and the
+ * topic agreeing with the signed from (or corr).  No freshness check
+ * and no replay window: a meta document is state, re-delivered on
+ * every subscribe, and its signed ts says how old it is.  A
+ * zero-length payload (a cleared retained message) is not a document:
+ * the caller handles it before.  On 0, *kind points into topic.
+ */
+int inbound_meta(struct inbound *, const char *topic, const void *payload,
+    size_t len, struct envelope *e, const char **kind, struct refusal *why);
+
+/*
+ * A command seen on another node's topic: is it one of ours?  Parse
+ * and topic first; if from is not one of nodes, -1 with why->reason
+ * REF_NONE and nothing counted (traffic we merely see).  Otherwise the
+ * signature and freshness as inbound_accept() checks them, but no
+ * replay window: tracking a command twice is harmless, and others'
+ * traffic must not take window space.
+ */
+int inbound_observe(struct inbound *, const char *topic, const void *payload,
+    size_t len, int64_t now, char nodes[][NODE_MAX + 1], size_t nnodes,
+    struct envelope *e, struct refusal *why);
+
 /* "{prefix}/{to}/{ch}" */
 void inbound_topic(char *out, size_t len, const char *prefix, const char *to,
     enum envelope_ch ch);

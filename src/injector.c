@@ -9,6 +9,9 @@
  *
  *   openclaw system event --text TEXT --mode MODE --json [--port P]
  *
+ * plus --session-key KEY when the router names the OpenClaw session a
+ * response belongs to (hive-cli send --session).
+ *
  * A call counts as delivered only when it prints a JSON object with
  * "ok": true (the exit status alone is not trusted); failures are
  * retried with backoff, a hung call is killed at its timeout, and a
@@ -31,6 +34,7 @@
 
 #include <jansson.h>
 
+#include "corr.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
@@ -44,6 +48,7 @@
 struct inj_job {
 	char		 instance[NODE_MAX + 1];
 	char		 mode[16];
+	char		 session[CORR_SESSION_MAX + 1];	/* "" : none */
 	char		*text;
 	int		 attempts;
 	long long	 not_before;	/* ms, for retry backoff */
@@ -104,15 +109,18 @@ inj_request(const struct ipc_msg *msg, void *arg)
 {
 	struct injector *j = arg;
 	struct ipc_reader rd;
-	const char *instance, *mode, *text;
+	const char *instance, *mode, *text, *session;
 	struct inj_job *job;
 
 	ipc_reader_init(&rd, msg);
 	instance = ipc_get_str(&rd);
 	mode = ipc_get_str(&rd);
 	text = ipc_get_str(&rd);
+	session = ipc_get_str(&rd);
 	if (ipc_reader_done(&rd) == -1 || instance == NULL || mode == NULL ||
-	    text == NULL || !inj_valid(j, instance, mode, text))
+	    text == NULL || session == NULL ||
+	    !inj_valid(j, instance, mode, text) ||
+	    (session[0] != '\0' && !corr_valid_session(session)))
 		fatalx("router sent a malformed injection request");
 	if (j->qlen == INJ_QUEUE) {
 		log_warnx("queue full (%d): injection refused", INJ_QUEUE);
@@ -123,6 +131,7 @@ inj_request(const struct ipc_msg *msg, void *arg)
 	memset(job, 0, sizeof(*job));
 	snprintf(job->instance, sizeof(job->instance), "%s", instance);
 	snprintf(job->mode, sizeof(job->mode), "%s", mode);
+	snprintf(job->session, sizeof(job->session), "%s", session);
 	if ((job->text = strdup(text)) == NULL)
 		fatal("strdup");
 }
@@ -132,7 +141,7 @@ inj_exec(const struct injector *j, const struct inj_job *job, int out)
 {
 	static char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin",
 	    "LANG=C.UTF-8", "HOME=/", NULL };
-	char port[16], *argv[12];
+	char port[16], *argv[16];
 	int i = 0, devnull;
 
 	if (setsid() == -1 || dup2(out, STDOUT_FILENO) == -1)
@@ -150,8 +159,13 @@ inj_exec(const struct injector *j, const struct inj_job *job, int out)
 	argv[i++] = "--mode";
 	argv[i++] = (char *)job->mode;
 	argv[i++] = "--json";
-	if (j->cfg->openclaw_port) {
-		snprintf(port, sizeof(port), "%d", j->cfg->openclaw_port);
+	if (job->session[0] != '\0') {
+		argv[i++] = "--session-key";
+		argv[i++] = (char *)job->session;
+	}
+	if (config_instance_port(j->cfg, job->instance) > 0) {
+		snprintf(port, sizeof(port), "%d",
+		    config_instance_port(j->cfg, job->instance));
 		argv[i++] = "--port";
 		argv[i++] = port;
 	}
@@ -250,7 +264,7 @@ inj_timeout(struct injector *j)
 }
 
 static const struct ipc_rule inj_from_router[] = {
-	{ IMSG_INJECT, ROLE_ROUTER, IPC_MAX, INJECT_TEXT_MAX + 256,
+	{ IMSG_INJECT, ROLE_ROUTER, IPC_MAX, INJECT_TEXT_MAX + 512,
 	    inj_request },
 };
 

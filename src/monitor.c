@@ -13,7 +13,9 @@
  * and subscriptions come back together.  SIGTERM and SIGINT stop the
  * children and exit 0.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -37,6 +39,7 @@ struct monitor {
 	struct seckey		 keys[CONFIG_MAX_NODES];
 	size_t			 nkeys;
 	int			 fd_router, fd_injector;
+	int			 fd_control;	/* listening; the router's */
 	pid_t			 pid_router, pid_injector;
 	char			 self[4096];
 };
@@ -89,8 +92,52 @@ monitor_state_dir(const struct monitor *m)
 		fatal("chown %s", m->cfg->state_dir);
 }
 
+/*
+ * The local control socket: created here because /run/hive may need
+ * root, served by the router.  Mode 0666: who may do what is decided
+ * per request from SO_PEERCRED (control_read, control_send), so the
+ * file mode is not the access control.  A stale socket from a crash is
+ * replaced; anything else at that path is left alone and fatal.
+ */
+static void
+monitor_control_socket(struct monitor *m)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	char dir[sizeof(sun.sun_path)], *slash;
+	const char *path = m->cfg->control_socket;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatalx("control_socket %s: path too long", path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(dir, path, strlen(path) + 1);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", dir);
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			fatalx("control_socket %s exists and is not a socket",
+			    path);
+		if (unlink(path) == -1)
+			fatal("unlink %s", path);
+	}
+	if ((m->fd_control = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		fatal("socket");
+	if (bind(m->fd_control, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("bind %s", path);
+	if (chmod(path, 0666) == -1 || listen(m->fd_control, 16) == -1)
+		fatal("control socket %s", path);
+	log_info("control socket %s", path);
+}
+
 static pid_t
-monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer)
+monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer,
+    int fd_control)
 {
 	char *argv[8];
 	int i = 0;
@@ -100,11 +147,21 @@ monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer)
 		fatal("fork");
 	if (pid != 0)
 		return pid;
+	/* move every source above the targets first, so that no dup2()
+	 * overwrites a source and none is its own target (dup2 onto
+	 * itself would keep close-on-exec) */
+	if ((fd_mon = fcntl(fd_mon, F_DUPFD_CLOEXEC, 16)) == -1 ||
+	    (fd_peer = fcntl(fd_peer, F_DUPFD_CLOEXEC, 16)) == -1 ||
+	    (fd_control != -1 &&
+	    (fd_control = fcntl(fd_control, F_DUPFD_CLOEXEC, 16)) == -1))
+		fatal("F_DUPFD");
 	if (dup2(fd_mon, DAEMON_FD_MONITOR) == -1 ||
-	    dup2(fd_peer, DAEMON_FD_PEER) == -1)
+	    dup2(fd_peer, DAEMON_FD_PEER) == -1 ||
+	    (fd_control != -1 && dup2(fd_control, DAEMON_FD_CONTROL) == -1))
 		fatal("dup2");
 	/* nothing else of ours crosses exec: no keys, no other links */
-	if (close_range(DAEMON_FD_PEER + 1, ~0U, 0) == -1)
+	if (close_range(fd_control != -1 ? DAEMON_FD_CONTROL + 1 :
+	    DAEMON_FD_PEER + 1, ~0U, 0) == -1)
 		fatal("close_range");
 	argv[i++] = "hive-daemon";
 	argv[i++] = "-P";
@@ -125,8 +182,9 @@ monitor_start_children(struct monitor *m)
 
 	if (ipc_pair(mr) == -1 || ipc_pair(mi) == -1 || ipc_pair(ri) == -1)
 		fatal("socketpair");
-	m->pid_router = monitor_spawn(m, "router", mr[1], ri[0]);
-	m->pid_injector = monitor_spawn(m, "injector", mi[1], ri[1]);
+	m->pid_router = monitor_spawn(m, "router", mr[1], ri[0], m->fd_control);
+	m->pid_injector = monitor_spawn(m, "injector", mi[1], ri[1], -1);
+	close(m->fd_control);	/* the router's now */
 	close(mr[1]);
 	close(mi[1]);
 	close(ri[0]);
@@ -160,6 +218,14 @@ monitor_sign_reply(struct monitor *m, uint32_t peer, int ok, const char *s)
 	ipc_writer_free(&w);
 }
 
+/* An optional field travels as "" */
+static void
+monitor_opt(const char **s)
+{
+	if (*s != NULL && (*s)[0] == '\0')
+		*s = NULL;
+}
+
 /* IMSG_SIGN_REQ: rebuild, re-check and sign; never sign bytes. */
 static void
 monitor_sign(const struct ipc_msg *msg, void *arg)
@@ -168,7 +234,7 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	struct compose_req r = { 0 };
 	struct ipc_reader rd;
 	const struct seckey *k;
-	const char *from;
+	const char *from, *args;
 	struct envelope e;
 	struct buf wire;
 	char err[512];
@@ -182,11 +248,23 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	r.action = ipc_get_str(&rd);
 	r.corr = ipc_get_str(&rd);
 	r.reply_to = ipc_get_str(&rd);
+	args = ipc_get_str(&rd);
 	r.ttl = ipc_get_i64(&rd);
 	if (ipc_reader_done(&rd) == -1 || from == NULL || r.to == NULL ||
 	    r.ch == NULL || r.urgency == NULL || r.text == NULL ||
 	    !valid_node(from))
 		fatalx("router sent a malformed sign request");
+	monitor_opt(&r.action);
+	monitor_opt(&r.corr);
+	monitor_opt(&r.reply_to);
+	/* args: rebuilt from text like every other field; compose checks
+	 * that it is an object within the envelope's limits */
+	if (args != NULL && args[0] != '\0' && (r.args = json_loads(args,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+		log_warnx("refused to sign for %s: args not JSON", from);
+		monitor_sign_reply(m, msg->hdr.peer, 0, "args: not JSON");
+		return;
+	}
 	/* from is a valid node id now: safe to log */
 	if ((k = monitor_key(m, from)) == NULL) {
 		log_warnx("refused to sign: from=%s is not a local node", from);
@@ -205,6 +283,7 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 		envelope_free(&e);
 	}
 	buf_free(&wire);
+	json_decref(r.args);
 }
 
 static const struct ipc_rule monitor_from_router[] = {
@@ -342,10 +421,12 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg)
 	monitor_signals();
 	monitor_load_keys(&m);
 	monitor_state_dir(&m);
+	monitor_control_socket(&m);
 	monitor_start_children(&m);
 	monitor_loop(&m);
 	log_info("stopping");
 	monitor_stop_children(&m);
+	(void)unlink(cfg->control_socket);
 	for (i = 0; i < m.nkeys; i++)
 		seckey_free(&m.keys[i]);
 	return 0;

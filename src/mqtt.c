@@ -21,6 +21,7 @@
 
 #define MQTT_QUEUE_MAX	1024
 #define MQTT_KEEPALIVE	30
+#define MQTT_ACKS_MAX	256
 
 struct mqtt {
 	struct mosquitto	*mosq;
@@ -28,6 +29,8 @@ struct mqtt {
 	size_t			 qhead, qlen, dropped, max_payload;
 	int			 connected, conn_rc, suback_mid, puback_mid;
 	int			 acked, msg_flag;
+	int			 acks[MQTT_ACKS_MAX];	/* PUBACKed mids */
+	size_t			 ackhead, acklen;
 	char			 err[256];
 };
 
@@ -75,6 +78,13 @@ mqtt_on_publish(struct mosquitto *m, void *arg, int mid)
 
 	if (mid == c->puback_mid)
 		c->acked = 1;
+	/* for the poll loop: a full ring forgets the oldest, which only
+	 * delays a control client's answer until its own timeout */
+	c->acks[(c->ackhead + c->acklen) % MQTT_ACKS_MAX] = mid;
+	if (c->acklen < MQTT_ACKS_MAX)
+		c->acklen++;
+	else
+		c->ackhead = (c->ackhead + 1) % MQTT_ACKS_MAX;
 }
 
 static void
@@ -99,7 +109,8 @@ mqtt_on_message(struct mosquitto *m, void *arg,
 	else {
 		if ((q->payload = malloc(q->len + 1)) == NULL)
 			fatal("mqtt_on_message");
-		memcpy(q->payload, msg->payload, q->len);
+		if (q->len > 0)	/* a cleared retained message has no payload */
+			memcpy(q->payload, msg->payload, q->len);
 		q->payload[q->len] = '\0';
 	}
 	c->qlen++;
@@ -198,6 +209,15 @@ struct mqtt *
 mqtt_connect(const struct config *cfg, const char *client_id, int clean,
     size_t max_payload, int timeout_ms, int *local, char *err, size_t errlen)
 {
+	return mqtt_connect_will(cfg, client_id, clean, max_payload, timeout_ms,
+	    NULL, local, err, errlen);
+}
+
+struct mqtt *
+mqtt_connect_will(const struct config *cfg, const char *client_id, int clean,
+    size_t max_payload, int timeout_ms, const struct mqtt_will *will,
+    int *local, char *err, size_t errlen)
+{
 	struct mqtt *c;
 	int rc;
 
@@ -209,6 +229,13 @@ mqtt_connect(const struct config *cfg, const char *client_id, int clean,
 	if ((c->mosq = mosquitto_new(client_id, clean != 0, c)) == NULL)
 		fatal("mosquitto_new");
 	if (mqtt_setup(c, cfg, err, errlen) == -1) {
+		mqtt_close(c);
+		return NULL;
+	}
+	/* the broker keeps the will for every later reconnect too */
+	if (will != NULL && (rc = mosquitto_will_set(c->mosq, will->topic,
+	    (int)will->len, will->payload, 1, true)) != MOSQ_ERR_SUCCESS) {
+		snprintf(err, errlen, "will: %s", mosquitto_strerror(rc));
 		mqtt_close(c);
 		return NULL;
 	}
@@ -395,7 +422,25 @@ int
 mqtt_publish_nowait(struct mqtt *c, const char *topic, const void *payload,
     size_t len, int qos, int retain)
 {
-	int rc = mosquitto_publish(c->mosq, NULL, topic, (int)len, payload,
+	return mqtt_publish_mid(c, topic, payload, len, qos, retain, NULL);
+}
+
+int
+mqtt_take_ack(struct mqtt *c, int *mid)
+{
+	if (c->acklen == 0)
+		return 0;
+	*mid = c->acks[c->ackhead];
+	c->ackhead = (c->ackhead + 1) % MQTT_ACKS_MAX;
+	c->acklen--;
+	return 1;
+}
+
+int
+mqtt_publish_mid(struct mqtt *c, const char *topic, const void *payload,
+    size_t len, int qos, int retain, int *mid)
+{
+	int rc = mosquitto_publish(c->mosq, mid, topic, (int)len, payload,
 	    qos, retain);
 
 	if (rc != MOSQ_ERR_SUCCESS) {

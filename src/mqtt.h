@@ -33,6 +33,15 @@ struct mqtt;
 struct mqtt *mqtt_connect(const struct config *cfg, const char *client_id,
     int clean_session, size_t max_payload, int timeout_ms, int *local,
     char *err, size_t errlen);
+/* A last will: published retained, QoS 1, by the broker if we vanish. */
+struct mqtt_will {
+	const char	*topic;
+	const void	*payload;
+	size_t		 len;
+};
+struct mqtt *mqtt_connect_will(const struct config *, const char *client_id,
+    int clean_session, size_t max_payload, int timeout_ms,
+    const struct mqtt_will *, int *local, char *err, size_t errlen);
 int mqtt_subscribe(struct mqtt *, const char *topic, int qos, int timeout_ms);
 int mqtt_publish(struct mqtt *, const char *topic, const void *payload,
     size_t len, int qos, int retain, int timeout_ms);
@@ -51,6 +60,11 @@ int mqtt_io(struct mqtt *, int readable, int writable);
 int mqtt_reconnect(struct mqtt *);
 int mqtt_publish_nowait(struct mqtt *, const char *topic, const void *,
     size_t, int qos, int retain);
+/* As above; *mid (may be NULL) identifies the PUBACK later. */
+int mqtt_publish_mid(struct mqtt *, const char *topic, const void *,
+    size_t, int qos, int retain, int *mid);
+/* 1: *mid was acknowledged by the broker (QoS 1), 0: none pending */
+int mqtt_take_ack(struct mqtt *, int *mid);
 int mqtt_subscribe_nowait(struct mqtt *, const char *topic, int qos);
 int mqtt_take(struct mqtt *, struct mqtt_msg *);
 

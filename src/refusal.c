@@ -29,6 +29,8 @@ static const char *const refusal_names[REF__COUNT] = {
 	[REF_WINDOW_RESET] = "window-reset",
 	[REF_TOPIC_MISMATCH] = "topic-mismatch",
 	[REF_NOT_FOR_US] = "not-for-us",
+	[REF_UNSOLICITED] = "unsolicited",
+	[REF_META_MISMATCH] = "meta-mismatch",
 };
 
 const char *

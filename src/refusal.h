@@ -32,6 +32,8 @@ enum refusal_reason {
 	REF_WINDOW_RESET,	/* ts not after the floor of a reset window */
 	REF_TOPIC_MISMATCH,	/* topic disagrees with the signed to/ch */
 	REF_NOT_FOR_US,		/* signed to a node this daemon does not serve */
+	REF_UNSOLICITED,	/* a response to no command this box sent */
+	REF_META_MISMATCH,	/* meta topic disagrees with the signed from/corr */
 	REF__COUNT
 };
 

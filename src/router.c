@@ -1,22 +1,16 @@
 /*
- * router.c - hive-daemon's network-facing role.
+ * router.c - hive-daemon's network-facing role: setup, the poll loop,
+ * the broker connection, and the two things it asks of the others
+ * (the monitor signs, the injector wakes the agent).
  *
  * Unprivileged (privdrop(): the configured user, no capabilities,
- * no-new-privs) and without any secret key: what it publishes it asks
- * the monitor to sign.  It holds the MQTT connection, passes every
- * message through inbound_accept() with the persisted replay window,
- * and routes what survives by channel:
- *
- *   heartbeat  peer bookkeeping only; never reaches the agent
- *   command    without action: injected (now -> now, later ->
- *              next-heartbeat); with action: handlers come with the
- *              handlers issue, until then escalated as "no handler"
- *   sync       as a command with an action
- *   alert      injected, mode now
- *   status     injected if urgency now, else logged
- *   response   logged (correlation arrives in a later step)
+ * no-new-privs, then its seccomp filter) and without any secret key:
+ * what it publishes it asks the monitor to sign, field by field.  The
+ * routing table is in router_route.c, correlation in router_corr.c,
+ * the control socket in router_control.c (see router.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,45 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compose.h"
 #include "daemon.h"
-#include "inbound.h"
 #include "ipc.h"
 #include "log.h"
-#include "mqtt.h"
-
-#define ROUTER_PENDING	64
-#define ROUTER_PEERS	256
-
-/* What to do with an envelope once the monitor has signed it. */
-struct router_pending {
-	uint32_t	 peer;		/* 0: free slot */
-	char		 topic[256];
-	char		 meta_topic[256];	/* also publish here, retained */
-	int		 qos;
-};
-
-struct router_peer {
-	char		 node[NODE_MAX + 1];
-	int64_t		 last_seen;
-	int		 lost;
-};
-
-struct router {
-	const struct config	*cfg;
-	char			 nodes[CONFIG_MAX_NODES][NODE_MAX + 1];
-	size_t			 nnodes;
-	struct keyring		 keyring;
-	struct inbound		 in;
-	struct mqtt		*mqtt;
-	struct router_pending	 pending[ROUTER_PENDING];
-	struct router_peer	 peers[ROUTER_PEERS];
-	uint32_t		 next_peer;
-	int64_t			 started, next_beat, next_sync, backoff;
-	int64_t			 next_connect;
-	uint64_t		 injected, delivered, inject_failed;
-	int			 subscribed;
-};
+#include "router.h"
 
 static volatile sig_atomic_t router_quit;
 
@@ -74,7 +33,7 @@ router_on_term(int sig)
 	router_quit = 1;
 }
 
-static int
+int
 router_is_local(const struct router *r, const char *node)
 {
 	size_t i;
@@ -88,28 +47,11 @@ router_is_local(const struct router *r, const char *node)
 /* --- asking the monitor to sign, publishing the result ----------------- */
 
 static void
-router_sign(struct router *r, const struct compose_req *q, const char *from,
-    const char *meta_topic, int qos)
+router_sign_req(const struct compose_req *q, const char *from,
+    const char *args, uint32_t peer)
 {
-	struct router_pending *p = NULL;
 	struct ipc_writer w = { 0 };
-	size_t i;
 
-	for (i = 0; i < ROUTER_PENDING && p == NULL; i++)
-		if (r->pending[i].peer == 0)
-			p = &r->pending[i];
-	if (p == NULL) {
-		log_warnx("sign queue full: dropped ch=%s to=%s", q->ch, q->to);
-		return;
-	}
-	if (++r->next_peer == 0)
-		r->next_peer = 1;
-	p->peer = r->next_peer;
-	p->qos = qos;
-	snprintf(p->topic, sizeof(p->topic), "%s/%s/%s", r->cfg->prefix,
-	    q->to, q->ch);
-	snprintf(p->meta_topic, sizeof(p->meta_topic), "%s", meta_topic ?
-	    meta_topic : "");
 	ipc_put_str(&w, from);
 	ipc_put_str(&w, q->to);
 	ipc_put_str(&w, q->ch);
@@ -118,10 +60,112 @@ router_sign(struct router *r, const struct compose_req *q, const char *from,
 	ipc_put_str(&w, q->action);
 	ipc_put_str(&w, q->corr);
 	ipc_put_str(&w, q->reply_to);
+	ipc_put_str(&w, args);
 	ipc_put_i64(&w, q->ttl);
-	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, p->peer, w.p, w.len))
+	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, peer, w.p, w.len))
 		fatal("ipc to monitor");
 	ipc_writer_free(&w);
+}
+
+/*
+ * Ask for a signature; tmpl (may be NULL) says what to do with the
+ * result.  Its topic "" means the default {p}/{to}/{ch}; to publish
+ * only on the meta topic, the caller sets topic to "-".
+ */
+void
+router_sign(struct router *r, const struct compose_req *q, const char *from,
+    const char *args, struct router_pending *tmpl)
+{
+	struct router_pending *p = NULL;
+	size_t i;
+
+	for (i = 0; i < ROUTER_PENDING && p == NULL; i++)
+		if (r->pending[i].peer == 0)
+			p = &r->pending[i];
+	if (p == NULL) {
+		log_warnx("sign queue full: dropped ch=%s to=%s", q->ch, q->to);
+		if (tmpl != NULL && tmpl->client != 0)
+			control_error(r->ctl, tmpl->client, "busy",
+			    "sign queue full");
+		return;
+	}
+	if (tmpl != NULL)
+		*p = *tmpl;
+	else
+		memset(p, 0, sizeof(*p));
+	if (++r->next_peer == 0)
+		r->next_peer = 1;
+	p->peer = r->next_peer;
+	if (p->qos == 0 && tmpl == NULL)
+		p->qos = 1;
+	if (strcmp(p->topic, "-") == 0)
+		p->topic[0] = '\0';
+	else
+		snprintf(p->topic, sizeof(p->topic), "%s/%s/%s",
+		    r->cfg->prefix, q->to, q->ch);
+	router_sign_req(q, from, args, p->peer);
+}
+
+/* A signed, retained document on a meta topic only. */
+void
+router_publish_meta(struct router *r, const char *from, const char *to,
+    const char *corr, const char *meta_topic, const char *text)
+{
+	struct router_pending p = { .topic = "-", .qos = 1 };
+	struct compose_req q = { .to = to, .ch = "status", .urgency = "later",
+	    .text = text, .corr = corr };
+
+	q.ttl = r->cfg->corr_ttl < r->cfg->limits.max_ttl ? r->cfg->corr_ttl :
+	    r->cfg->limits.max_ttl;
+	snprintf(p.meta_topic, sizeof(p.meta_topic), "%s", meta_topic);
+	router_sign(r, &q, from, NULL, &p);
+}
+
+/* A zero-length retained message removes the retained one. */
+void
+router_clear_retained(struct router *r, const char *topic)
+{
+	if (mqtt_publish_nowait(r->mqtt, topic, "", 0, 1, 1) == -1)
+		log_warnx("clear %s: %s", topic, mqtt_error(r->mqtt));
+}
+
+static int
+router_publish(struct router *r, const struct router_pending *p,
+    const char *wire, int *mid)
+{
+	size_t len = strlen(wire);
+
+	*mid = 0;
+	if (p->topic[0] != '\0' && mqtt_publish_mid(r->mqtt, p->topic, wire,
+	    len, p->qos, 0, mid) == -1) {
+		log_warnx("publish %s: %s", p->topic, mqtt_error(r->mqtt));
+		return -1;
+	}
+	if (p->meta_topic[0] != '\0' && mqtt_publish_nowait(r->mqtt,
+	    p->meta_topic, wire, len, 1, 1) == -1) {
+		log_warnx("publish %s: %s", p->meta_topic, mqtt_error(r->mqtt));
+		return -1;
+	}
+	return 0;
+}
+
+/* What we published, parsed back: our own signed output. */
+static void
+router_after_publish(struct router *r, const struct router_pending *p,
+    const char *wire)
+{
+	struct refusal why = { 0 };
+	struct envelope e;
+
+	if (!p->track && p->client == 0)
+		return;
+	if (envelope_parse(wire, strlen(wire), &r->cfg->limits, 0, &e,
+	    &why) == -1)
+		fatalx("monitor signed an envelope we cannot parse: %s",
+		    refusal_name(why.reason));
+	if (p->track && e.ch == CH_COMMAND)
+		router_track(r, &e, p, (int64_t)time(NULL));
+	envelope_free(&e);
 }
 
 static void
@@ -133,6 +177,7 @@ router_signed(const struct ipc_msg *msg, void *arg)
 	const char *wire;
 	uint32_t ok;
 	size_t i;
+	int mid = 0;
 
 	ipc_reader_init(&rd, msg);
 	ok = ipc_get_u32(&rd);
@@ -147,32 +192,37 @@ router_signed(const struct ipc_msg *msg, void *arg)
 		    msg->hdr.peer);
 	if (!ok)
 		log_warnx("monitor refused to sign for %s: %s", p->topic, wire);
-	else if (mqtt_publish_nowait(r->mqtt, p->topic, wire, strlen(wire),
-	    p->qos, 0) == -1 || (p->meta_topic[0] &&
-	    mqtt_publish_nowait(r->mqtt, p->meta_topic, wire, strlen(wire),
-	    1, 1) == -1))
-		log_warnx("publish %s: %s", p->topic, mqtt_error(r->mqtt));
+	else if (router_publish(r, p, wire, &mid) == -1)
+		ok = 2;
+	else
+		router_after_publish(r, p, wire);
+	if (p->client != 0)
+		router_control_signed(r, p, (int)ok, wire, mid);
 	p->peer = 0;
 }
 
 /* --- injection ----------------------------------------------------------- */
 
-static void
-router_inject(struct router *r, const struct envelope *e, const char *mode,
-    const char *text)
+void
+router_inject(struct router *r, const char *instance, const char *mode,
+    const char *text, const char *session, const struct envelope *e)
 {
 	struct ipc_writer w = { 0 };
-	const char *instance = router_is_local(r, e->to) ? e->to : r->nodes[0];
 
 	ipc_put_str(&w, instance);
 	ipc_put_str(&w, mode);
 	ipc_put_str(&w, text);
+	ipc_put_str(&w, session ? session : "");
 	if (ipc_send(DAEMON_FD_PEER, IMSG_INJECT, 0, w.p, w.len) == -1)
 		fatal("ipc to injector");
 	ipc_writer_free(&w);
 	r->injected++;
-	log_info("inject instance=%s mode=%s from=%s id=%s ch=%s", instance,
-	    mode, e->from, e->id, envelope_ch_name(e->ch));
+	if (e == NULL)
+		log_info("inject instance=%s mode=%s origin=daemon", instance,
+		    mode);
+	else
+		log_info("inject instance=%s mode=%s from=%s id=%s ch=%s",
+		    instance, mode, e->from, e->id, envelope_ch_name(e->ch));
 }
 
 static void
@@ -196,207 +246,6 @@ router_injected(const struct ipc_msg *msg, void *arg)
 	}
 }
 
-/*
- * The text the agent sees: verified provenance first, then the signed
- * text.  Only validated fields (node ids, kid, corr charset) go into
- * the frame; the message text is the signed text, cut to fit.
- */
-static void
-router_frame(const struct envelope *e, char *out, size_t len)
-{
-	char corr[96] = "";
-
-	if (e->corr != NULL)
-		snprintf(corr, sizeof(corr), " [corr:%s]", e->corr);
-	snprintf(out, len, "Hive %s%s from %s (signed, key %s): %s%s "
-	    "Use the hive skill for protocol details.",
-	    envelope_ch_name(e->ch), corr, e->from, e->kid, e->text,
-	    e->ch == CH_COMMAND ? " Response expected." : "");
-}
-
-static void
-router_no_handler(struct router *r, const struct envelope *e)
-{
-	char *text = malloc(INJECT_TEXT_MAX);
-
-	if (text == NULL)
-		fatal("malloc");
-	snprintf(text, INJECT_TEXT_MAX, "Hive %s from %s (signed, key %s): "
-	    "Received action '%s' but no handler installed. Text: %s Use the "
-	    "hive skill for protocol details.", envelope_ch_name(e->ch),
-	    e->from, e->kid, e->action, e->text);
-	router_inject(r, e, "now", text);
-	free(text);
-}
-
-/* --- peers and heartbeats ------------------------------------------------ */
-
-static struct router_peer *
-router_peer(struct router *r, const char *node)
-{
-	size_t i;
-
-	for (i = 0; i < ROUTER_PEERS; i++)
-		if (strcmp(r->peers[i].node, node) == 0)
-			return &r->peers[i];
-	for (i = 0; i < ROUTER_PEERS; i++)
-		if (r->peers[i].node[0] == '\0') {
-			snprintf(r->peers[i].node, sizeof(r->peers[i].node),
-			    "%s", node);
-			return &r->peers[i];
-		}
-	return NULL;
-}
-
-static void
-router_announce(struct router *r, const char *ch, const char *urgency,
-    const char *text)
-{
-	struct compose_req q = { .to = "all", .ch = ch, .urgency = urgency,
-	    .text = text, .ttl = 3600 };
-
-	router_sign(r, &q, r->nodes[0], NULL, 1);
-}
-
-static void
-router_peer_seen(struct router *r, const char *node, int64_t now)
-{
-	struct router_peer *p = router_peer(r, node);
-	char text[256];
-
-	if (p == NULL) {
-		log_warnx("peer table full: %s not tracked", node);
-		return;
-	}
-	p->last_seen = now;
-	if (p->lost) {
-		p->lost = 0;
-		snprintf(text, sizeof(text), "hive: peer %s is back online "
-		    "(seen by %s)", node, r->nodes[0]);
-		log_info("peer %s is back", node);
-		router_announce(r, "status", "later", text);
-	}
-}
-
-static void
-router_check_peers(struct router *r, int64_t now)
-{
-	int64_t limit = 3 * r->cfg->heartbeat_interval;
-	char text[256];
-	size_t i;
-
-	for (i = 0; i < ROUTER_PEERS; i++) {
-		struct router_peer *p = &r->peers[i];
-
-		if (p->node[0] == '\0' || p->lost || now - p->last_seen <= limit)
-			continue;
-		p->lost = 1;	/* one alert per loss, not one per interval */
-		snprintf(text, sizeof(text), "hive: peer %s missed 3 heartbeats "
-		    "(last seen %lld, noticed by %s)", p->node,
-		    (long long)p->last_seen, r->nodes[0]);
-		log_warnx("peer %s lost", p->node);
-		router_announce(r, "alert", "now", text);
-	}
-}
-
-static void
-router_heartbeat(struct router *r, int64_t now)
-{
-	struct compose_req q = { .to = "all", .ch = "heartbeat",
-	    .urgency = "later" };
-	char text[1024], meta[256];
-	size_t i;
-
-	q.ttl = 3 * r->cfg->heartbeat_interval + r->cfg->limits.max_skew;
-	if (q.ttl > r->cfg->limits.max_ttl)
-		q.ttl = r->cfg->limits.max_ttl;
-	for (i = 0; i < r->nnodes; i++) {
-		snprintf(text, sizeof(text), "{\"node\":\"%s\",\"status\":"
-		    "\"online\",\"since\":%lld,\"uptime\":%lld,"
-		    "\"accepted\":%llu,\"refused\":%llu,\"injected\":%llu,"
-		    "\"jobs_active\":0}", r->nodes[i], (long long)r->started,
-		    (long long)(now - r->started),
-		    (unsigned long long)r->in.accepted,
-		    (unsigned long long)refusal_total(&r->in.counters),
-		    (unsigned long long)r->injected);
-		q.text = text;
-		snprintf(meta, sizeof(meta), "%s/meta/%s/state", r->cfg->prefix,
-		    r->nodes[i]);
-		router_sign(r, &q, r->nodes[i], meta, 0);
-	}
-}
-
-/* --- received messages --------------------------------------------------- */
-
-static void
-router_route(struct router *r, const struct envelope *e, int64_t now)
-{
-	char *text;
-
-	switch (e->ch) {
-	case CH_HEARTBEAT:
-		if (!router_is_local(r, e->from))
-			router_peer_seen(r, e->from, now);
-		return;
-	case CH_RESPONSE:
-		log_info("response from=%s id=%s corr=%s (logged)", e->from,
-		    e->id, e->corr ? e->corr : "-");
-		return;
-	case CH_STATUS:
-		if (!e->urgency_now) {
-			log_info("status from=%s id=%s (logged)", e->from, e->id);
-			return;
-		}
-		break;
-	case CH_COMMAND:
-	case CH_SYNC:
-		if (e->action != NULL) {
-			router_no_handler(r, e);
-			return;
-		}
-		if (e->ch == CH_SYNC) {
-			log_info("sync from=%s id=%s without action (logged)",
-			    e->from, e->id);
-			return;
-		}
-		break;
-	default:
-		break;
-	}
-	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
-		fatal("malloc");
-	router_frame(e, text, INJECT_TEXT_MAX);
-	router_inject(r, e, e->ch == CH_ALERT || e->urgency_now ? "now" :
-	    "next-heartbeat", text);
-	free(text);
-}
-
-static void
-router_message(struct router *r, const struct mqtt_msg *m)
-{
-	struct refusal why = { 0 };
-	struct envelope e;
-	int64_t now = (int64_t)time(NULL);
-
-	if (inbound_accept(&r->in, m->topic, m->payload, m->len, now, &e,
-	    &why) == -1) {
-		log_warnx("refused reason=%s detail=\"%s\"",
-		    refusal_name(why.reason), why.detail);
-		return;
-	}
-	/* the broker chose what to deliver: only our nodes and "all" */
-	if (strcmp(e.to, "all") != 0 && !router_is_local(r, e.to)) {
-		refusal_count(&r->in.counters, REF_NOT_FOR_US);
-		log_warnx("refused reason=not-for-us detail=\"to=%s\"", e.to);
-		envelope_free(&e);
-		return;
-	}
-	log_info("accepted from=%s id=%s ch=%s action=%s", e.from, e.id,
-	    envelope_ch_name(e.ch), e.action ? e.action : "-");
-	router_route(r, &e, now);
-	envelope_free(&e);
-}
-
 /* --- the connection ------------------------------------------------------ */
 
 static void
@@ -404,30 +253,77 @@ router_subscribe(struct router *r)
 {
 	char topic[256];
 	size_t i;
+	int rc = 0;
 
 	for (i = 0; i < r->nnodes; i++) {
 		snprintf(topic, sizeof(topic), "%s/%s/+", r->cfg->prefix,
 		    r->nodes[i]);
-		if (mqtt_subscribe_nowait(r->mqtt, topic, 1) == -1)
-			fatalx("%s", mqtt_error(r->mqtt));
+		rc |= mqtt_subscribe_nowait(r->mqtt, topic, 1);
 	}
 	snprintf(topic, sizeof(topic), "%s/all/+", r->cfg->prefix);
-	if (mqtt_subscribe_nowait(r->mqtt, topic, 1) == -1)
+	rc |= mqtt_subscribe_nowait(r->mqtt, topic, 1);
+	/* our own outbound commands, however they were sent */
+	snprintf(topic, sizeof(topic), "%s/+/command", r->cfg->prefix);
+	rc |= mqtt_subscribe_nowait(r->mqtt, topic, 1);
+	snprintf(topic, sizeof(topic), "%s/meta/#", r->cfg->prefix);
+	rc |= mqtt_subscribe_nowait(r->mqtt, topic, 1);
+	if (rc != 0)
 		fatalx("%s", mqtt_error(r->mqtt));
 	r->subscribed = 1;
+	router_roster(r);
+}
+
+/* The last will, signed now by the monitor: "offline" for our nodes. */
+static char *
+router_will(struct router *r)
+{
+	struct compose_req q = { .to = "all", .ch = "heartbeat",
+	    .urgency = "later", .ttl = r->cfg->limits.max_ttl };
+	struct ipc_reader rd;
+	struct ipc_msg msg;
+	json_t *doc, *inst = json_array();
+	char *text, *wire;
+	size_t i;
+
+	for (i = 0; i < r->nnodes; i++)
+		json_array_append_new(inst, json_string(r->nodes[i]));
+	doc = json_pack("{sssssIso}", "node", r->nodes[0], "status", "offline",
+	    "since", (json_int_t)time(NULL), "instances", inst);
+	if (doc == NULL || (text = json_dumps(doc, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL)
+		fatalx("router_will: json");
+	json_decref(doc);
+	q.text = text;
+	router_sign_req(&q, r->nodes[0], NULL, 0);
+	free(text);
+	/* nothing else is in flight yet: the next message is the answer */
+	if (ipc_recv(DAEMON_FD_MONITOR, &msg) != 1 ||
+	    msg.hdr.type != IMSG_SIGN_REP || msg.hdr.peer != 0)
+		fatalx("monitor did not answer the will");
+	ipc_reader_init(&rd, &msg);
+	if (ipc_get_u32(&rd) != 1 || (wire = (char *)ipc_get_str(&rd)) == NULL ||
+	    ipc_reader_done(&rd) == -1 || (wire = strdup(wire)) == NULL)
+		fatalx("monitor refused to sign the will");
+	ipc_msg_free(&msg);
+	return wire;
 }
 
 static void
 router_connect(struct router *r)
 {
-	char id[128], err[512];
+	struct mqtt_will will;
+	char id[128], err[512], topic[256], *wire = router_will(r);
 	int local;
 
+	snprintf(topic, sizeof(topic), "%s/meta/%s/state", r->cfg->prefix,
+	    r->nodes[0]);
+	will = (struct mqtt_will){ topic, wire, strlen(wire) };
 	/* a stable client id and a persistent session: QoS 1 messages
 	 * queued while we were away are delivered when we come back */
 	snprintf(id, sizeof(id), "hive-%s", r->nodes[0]);
-	r->mqtt = mqtt_connect(r->cfg, id, 0, ENVELOPE_MAX_WIRE, 10000,
-	    &local, err, sizeof(err));
+	r->mqtt = mqtt_connect_will(r->cfg, id, 0, ENVELOPE_MAX_WIRE, 10000,
+	    &will, &local, err, sizeof(err));
+	free(wire);
 	if (r->mqtt == NULL)
 		fatalx("broker: %s", err);
 	router_subscribe(r);
@@ -506,10 +402,19 @@ router_setup(struct router *r, const struct config *cfg)
 	r->nnodes = config_nodes(cfg, r->nodes);
 	if (keyring_load(cfg->keys_dir, &r->keyring, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if ((r->corr = malloc(sizeof(*r->corr))) == NULL ||
+	    (r->meta = malloc(sizeof(*r->meta))) == NULL)
+		fatal("malloc");
+	corr_init(r->corr);
+	metaview_init(r->meta);
 	r->in.prefix = cfg->prefix;
 	r->in.limits = &cfg->limits;
 	r->in.keyring = &r->keyring;
+	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	router_open_window(r);
+	/* user names resolve now, while /etc/passwd is still readable */
+	r->ctl = control_new(fcntl(DAEMON_FD_CONTROL, F_GETFD) != -1 ?
+	    DAEMON_FD_CONTROL : -1, cfg->control_read, cfg->control_send);
 	router_connect(r);	/* resolves and connects before the drop */
 	privdrop(cfg->user, "router");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */
@@ -533,21 +438,44 @@ router_timers(struct router *r, int64_t now)
 		window_expire(r->in.window, now);
 		r->next_sync = now + 1;
 	}
+	router_corr_timers(r, now);
+}
+
+static void
+router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
+{
+	struct mqtt_msg m;
+	int fd = mqtt_fd(r->mqtt), mid;
+
+	if (fd < 0 || mqtt_io(r->mqtt, fd >= 0 && (pfd->revents & POLLIN),
+	    fd >= 0 && (pfd->revents & POLLOUT)) == -1)
+		router_reconnect(r, now);
+	else if (!r->subscribed && mqtt_connected(r->mqtt))
+		router_subscribe(r);
+	/* acknowledgements first: a client hears "sent" before replies */
+	while (mqtt_take_ack(r->mqtt, &mid) == 1)
+		router_control_acked(r, mid);
+	while (mqtt_take(r->mqtt, &m) == 1) {
+		router_message(r, &m);
+		mqtt_msg_free(&m);
+	}
 }
 
 static void
 router_poll(struct router *r)
 {
-	struct pollfd pfd[3];
-	struct mqtt_msg m;
+	struct pollfd pfd[3 + 1 + CONTROL_CLIENTS];
+	uint32_t gone;
 	int64_t now;
+	size_t nctl;
 	int fd = mqtt_fd(r->mqtt);
 
 	pfd[0] = (struct pollfd){ DAEMON_FD_MONITOR, POLLIN, 0 };
 	pfd[1] = (struct pollfd){ DAEMON_FD_PEER, POLLIN, 0 };
 	pfd[2] = (struct pollfd){ fd, (short)(POLLIN |
 	    (mqtt_want_write(r->mqtt) ? POLLOUT : 0)), 0 };
-	if (poll(pfd, fd >= 0 ? 3 : 2, 200) == -1) {
+	nctl = control_pollfds(r->ctl, pfd + 3, 1 + CONTROL_CLIENTS);
+	if (poll(pfd, 3 + nctl, 200) == -1) {
 		if (errno == EINTR)
 			return;
 		fatal("poll");
@@ -559,22 +487,17 @@ router_poll(struct router *r)
 	if (pfd[1].revents & (POLLIN | POLLHUP))
 		router_ipc(r, DAEMON_FD_PEER, router_from_injector,
 		    ROLE_INJECTOR);
-	if (fd < 0 || mqtt_io(r->mqtt, fd >= 0 && (pfd[2].revents & POLLIN),
-	    fd >= 0 && (pfd[2].revents & POLLOUT)) == -1)
-		router_reconnect(r, now);
-	else if (!r->subscribed && mqtt_connected(r->mqtt))
-		router_subscribe(r);
-	while (mqtt_take(r->mqtt, &m) == 1) {
-		router_message(r, &m);
-		mqtt_msg_free(&m);
-	}
+	router_mqtt(r, &pfd[2], now);
+	control_io(r->ctl, pfd + 3, nctl, router_control_request, r);
+	while (control_take_closed(r->ctl, &gone))
+		router_client_gone(r, gone);
 	router_timers(r, now);
 }
 
 int
 router_main(const struct daemon_opts *o, const struct config *cfg)
 {
-	struct router r;
+	static struct router r;	/* large: not on the stack */
 
 	daemon_child_signals(router_on_term);
 	router_setup(&r, cfg);
@@ -584,6 +507,10 @@ router_main(const struct daemon_opts *o, const struct config *cfg)
 		log_warnx("replay window: final fsync failed");
 	window_free(r.in.window);
 	mqtt_close(r.mqtt);
+	control_free(r.ctl);
+	metaview_free(r.meta);
+	free(r.meta);
+	free(r.corr);
 	keyring_free(&r.keyring);
 	log_info("stopped");
 	return 0;

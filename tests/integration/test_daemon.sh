@@ -36,6 +36,7 @@ state_dir $T/state
 user nobody
 heartbeat_interval 1
 openclaw $T/bin/openclaw
+control_socket $T/run/hive.sock
 CONF
 chmod 600 "$T/hive.conf"
 

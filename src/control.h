@@ -1,0 +1,75 @@
+/*
+ * control.h - the local control socket, served by the router.
+ *
+ * The monitor creates and binds the socket (it may need root for
+ * /run/hive) and hands the listening descriptor to the router, which
+ * accepts clients, identifies each by SO_PEERCRED, checks the
+ * control_read / control_send lists, and parses one JSON request per
+ * datagram (SOCK_SEQPACKET).  Protocol: docs/control.md.
+ */
+#ifndef HIVE_CONTROL_H
+#define HIVE_CONTROL_H
+
+#include <sys/types.h>
+
+#include <poll.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define CONTROL_CLIENTS		16
+#define CONTROL_MSG_MAX		(192 * 1024)
+#define CONTROL_USERS_MAX	32
+
+enum ctl_op {
+	CTL_SEND = 1,	/* send and reply: needs control_send */
+	CTL_STATUS,	/* the rest: control_read */
+	CTL_ROSTER,
+	CTL_PENDING,
+	CTL_SYNC_STATUS,
+};
+
+/* A validated request.  Strings point into root. */
+struct ctl_req {
+	enum ctl_op	 op;
+	json_t		*root;
+	const char	*from, *to, *ch, *text, *urgency, *action, *corr;
+	const char	*reply_to, *session;
+	char		*args;		/* canonical JSON text, or NULL */
+	int64_t		 ttl, wait, replies;
+};
+
+struct control;
+
+/*
+ * listen_fd: bound and listening, or -1 for none.  read_users and
+ * send_users: "*" or comma lists of user names or uids, resolved now
+ * (before the seccomp filter).  root may always do everything.
+ */
+struct control *control_new(int listen_fd, const char *read_users,
+    const char *send_users);
+void control_free(struct control *);
+
+/* Fill pfd with what to poll; returns how many were used. */
+size_t control_pollfds(struct control *, struct pollfd *, size_t max);
+
+/*
+ * After poll: accept and read.  For each valid, permitted request, fn
+ * gets the client handle (stable while it is connected) and the
+ * request (freed after fn returns).  Refusals are answered here.
+ */
+void control_io(struct control *, const struct pollfd *, size_t n,
+    void (*fn)(uint32_t client, struct ctl_req *, void *), void *arg);
+
+/* Send one JSON object (stolen) to a client; -1 if it is gone (then
+ * it is closed).  A client that cannot keep up is closed. */
+int control_reply(struct control *, uint32_t client, json_t *obj);
+int control_error(struct control *, uint32_t client, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int control_alive(const struct control *, uint32_t client);
+void control_close(struct control *, uint32_t client);
+
+/* Clients that went away since the last call: the caller forgets them. */
+int control_take_closed(struct control *, uint32_t *client);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * router.h - what the router's files share (router process only):
+ *
+ *   router.c          setup, poll loop, broker connection, asking the
+ *                     monitor to sign, publishing, injecting
+ *   router_route.c    received messages: the routing table, heartbeats
+ *                     and peer loss, meta documents
+ *   router_corr.c     correlation: commands we sent, responses to them,
+ *                     {prefix}/meta/corr documents, expiry alerts
+ *   router_control.c  requests from the local control socket
+ */
+#ifndef HIVE_ROUTER_H
+#define HIVE_ROUTER_H
+
+#include <stdint.h>
+
+#include "compose.h"
+#include "config.h"
+#include "control.h"
+#include "corr.h"
+#include "inbound.h"
+#include "metaview.h"
+#include "mqtt.h"
+
+#define ROUTER_PENDING	256
+#define ROUTER_PEERS	256
+#define ROUTER_ACKS	64
+#define ROUTER_SEEN	256
+
+/* What to do once the monitor has signed an envelope. */
+struct router_pending {
+	uint32_t	 peer;		/* 0: free slot */
+	char		 topic[256];	/* "": do not publish on {p}/{to}/{ch} */
+	char		 meta_topic[256];	/* also publish here, retained */
+	int		 qos;
+	uint32_t	 client;	/* control client to answer, or 0 */
+	int		 track;		/* a command of ours: track its corr */
+	char		 session[CORR_SESSION_MAX + 1];
+	int64_t		 wait;		/* seconds the client waits */
+	int64_t		 replies;
+};
+
+/* A control client's envelope, published, waiting for its PUBACK. */
+struct router_ack {
+	int		 mid;
+	uint32_t	 client;	/* 0: free */
+	char		*wire;
+	int		 waits;		/* keep the client for responses */
+};
+
+struct router_peer {
+	char		 node[NODE_MAX + 1];
+	int64_t		 last_seen;
+	int		 lost;
+};
+
+/* A command received for one of our nodes, so that our reply can mark
+ * its {p}/meta/corr document completed. */
+struct router_seen {
+	char		 corr[ENVELOPE_ID_MAX + 1];
+	char		 from[NODE_MAX + 1];	/* the remote sender */
+	char		 to[NODE_MAX + 1];	/* our node */
+	char		 text[CORR_TEXT_MAX + 1];
+	int64_t		 sent_at, ttl;
+};
+
+struct router {
+	const struct config	*cfg;
+	char			 nodes[CONFIG_MAX_NODES][NODE_MAX + 1];
+	size_t			 nnodes;
+	struct keyring		 keyring;
+	struct inbound		 in;
+	struct mqtt		*mqtt;
+	struct control		*ctl;
+	struct corr_store	*corr;
+	struct metaview		*meta;
+	struct router_pending	 pending[ROUTER_PENDING];
+	struct router_ack	 acks[ROUTER_ACKS];
+	struct router_peer	 peers[ROUTER_PEERS];
+	struct router_seen	 seen[ROUTER_SEEN];
+	size_t			 seen_next;
+	uint32_t		 next_peer;
+	int64_t			 started, next_beat, next_sync, backoff;
+	int64_t			 next_connect;
+	uint64_t		 injected, delivered, inject_failed;
+	uint64_t		 observed;
+	int			 subscribed;
+};
+
+/* router.c */
+int router_is_local(const struct router *, const char *node);
+void router_sign(struct router *, const struct compose_req *,
+    const char *from, const char *args, struct router_pending *tmpl);
+void router_publish_meta(struct router *, const char *from, const char *to,
+    const char *corr, const char *meta_topic, const char *text);
+void router_clear_retained(struct router *, const char *topic);
+void router_inject(struct router *, const char *instance, const char *mode,
+    const char *text, const char *session, const struct envelope *);
+
+/* router_route.c */
+void router_message(struct router *, const struct mqtt_msg *);
+void router_heartbeat(struct router *, int64_t now);
+void router_check_peers(struct router *, int64_t now);
+void router_roster(struct router *);
+
+/* router_corr.c */
+void router_track(struct router *, const struct envelope *cmd,
+    const struct router_pending *, int64_t now);
+void router_observed(struct router *, const struct envelope *cmd, int64_t now);
+int router_response(struct router *, const struct envelope *, int64_t now);
+void router_command_seen(struct router *, const struct envelope *);
+void router_reply_sending(struct router *, const char *from, const char *to,
+    const char *corr);
+void router_meta_corr(struct router *, const struct envelope *, int64_t now);
+void router_corr_timers(struct router *, int64_t now);
+void router_client_gone(struct router *, uint32_t client);
+
+/* router_control.c */
+void router_control_request(uint32_t client, struct ctl_req *, void *);
+/* st: 0 the monitor refused (wire: why), 1 published, 2 publish failed */
+void router_control_signed(struct router *, const struct router_pending *,
+    int st, const char *wire, int mid);
+void router_control_acked(struct router *, int mid);
+
+#endif

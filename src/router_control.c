@@ -1,0 +1,163 @@
+/*
+ * router_control.c - what the router does for a control-socket client
+ * (control.c has already identified it, checked its permission and
+ * validated the request's shape).
+ *
+ *   send      sign (the monitor re-checks every field) and publish
+ *             QoS 1; answer {"ok":true,"sent":WIRE} after the broker's
+ *             PUBACK; with "wait", stream {"response":WIRE} as verified
+ *             responses arrive, then {"done":"complete"|"timeout"}
+ *   status, roster, pending, sync-status
+ *             stream {"doc":{...}} from the meta view, then
+ *             {"done":"complete","count":N}
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "router.h"
+
+#define ROUTER_DEFAULT_TTL	3600
+
+static void
+router_control_send(struct router *r, uint32_t client, struct ctl_req *q)
+{
+	struct router_pending p = { .qos = 1, .client = client };
+	struct compose_req c = { .to = q->to, .ch = q->ch, .text = q->text,
+	    .urgency = q->urgency ? q->urgency : "now", .action = q->action,
+	    .corr = q->corr, .reply_to = q->reply_to, .ttl = q->ttl };
+	const char *from = q->from ? q->from : r->nodes[0];
+	int command = strcmp(q->ch, "command") == 0;
+
+	if (!router_is_local(r, from)) {
+		control_error(r->ctl, client, "not-local", "from must be a node "
+		    "this daemon serves");
+		return;
+	}
+	if (!command && (q->wait > 0 || q->session != NULL)) {
+		control_error(r->ctl, client, "bad-request", "wait and session "
+		    "are for commands");
+		return;
+	}
+	if (c.ttl == 0)
+		c.ttl = r->cfg->limits.max_ttl < ROUTER_DEFAULT_TTL ?
+		    r->cfg->limits.max_ttl : ROUTER_DEFAULT_TTL;
+	p.track = command;
+	p.wait = q->wait;
+	p.replies = q->replies;
+	if (q->session != NULL)
+		snprintf(p.session, sizeof(p.session), "%s", q->session);
+	if (strcmp(q->ch, "response") == 0)
+		router_reply_sending(r, from, q->to, q->corr);
+	log_info("control: send from=%s to=%s ch=%s", from, q->to, q->ch);
+	router_sign(r, &c, from, q->args, &p);
+}
+
+/* One meta document as the client sees it. */
+static json_t *
+router_doc_json(const struct meta_doc *d)
+{
+	json_t *data = json_loads(d->text, JSON_REJECT_DUPLICATES, NULL);
+
+	if (data == NULL)
+		data = json_string(d->text);	/* not JSON: shown as text */
+	return json_pack("{s{sssssssssIsbso}}", "doc", "key", d->key,
+	    "kind", d->kind, "from", d->from, "kid", d->kid,
+	    "ts", (json_int_t)d->ts, "truncated", d->truncated, "data", data);
+}
+
+static void
+router_control_query(struct router *r, uint32_t client, struct ctl_req *q)
+{
+	const char *kind = q->op == CTL_STATUS ? "state" : q->op == CTL_ROSTER ?
+	    "roster" : q->op == CTL_PENDING ? "corr" : q->action ? q->action :
+	    "git-sync";
+	json_int_t n = 0;
+	size_t i;
+
+	for (i = 0; i < METAVIEW_CAP; i++) {
+		const struct meta_doc *d = &r->meta->d[i];
+
+		if (!d->used || strcmp(d->kind, kind) != 0)
+			continue;
+		if (control_reply(r->ctl, client, router_doc_json(d)) == -1)
+			return;
+		n++;
+	}
+	control_reply(r->ctl, client, json_pack("{sssI}", "done", "complete",
+	    "count", n));
+	control_close(r->ctl, client);
+}
+
+void
+router_control_request(uint32_t client, struct ctl_req *q, void *arg)
+{
+	struct router *r = arg;
+
+	if (q->op == CTL_SEND)
+		router_control_send(r, client, q);
+	else
+		router_control_query(r, client, q);
+}
+
+void
+router_control_signed(struct router *r, const struct router_pending *p,
+    int st, const char *wire, int mid)
+{
+	struct router_ack *a = NULL;
+	size_t i;
+
+	if (st == 0) {
+		control_error(r->ctl, p->client, "refused", "%s", wire);
+		control_close(r->ctl, p->client);
+		return;
+	}
+	if (st == 2) {
+		control_error(r->ctl, p->client, "broker", "not connected to "
+		    "the broker; nothing was sent");
+		control_close(r->ctl, p->client);
+		return;
+	}
+	for (i = 0; i < ROUTER_ACKS && a == NULL; i++)
+		if (r->acks[i].client == 0)
+			a = &r->acks[i];
+	if (a == NULL) {
+		/* published; we just cannot promise the PUBACK */
+		control_error(r->ctl, p->client, "busy", "too many sends in "
+		    "flight");
+		control_close(r->ctl, p->client);
+		return;
+	}
+	if ((a->wire = strdup(wire)) == NULL)
+		fatal("strdup");
+	a->mid = mid;
+	a->client = p->client;
+	a->waits = p->wait > 0;
+}
+
+/* The broker has the message: now the client may hear "sent". */
+void
+router_control_acked(struct router *r, int mid)
+{
+	struct router_ack *a;
+	size_t i;
+
+	for (i = 0; i < ROUTER_ACKS; i++) {
+		a = &r->acks[i];
+		if (a->client == 0 || a->mid != mid)
+			continue;
+		if (a->waits)
+			control_reply(r->ctl, a->client, json_pack("{sbss}",
+			    "ok", 1, "sent", a->wire));
+		else {
+			control_reply(r->ctl, a->client, json_pack("{sbssss}",
+			    "ok", 1, "sent", a->wire, "done", "sent"));
+			control_close(r->ctl, a->client);
+		}
+		free(a->wire);
+		memset(a, 0, sizeof(*a));
+		return;
+	}
+}

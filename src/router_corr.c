@@ -1,0 +1,301 @@
+/*
+ * router_corr.c - correlation: the commands this box sent, and the
+ * responses to them.
+ *
+ * Sender side: every command a local node sends (through the control
+ * socket, or seen on {p}/+/command when hive-cli was used with a key)
+ * is tracked for corr_ttl and mirrored, signed and retained, at
+ * {p}/meta/corr/{corr} with status "pending".  A response is accepted
+ * only if it answers a tracked command; it goes to the hive-cli that
+ * waits for it, or else is injected into the sending instance with the
+ * original command quoted (and into its session, if one was given).
+ * The sender clears the retained document when the exchange is over.
+ * A command that expires unanswered raises an alert to its sender.
+ *
+ * Receiver side: a command addressed to one of our nodes marks the
+ * document "in_progress", and our node's reply marks it "completed"
+ * just before the reply itself is published (so the sender's clear,
+ * which follows the reply, comes last).
+ *
+ * After a restart the store is refilled from the retained documents.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "router.h"
+
+static void
+router_corr_topic(const struct router *r, const char *corr, char *out,
+    size_t len)
+{
+	snprintf(out, len, "%s/meta/corr/%s", r->cfg->prefix, corr);
+}
+
+/* The document of the seed's meta/corr section. */
+static void
+router_corr_doc(struct router *r, const char *signer, const char *corr,
+    const char *from, const char *to, const char *text, int64_t sent_at,
+    int64_t ttl, const char *status)
+{
+	char topic[256], *s;
+	json_t *o;
+
+	o = json_pack("{sssssssssssIsssI}", "corr", corr, "from", from,
+	    "to", to, "ch", "command", "text", text,
+	    "sent_at", (json_int_t)sent_at, "status", status,
+	    "ttl", (json_int_t)ttl);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))
+	    == NULL)
+		fatalx("router_corr_doc");
+	json_decref(o);
+	router_corr_topic(r, corr, topic, sizeof(topic));
+	/* addressed to the other party of the exchange */
+	router_publish_meta(r, signer, strcmp(signer, from) == 0 ? to : from,
+	    corr, topic, s);
+	free(s);
+}
+
+static void
+router_corr_clear(struct router *r, const struct corr_entry *c)
+{
+	char topic[256];
+
+	router_corr_topic(r, c->corr, topic, sizeof(topic));
+	router_clear_retained(r, topic);
+}
+
+/* --- sender side ---------------------------------------------------------- */
+
+void
+router_track(struct router *r, const struct envelope *cmd,
+    const struct router_pending *p, int64_t now)
+{
+	struct corr_entry *c = corr_track(r->corr, cmd, r->cfg->corr_ttl, now);
+
+	if (c == NULL) {
+		log_warnx("correlation table full (%d): corr of id=%s not "
+		    "tracked; its responses will be refused", CORR_CAP, cmd->id);
+		return;
+	}
+	if (p != NULL) {
+		snprintf(c->session, sizeof(c->session), "%s", p->session);
+		if (p->client != 0 && p->wait > 0) {
+			c->client = p->client;
+			c->wanted = p->replies > 0 ? (unsigned)p->replies : 1;
+			c->wait_until = now + p->wait;
+		}
+	}
+	log_info("tracking corr=%s id=%s to=%s", c->corr, cmd->id, cmd->to);
+	router_corr_doc(r, cmd->from, c->corr, cmd->from, cmd->to, c->text,
+	    cmd->ts, r->cfg->corr_ttl, "pending");
+}
+
+/* A verified command from one of our nodes (hive-cli with a key, or
+ * ours coming back): track it once. */
+void
+router_observed(struct router *r, const struct envelope *cmd, int64_t now)
+{
+	const char *key = cmd->corr != NULL ? cmd->corr : cmd->id;
+
+	if (cmd->ch != CH_COMMAND || corr_find(r->corr, key, cmd->from) != NULL)
+		return;
+	router_track(r, cmd, NULL, now);
+}
+
+static void
+router_client_done(struct router *r, struct corr_entry *c, const char *why)
+{
+	control_reply(r->ctl, c->client, json_pack("{sssI}", "done", why,
+	    "responses", (json_int_t)c->responses));
+	control_close(r->ctl, c->client);
+	c->client = 0;
+}
+
+static void
+router_enriched(struct router *r, const struct corr_entry *c,
+    const struct envelope *e)
+{
+	char *text = malloc(INJECT_TEXT_MAX);
+
+	if (text == NULL)
+		fatal("malloc");
+	snprintf(text, INJECT_TEXT_MAX, "Hive response [corr:%s] from %s "
+	    "(signed, key %s) re: \"%s\" (command to %s): %s Use the hive "
+	    "skill for protocol details.", c->corr, e->from, e->kid, c->text,
+	    c->to, e->text);
+	router_inject(r, c->from, "now", text, c->session[0] ? c->session :
+	    NULL, e);
+	free(text);
+}
+
+static void
+router_to_client(struct router *r, struct corr_entry *c,
+    const struct envelope *e)
+{
+	struct buf out;
+
+	buf_init(&out, 2 * ENVELOPE_MAX_WIRE);
+	if (envelope_canonical(e->root, &out) == -1 || buf_cstr(&out) == NULL)
+		fatalx("canonical form of a verified envelope");
+	control_reply(r->ctl, c->client, json_pack("{ss}", "response", out.p));
+	buf_free(&out);
+	if (c->responses >= c->wanted)
+		router_client_done(r, c, "complete");
+}
+
+/* A verified response to one of our nodes: 0 handled, -1 unsolicited. */
+int
+router_response(struct router *r, const struct envelope *e, int64_t now)
+{
+	struct corr_entry *c = corr_match(r->corr, e, now);
+
+	if (c == NULL)
+		return -1;
+	c->responses++;
+	log_info("response from=%s corr=%s (%u so far)", e->from, c->corr,
+	    c->responses);
+	if (c->client != 0 && control_alive(r->ctl, c->client))
+		router_to_client(r, c, e);
+	else
+		router_enriched(r, c, e);
+	/* one addressee answered and nobody waits for more: over */
+	if (strcmp(c->to, "all") != 0 && c->client == 0) {
+		router_corr_clear(r, c);
+		corr_drop(c);
+	}
+	return 0;
+}
+
+static void
+router_corr_expired(struct corr_entry *c, void *arg)
+{
+	struct router *r = arg;
+	struct envelope e = { .from = c->to, .id = c->id, .ch = CH_ALERT };
+	char text[512];
+
+	if (c->client != 0)
+		router_client_done(r, c, "timeout");
+	router_corr_clear(r, c);
+	if (c->responses > 0)
+		return;
+	snprintf(text, sizeof(text), "Hive alert: no response to command "
+	    "[corr:%s] sent to %s within %llds: \"%s\". Use the hive skill for "
+	    "protocol details.", c->corr, c->to,
+	    (long long)r->cfg->corr_ttl, c->text);
+	log_warnx("corr=%s expired without a response", c->corr);
+	router_inject(r, c->from, "now", text, c->session[0] ? c->session :
+	    NULL, &e);
+}
+
+void
+router_corr_timers(struct router *r, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < CORR_CAP; i++) {
+		struct corr_entry *c = &r->corr->e[i];
+
+		if (c->used && c->client != 0 && now >= c->wait_until) {
+			router_client_done(r, c, "timeout");
+			if (c->responses > 0 && strcmp(c->to, "all") != 0) {
+				router_corr_clear(r, c);
+				corr_drop(c);
+			}
+		}
+	}
+	corr_expire(r->corr, now, router_corr_expired, r);
+}
+
+void
+router_client_gone(struct router *r, uint32_t client)
+{
+	size_t i;
+
+	for (i = 0; i < CORR_CAP; i++)
+		if (r->corr->e[i].used && r->corr->e[i].client == client)
+			r->corr->e[i].client = 0;	/* later replies: inject */
+}
+
+/*
+ * A retained {p}/meta/corr document (verified).  After a restart it
+ * brings back what we were waiting for: a pending or in-progress
+ * command one of our nodes sent, signed by that node or by the node it
+ * was sent to.
+ */
+void
+router_meta_corr(struct router *r, const struct envelope *e, int64_t now)
+{
+	const char *from, *to, *text, *status;
+	json_int_t sent_at, ttl;
+	struct envelope cmd;
+	struct corr_entry *c;
+	json_t *doc;
+
+	if ((doc = json_loads(e->text, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return;
+	if (json_unpack(doc, "{s:s, s:s, s:s, s:s, s:I, s:I}", "from", &from,
+	    "to", &to, "text", &text, "status", &status, "sent_at", &sent_at,
+	    "ttl", &ttl) == 0 && router_is_local(r, from) &&
+	    (strcmp(e->from, from) == 0 || strcmp(e->from, to) == 0) &&
+	    (strcmp(status, "pending") == 0 ||
+	    strcmp(status, "in_progress") == 0) &&
+	    corr_find(r->corr, e->corr, from) == NULL && valid_node(from) &&
+	    (valid_node(to) || strcmp(to, "all") == 0) && ttl > 0 &&
+	    sent_at + ttl > now) {
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.from = from, cmd.to = to, cmd.id = e->corr;
+		cmd.corr = e->corr, cmd.text = text, cmd.ts = sent_at;
+		if ((c = corr_track(r->corr, &cmd, sent_at + ttl - now, now))
+		    != NULL)
+			log_info("tracking corr=%s again (from %s)", c->corr,
+			    "its retained document");
+	}
+	json_decref(doc);
+}
+
+/* --- receiver side -------------------------------------------------------- */
+
+/* A command or sync for one of our nodes, about to be acted on. */
+void
+router_command_seen(struct router *r, const struct envelope *e)
+{
+	struct router_seen *s;
+	const char *key = e->corr != NULL ? e->corr : e->id;
+
+	if (!router_is_local(r, e->to) || e->ch != CH_COMMAND)
+		return;
+	s = &r->seen[r->seen_next++ % ROUTER_SEEN];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->corr, sizeof(s->corr), "%s", key);
+	snprintf(s->from, sizeof(s->from), "%s", e->from);
+	snprintf(s->to, sizeof(s->to), "%s", e->to);
+	corr_cut_utf8(s->text, CORR_TEXT_MAX, e->text);
+	s->sent_at = e->ts;
+	s->ttl = r->cfg->corr_ttl;
+	router_corr_doc(r, e->to, key, e->from, e->to, s->text, e->ts,
+	    s->ttl, "in_progress");
+}
+
+/* Our node from is about to reply to with corr: mark it completed. */
+void
+router_reply_sending(struct router *r, const char *from, const char *to,
+    const char *corr)
+{
+	size_t i;
+
+	for (i = 0; corr != NULL && i < ROUTER_SEEN; i++) {
+		struct router_seen *s = &r->seen[i];
+
+		if (strcmp(s->corr, corr) != 0 || strcmp(s->to, from) != 0 ||
+		    strcmp(s->from, to) != 0)
+			continue;
+		router_corr_doc(r, from, corr, s->from, s->to, s->text,
+		    s->sent_at, s->ttl, "completed");
+		memset(s, 0, sizeof(*s));
+		return;
+	}
+}

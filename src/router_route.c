@@ -1,0 +1,417 @@
+/*
+ * router_route.c - what the router does with a received message.
+ *
+ * Every message passes a gate first: inbound_accept() (topic, signature,
+ * time, replay window) for messages to us, inbound_meta() for retained
+ * meta documents, inbound_observe() for commands other nodes' topics
+ * carry (we only look for our own, to track them).  Then by channel:
+ *
+ *   heartbeat  peer bookkeeping only; never reaches the agent
+ *   command    without action: injected (now -> now, later ->
+ *              next-heartbeat); with action: escalated "no handler"
+ *              until the handlers issue lands
+ *   sync       with action: as above; without: logged
+ *   alert      injected, mode now
+ *   status     injected if urgency now, else logged
+ *   response   accepted only if it answers a command we sent
+ *              (router_corr.c), else refused as unsolicited
+ *
+ * Injection goes to the addressed local instance; a message to "all"
+ * goes to every local instance except the one that sent it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "router.h"
+
+/* --- the agent's view ---------------------------------------------------- */
+
+/*
+ * The text the agent sees: verified provenance first, then the signed
+ * text.  Only validated fields (node ids, kid, corr charset) go into
+ * the frame; the message text is the signed text, cut to fit.
+ */
+static void
+router_frame(const struct envelope *e, char *out, size_t len)
+{
+	char corr[96] = "";
+
+	/* a command always shows the key a reply must carry (create_reply:
+	 * its corr, or else its id), so the agent can answer with
+	 * hive-cli send --ch response --corr KEY */
+	if (e->corr != NULL || e->ch == CH_COMMAND)
+		snprintf(corr, sizeof(corr), " [corr:%s]", e->corr != NULL ?
+		    e->corr : e->id);
+	snprintf(out, len, "Hive %s%s from %s (signed, key %s): %s%s "
+	    "Use the hive skill for protocol details.",
+	    envelope_ch_name(e->ch), corr, e->from, e->kid, e->text,
+	    e->ch == CH_COMMAND ? " Response expected." : "");
+}
+
+/* Inject into each local instance the envelope is for. */
+static void
+router_deliver(struct router *r, const struct envelope *e, const char *mode,
+    const char *text)
+{
+	size_t i;
+
+	if (router_is_local(r, e->to)) {
+		router_inject(r, e->to, mode, text, NULL, e);
+		return;
+	}
+	for (i = 0; i < r->nnodes; i++)
+		if (strcmp(r->nodes[i], e->from) != 0)
+			router_inject(r, r->nodes[i], mode, text, NULL, e);
+}
+
+static void
+router_no_handler(struct router *r, const struct envelope *e)
+{
+	char *text = malloc(INJECT_TEXT_MAX);
+
+	if (text == NULL)
+		fatal("malloc");
+	snprintf(text, INJECT_TEXT_MAX, "Hive %s from %s (signed, key %s): "
+	    "Received action '%s' but no handler installed. Text: %s Use the "
+	    "hive skill for protocol details.", envelope_ch_name(e->ch),
+	    e->from, e->kid, e->action, e->text);
+	router_deliver(r, e, "now", text);
+	free(text);
+}
+
+/* --- peers and heartbeats ------------------------------------------------ */
+
+static struct router_peer *
+router_peer(struct router *r, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTER_PEERS; i++)
+		if (strcmp(r->peers[i].node, node) == 0)
+			return &r->peers[i];
+	for (i = 0; i < ROUTER_PEERS; i++)
+		if (r->peers[i].node[0] == '\0') {
+			snprintf(r->peers[i].node, sizeof(r->peers[i].node),
+			    "%s", node);
+			return &r->peers[i];
+		}
+	return NULL;
+}
+
+static void
+router_announce(struct router *r, const char *ch, const char *urgency,
+    const char *text)
+{
+	struct compose_req q = { .to = "all", .ch = ch, .urgency = urgency,
+	    .text = text, .ttl = 3600 };
+
+	char *frame;
+	size_t i;
+
+	if (q.ttl > r->cfg->limits.max_ttl)
+		q.ttl = r->cfg->limits.max_ttl;
+	router_sign(r, &q, r->nodes[0], NULL, NULL);
+	/* our own copy comes back on {p}/all/...; deliver() skips the
+	 * sender, so the local agents hear it here, directly */
+	if (strcmp(ch, "alert") != 0 && strcmp(urgency, "now") != 0)
+		return;
+	if ((frame = malloc(INJECT_TEXT_MAX)) == NULL)
+		fatal("malloc");
+	snprintf(frame, INJECT_TEXT_MAX, "Hive %s from %s (this box's "
+	    "daemon): %s Use the hive skill for protocol details.", ch,
+	    r->nodes[0], text);
+	for (i = 0; i < r->nnodes; i++)
+		router_inject(r, r->nodes[i], "now", frame, NULL, NULL);
+	free(frame);
+}
+
+static void
+router_peer_seen(struct router *r, const char *node, int64_t now)
+{
+	struct router_peer *p = router_peer(r, node);
+	char text[256];
+
+	if (p == NULL) {
+		log_warnx("peer table full: %s not tracked", node);
+		return;
+	}
+	p->last_seen = now;
+	if (p->lost) {
+		p->lost = 0;
+		snprintf(text, sizeof(text), "hive: peer %s is back online "
+		    "(seen by %s)", node, r->nodes[0]);
+		log_info("peer %s is back", node);
+		router_announce(r, "status", "later", text);
+	}
+}
+
+void
+router_check_peers(struct router *r, int64_t now)
+{
+	int64_t limit = 3 * r->cfg->heartbeat_interval;
+	char text[256];
+	size_t i;
+
+	for (i = 0; i < ROUTER_PEERS; i++) {
+		struct router_peer *p = &r->peers[i];
+
+		if (p->node[0] == '\0' || p->lost || now - p->last_seen <= limit)
+			continue;
+		p->lost = 1;	/* one alert per loss, not one per interval */
+		snprintf(text, sizeof(text), "hive: peer %s missed 3 heartbeats "
+		    "(last seen %lld, noticed by %s)", p->node,
+		    (long long)p->last_seen, r->nodes[0]);
+		log_warnx("peer %s lost", p->node);
+		router_announce(r, "alert", "now", text);
+	}
+}
+
+static json_t *
+router_instances(const struct router *r)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < r->nnodes; i++)
+		json_array_append_new(a, json_string(r->nodes[i]));
+	if (a == NULL)
+		fatal("json_array");
+	return a;
+}
+
+static char *
+router_state_text(struct router *r, const char *node, int64_t now)
+{
+	double load[1] = { 0 };
+	json_t *o;
+	char *s;
+
+	if (getloadavg(load, 1) != 1)
+		load[0] = -1;
+	o = json_pack("{sssssIsIsIsfsosIsIsIsIsI}", "node", node,
+	    "status", "online", "since", (json_int_t)r->started,
+	    "uptime", (json_int_t)(now - r->started),
+	    "last_heartbeat", (json_int_t)now, "load", load[0],
+	    "instances", router_instances(r),
+	    "accepted", (json_int_t)r->in.accepted,
+	    "refused", (json_int_t)refusal_total(&r->in.counters),
+	    "injected", (json_int_t)r->injected,
+	    "pending", (json_int_t)corr_count(r->corr),
+	    "jobs_active", (json_int_t)0);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))
+	    == NULL)
+		fatalx("router_state_text");
+	json_decref(o);
+	return s;
+}
+
+/* Signed heartbeat to {p}/all/heartbeat, and the same envelope retained
+ * at {p}/meta/{node}/state. */
+void
+router_heartbeat(struct router *r, int64_t now)
+{
+	struct compose_req q = { .to = "all", .ch = "heartbeat",
+	    .urgency = "later" };
+	struct router_pending p = { .qos = 0 };
+	char *text;
+	size_t i;
+
+	q.ttl = 3 * r->cfg->heartbeat_interval + r->cfg->limits.max_skew;
+	if (q.ttl > r->cfg->limits.max_ttl)
+		q.ttl = r->cfg->limits.max_ttl;
+	for (i = 0; i < r->nnodes; i++) {
+		text = router_state_text(r, r->nodes[i], now);
+		q.text = text;
+		snprintf(p.meta_topic, sizeof(p.meta_topic), "%s/meta/%s/state",
+		    r->cfg->prefix, r->nodes[i]);
+		router_sign(r, &q, r->nodes[i], NULL, &p);
+		free(text);
+	}
+}
+
+/* {p}/meta/{node}/roster, retained: who we are and what we handle. */
+void
+router_roster(struct router *r)
+{
+	char topic[256], tmp[512], *text, *w, *save = NULL;
+	json_t *o, *caps = json_array();
+	size_t i;
+
+	snprintf(tmp, sizeof(tmp), "%s", r->cfg->capabilities);
+	for (w = strtok_r(tmp, ",", &save); w; w = strtok_r(NULL, ",", &save))
+		json_array_append_new(caps, json_string(w));
+	for (i = 0; i < r->nnodes; i++) {
+		o = json_pack("{sssssOsososs}", "node", r->nodes[i],
+		    "role", r->cfg->role, "capabilities", caps,
+		    "handlers", json_array(), "instances", router_instances(r),
+		    "version", HIVE_VERSION);
+		if (o == NULL || (text = json_dumps(o, JSON_COMPACT |
+		    JSON_SORT_KEYS)) == NULL)
+			fatalx("router_roster");
+		json_decref(o);
+		snprintf(topic, sizeof(topic), "%s/meta/%s/roster",
+		    r->cfg->prefix, r->nodes[i]);
+		router_publish_meta(r, r->nodes[i], "all", NULL, topic, text);
+		free(text);
+	}
+	json_decref(caps);
+}
+
+/* --- received messages --------------------------------------------------- */
+
+static void
+router_route(struct router *r, const struct envelope *e, int64_t now)
+{
+	char *text;
+
+	switch (e->ch) {
+	case CH_HEARTBEAT:
+		if (!router_is_local(r, e->from))
+			router_peer_seen(r, e->from, now);
+		return;
+	case CH_RESPONSE:
+		return;		/* router_response() took it */
+	case CH_STATUS:
+		if (!e->urgency_now) {
+			log_info("status from=%s id=%s (logged)", e->from, e->id);
+			return;
+		}
+		break;
+	case CH_COMMAND:
+	case CH_SYNC:
+		router_command_seen(r, e);
+		if (e->action != NULL) {
+			router_no_handler(r, e);
+			return;
+		}
+		if (e->ch == CH_SYNC) {
+			log_info("sync from=%s id=%s without action (logged)",
+			    e->from, e->id);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
+		fatal("malloc");
+	router_frame(e, text, INJECT_TEXT_MAX);
+	router_deliver(r, e, e->ch == CH_ALERT || e->urgency_now ? "now" :
+	    "next-heartbeat", text);
+	free(text);
+}
+
+static void
+router_refused(struct router *r, const struct refusal *why)
+{
+	log_warnx("refused reason=%s detail=\"%s\"", refusal_name(why->reason),
+	    why->detail);
+}
+
+/* {p}/meta/...: a document for the view, or a cleared one. */
+static void
+router_meta(struct router *r, const struct mqtt_msg *m, const char *key)
+{
+	struct refusal why = { 0 };
+	struct envelope e;
+	const char *kind;
+
+	if (m->len == 0 && !m->oversize) {
+		metaview_remove(r->meta, key);
+		return;
+	}
+	if (inbound_meta(&r->in, m->topic, m->payload, m->len, &e, &kind,
+	    &why) == -1) {
+		router_refused(r, &why);
+		return;
+	}
+	if (strncmp(key, "corr/", 5) == 0) {
+		metaview_put(r->meta, key, "corr", &e);
+		router_meta_corr(r, &e, (int64_t)time(NULL));
+	} else
+		metaview_put(r->meta, key, kind, &e);
+	envelope_free(&e);
+}
+
+/*
+ * {p}/X/command for X neither ours nor "all": another node's command.
+ * Only our own nodes' commands matter (hive-cli used directly with a
+ * key sends them without us); anything else is ignored uncounted, as
+ * traffic we merely see.
+ */
+static void
+router_observe(struct router *r, const struct mqtt_msg *m, int64_t now)
+{
+	struct refusal why = { 0 };
+	struct envelope e;
+
+	r->observed++;
+	if (inbound_observe(&r->in, m->topic, m->payload, m->len, now,
+	    r->nodes, r->nnodes, &e, &why) == 0) {
+		router_observed(r, &e, now);
+		envelope_free(&e);
+	} else if (why.reason != REF_NONE)
+		router_refused(r, &why);
+}
+
+/* The level after the prefix, and whether it is one of ours or all. */
+static int
+router_topic_is_ours(const struct router *r, const char *topic)
+{
+	size_t n = strlen(r->cfg->prefix);
+	const char *to = topic + n + 1, *slash;
+	char node[NODE_MAX + 1];
+
+	if (strncmp(topic, r->cfg->prefix, n) != 0 || topic[n] != '/' ||
+	    (slash = strchr(to, '/')) == NULL || slash - to > NODE_MAX)
+		return 1;	/* not a {p}/X/Y topic: the gate refuses it */
+	memcpy(node, to, (size_t)(slash - to));
+	node[slash - to] = '\0';
+	return strcmp(node, "all") == 0 || router_is_local(r, node);
+}
+
+void
+router_message(struct router *r, const struct mqtt_msg *m)
+{
+	struct refusal why = { 0 };
+	struct envelope e;
+	int64_t now = (int64_t)time(NULL);
+	size_t n = strlen(r->cfg->prefix);
+
+	if (strncmp(m->topic, r->cfg->prefix, n) == 0 &&
+	    strncmp(m->topic + n, "/meta/", 6) == 0) {
+		router_meta(r, m, m->topic + n + 6);
+		return;
+	}
+	if (!router_topic_is_ours(r, m->topic)) {
+		router_observe(r, m, now);
+		return;
+	}
+	if (inbound_accept(&r->in, m->topic, m->payload, m->len, now, &e,
+	    &why) == -1) {
+		router_refused(r, &why);
+		return;
+	}
+	/* the broker chose what to deliver: only our nodes and "all" */
+	if (strcmp(e.to, "all") != 0 && !router_is_local(r, e.to)) {
+		refusal_set(&why, REF_NOT_FOR_US, "to=%s", e.to);
+		refusal_count(&r->in.counters, REF_NOT_FOR_US);
+		router_refused(r, &why);
+	} else if (e.ch == CH_RESPONSE && router_response(r, &e, now) == -1) {
+		refusal_set(&why, REF_UNSOLICITED, "corr=%s", e.corr ? e.corr :
+		    "-");
+		refusal_count(&r->in.counters, REF_UNSOLICITED);
+		router_refused(r, &why);
+	} else {
+		log_info("accepted from=%s id=%s ch=%s action=%s", e.from, e.id,
+		    envelope_ch_name(e.ch), e.action ? e.action : "-");
+		if (e.ch == CH_COMMAND && router_is_local(r, e.from))
+			router_observed(r, &e, now);
+		router_route(r, &e, now);
+	}
+	envelope_free(&e);
+}
