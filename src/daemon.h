@@ -18,12 +18,19 @@
  * SIGN_REP     monitor -> router  u32 ok; str wire (ok) or error
  * INJECT       router -> injector str instance, mode, text, session
  * INJECT_DONE  injector -> router u32 delivered; str detail
+ * AUDIT        router -> monitor  str line (one JSON object, printable
+ *                                 ASCII; the monitor appends it)
+ * READY        router -> monitor  str status (connected, subscribed)
+ * ALIVE        router -> monitor  (empty) once a second: the watchdog
  */
 enum imsg_type {
 	IMSG_SIGN_REQ = 1,
 	IMSG_SIGN_REP,
 	IMSG_INJECT,
 	IMSG_INJECT_DONE,
+	IMSG_AUDIT,
+	IMSG_READY,
+	IMSG_ALIVE,
 };
 
 /* Descriptors a child finds after exec: its link to the monitor,

@@ -28,10 +28,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "compose.h"
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
+#include "mqtt.h"
+#include "notify.h"
 
 struct monitor {
 	const struct daemon_opts *opts;
@@ -40,6 +43,10 @@ struct monitor {
 	size_t			 nkeys;
 	int			 fd_router, fd_injector;
 	int			 fd_control;	/* listening; the router's */
+	struct audit		*audit;
+	int			 ready;		/* READY=1 sent */
+	long long		 last_alive;	/* ms: the router's last tick */
+	int64_t			 watchdog_ms;
 	pid_t			 pid_router, pid_injector;
 	char			 self[4096];
 };
@@ -90,6 +97,20 @@ monitor_state_dir(const struct monitor *m)
 		fatalx("no such user '%s'", m->cfg->user);
 	if (chown(m->cfg->state_dir, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown %s", m->cfg->state_dir);
+}
+
+/* The audit log: log_dir (0700) of the monitor's own, never the router's. */
+static void
+monitor_audit_open(struct monitor *m)
+{
+	char path[CONFIG_PATH_MAX + 16], err[512];
+
+	if (mkdir(m->cfg->log_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", m->cfg->log_dir);
+	snprintf(path, sizeof(path), "%s/audit.log", m->cfg->log_dir);
+	if ((m->audit = audit_open(path, (off_t)m->cfg->audit_max_size,
+	    m->cfg->audit_keep, err, sizeof(err))) == NULL)
+		fatalx("audit log: %s", err);
 }
 
 /*
@@ -286,9 +307,65 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	json_decref(r.args);
 }
 
+/* IMSG_AUDIT: append the router's line; a line we cannot write stops
+ * the daemon (fail closed), one the router should never have built is
+ * a protocol violation. */
+static void
+monitor_audit(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+	struct ipc_reader rd;
+	const char *line, *why = NULL;
+
+	ipc_reader_init(&rd, msg);
+	line = ipc_get_str(&rd);
+	if (ipc_reader_done(&rd) == -1 || line == NULL ||
+	    audit_line_ok(line, strlen(line), &why) == -1)
+		fatalx("router sent a malformed audit line (%s)",
+		    why ? why : "framing");
+	if (audit_write(m->audit, line, strlen(line)) == -1)
+		fatal("audit log %s/audit.log: write failed; stopping rather "
+		    "than running unaudited", m->cfg->log_dir);
+}
+
+/* IMSG_READY: the router's connection state, for systemd. */
+static void
+monitor_ready(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+	struct ipc_reader rd;
+	const char *status;
+	char state[400];
+
+	ipc_reader_init(&rd, msg);
+	status = ipc_get_str(&rd);
+	if (ipc_reader_done(&rd) == -1 || status == NULL)
+		fatalx("router sent a malformed ready message");
+	snprintf(state, sizeof(state), "%sSTATUS=%s", m->ready ? "" :
+	    "READY=1\n", status);
+	if (strncmp(status, "connected", 9) == 0)
+		m->ready = 1;
+	else
+		snprintf(state, sizeof(state), "STATUS=%s", status);
+	if (notify_send(state) == -1)
+		log_warnx("sd_notify failed");
+}
+
+static void
+monitor_alive(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+
+	m->last_alive = mqtt_now_ms();
+}
+
 static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
 	    monitor_sign },
+	{ IMSG_AUDIT, ROLE_ROUTER, IPC_MAX, AUDIT_LINE_MAX + 16,
+	    monitor_audit },
+	{ IMSG_READY, ROLE_ROUTER, IPC_MAX, 512, monitor_ready },
+	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, monitor_alive },
 };
 
 static void
@@ -353,7 +430,8 @@ monitor_on_router(struct monitor *m)
 	int r = ipc_recv(m->fd_router, &msg);
 
 	if (r == 1) {
-		ipc_dispatch(monitor_from_router, 1, ROLE_ROUTER, &msg, m);
+		ipc_dispatch(monitor_from_router, sizeof(monitor_from_router) /
+		    sizeof(monitor_from_router[0]), ROLE_ROUTER, &msg, m);
 		ipc_msg_free(&msg);
 	} else if (r == 0) {
 		close(m->fd_router);
@@ -379,16 +457,35 @@ monitor_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Once a second (more often under a short watchdog): fsync the audit
+ * log, and tell systemd's watchdog we are well only if the router has
+ * ticked within the watchdog interval, so a hung router restarts the
+ * unit.
+ */
+static void
+monitor_tick(struct monitor *m)
+{
+	if (audit_sync(m->audit) == -1)
+		fatal("audit log: fsync failed");
+	if (m->watchdog_ms > 0 && m->ready &&
+	    mqtt_now_ms() - m->last_alive < m->watchdog_ms)
+		(void)notify_send("WATCHDOG=1");
+}
+
 static void
 monitor_loop(struct monitor *m)
 {
 	struct pollfd pfd[3];
+	int tick = m->watchdog_ms > 0 && m->watchdog_ms / 2 < 1000 ?
+	    (int)(m->watchdog_ms / 2) : 1000;
 
 	for (;;) {
 		pfd[0] = (struct pollfd){ monitor_sigpipe[0], POLLIN, 0 };
 		pfd[1] = (struct pollfd){ m->fd_router, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ m->fd_injector, POLLIN, 0 };
-		if (poll(pfd, 3, -1) == -1) {
+		monitor_tick(m);
+		if (poll(pfd, 3, tick) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -418,14 +515,19 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg)
 	if ((n = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	m.self[n] = '\0';
+	notify_init();		/* before any child could inherit it */
+	m.watchdog_ms = notify_watchdog_usec() / 1000;
 	monitor_signals();
 	monitor_load_keys(&m);
 	monitor_state_dir(&m);
+	monitor_audit_open(&m);
 	monitor_control_socket(&m);
 	monitor_start_children(&m);
 	monitor_loop(&m);
 	log_info("stopping");
+	(void)notify_send("STOPPING=1");
 	monitor_stop_children(&m);
+	audit_close(m.audit);
 	(void)unlink(cfg->control_socket);
 	for (i = 0; i < m.nkeys; i++)
 		seckey_free(&m.keys[i]);

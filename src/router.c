@@ -201,6 +201,85 @@ router_signed(const struct ipc_msg *msg, void *arg)
 	p->peer = 0;
 }
 
+/* --- audit and refusal logs ---------------------------------------------- */
+
+static void
+router_tell_monitor(uint32_t type, const char *str)
+{
+	struct ipc_writer w = { 0 };
+
+	ipc_put_str(&w, str);
+	if (ipc_send(DAEMON_FD_MONITOR, type, 0, w.p, w.len) == -1)
+		fatal("ipc to monitor");
+	ipc_writer_free(&w);
+}
+
+/*
+ * One line for the monitor to append to the audit log: a JSON object
+ * in printable ASCII (JSON_ENSURE_ASCII escapes the rest), never the
+ * message text, never key material (docs/security.md).
+ */
+void
+router_audit(struct router *r, const char *event, const struct envelope *e,
+    const char *reason, const char *detail)
+{
+	json_t *o = json_pack("{sIss}", "ts", (json_int_t)time(NULL), "event",
+	    event);
+	char *s;
+
+	if (o == NULL)
+		fatalx("router_audit");
+	if (e != NULL) {
+		json_object_set_new(o, "from", json_string(e->from));
+		json_object_set_new(o, "to", json_string(e->to));
+		json_object_set_new(o, "id", json_string(e->id));
+		json_object_set_new(o, "ch", json_string(envelope_ch_name(e->ch)));
+		if (e->kid != NULL)
+			json_object_set_new(o, "kid", json_string(e->kid));
+		if (e->action != NULL)
+			json_object_set_new(o, "action", json_string(e->action));
+		if (e->corr != NULL)
+			json_object_set_new(o, "corr", json_string(e->corr));
+	}
+	if (reason != NULL)
+		json_object_set_new(o, "reason", json_string(reason));
+	if (detail != NULL)	/* our own words; cut, as topics can be long */
+		json_object_set_new(o, "detail", json_stringn(detail,
+		    strnlen(detail, 256)));
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(o);
+	if (s == NULL)
+		return;		/* a cut inside a UTF-8 sequence: nothing to say */
+	router_tell_monitor(IMSG_AUDIT, s);
+	free(s);
+}
+
+/*
+ * A refused message: counted already; audited always; logged at most
+ * ten lines per reason per ten seconds, so that a flood of hostile
+ * input cannot become a flood of log lines.
+ */
+void
+router_refused(struct router *r, const char *topic, const struct refusal *why)
+{
+	uint64_t suppressed = 0;
+	char detail[384];
+
+	snprintf(detail, sizeof(detail), "%s; topic=%.128s", why->detail,
+	    topic);
+	router_audit(r, "refused", NULL, refusal_name(why->reason), detail);
+	if (!ratelog_allow(&r->ratelog, (int)why->reason, mqtt_now_ms() / 1000,
+	    &suppressed))
+		return;
+	if (suppressed > 0)
+		log_warnx("refused reason=%s detail=\"%s\" (%llu similar "
+		    "suppressed)", refusal_name(why->reason), why->detail,
+		    (unsigned long long)suppressed);
+	else
+		log_warnx("refused reason=%s detail=\"%s\"",
+		    refusal_name(why->reason), why->detail);
+}
+
 /* --- injection ----------------------------------------------------------- */
 
 void
@@ -223,6 +302,7 @@ router_inject(struct router *r, const char *instance, const char *mode,
 	else
 		log_info("inject instance=%s mode=%s from=%s id=%s ch=%s",
 		    instance, mode, e->from, e->id, envelope_ch_name(e->ch));
+	router_audit(r, "inject", e, NULL, instance);
 }
 
 static void
@@ -244,6 +324,8 @@ router_injected(const struct ipc_msg *msg, void *arg)
 		r->inject_failed++;
 		log_warnx("injection failed: %s", detail);
 	}
+	router_audit(r, "inject-result", NULL, ok ? "delivered" : "failed",
+	    detail);
 }
 
 /* --- the connection ------------------------------------------------------ */
@@ -349,6 +431,17 @@ router_reconnect(struct router *r, int64_t now)
 	log_info("reconnecting to the broker");
 }
 
+/* Tell the monitor (and through it systemd) whether we are connected. */
+static void
+router_ready(struct router *r)
+{
+	char status[320];
+
+	snprintf(status, sizeof(status), "%s %s:%d", r->ready ?
+	    "connected to" : "reconnecting to", r->cfg->host, r->cfg->port);
+	router_tell_monitor(IMSG_READY, status);
+}
+
 /* --- setup and loop ------------------------------------------------------ */
 
 static const struct ipc_rule router_from_monitor[] = {
@@ -407,6 +500,7 @@ router_setup(struct router *r, const struct config *cfg)
 		fatal("malloc");
 	corr_init(r->corr);
 	metaview_init(r->meta);
+	ratelog_init(&r->ratelog, 10, 10);
 	r->in.prefix = cfg->prefix;
 	r->in.limits = &cfg->limits;
 	r->in.keyring = &r->keyring;
@@ -435,6 +529,9 @@ router_timers(struct router *r, int64_t now)
 	if (now >= r->next_sync) {
 		if (window_sync(r->in.window) == -1)
 			fatalx("replay window: fsync failed");
+		/* the monitor feeds systemd's watchdog only while we tick */
+		if (ipc_send(DAEMON_FD_MONITOR, IMSG_ALIVE, 0, NULL, 0) == -1)
+			fatal("ipc to monitor");
 		window_expire(r->in.window, now);
 		r->next_sync = now + 1;
 	}
@@ -452,6 +549,10 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 		router_reconnect(r, now);
 	else if (!r->subscribed && mqtt_connected(r->mqtt))
 		router_subscribe(r);
+	if (r->ready != mqtt_connected(r->mqtt)) {
+		r->ready = mqtt_connected(r->mqtt);
+		router_ready(r);
+	}
 	/* acknowledgements first: a client hears "sent" before replies */
 	while (mqtt_take_ack(r->mqtt, &mid) == 1)
 		router_control_acked(r, mid);

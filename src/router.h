@@ -21,6 +21,7 @@
 #include "inbound.h"
 #include "metaview.h"
 #include "mqtt.h"
+#include "ratelog.h"
 
 #define ROUTER_PENDING	256
 #define ROUTER_PEERS	256
@@ -84,10 +85,15 @@ struct router {
 	int64_t			 next_connect;
 	uint64_t		 injected, delivered, inject_failed;
 	uint64_t		 observed;
-	int			 subscribed;
+	int			 subscribed, ready;
+	struct ratelog		 ratelog;	/* refusal log lines */
 };
 
 /* router.c */
+void router_audit(struct router *, const char *event,
+    const struct envelope *, const char *reason, const char *detail);
+void router_refused(struct router *, const char *topic,
+    const struct refusal *);
 int router_is_local(const struct router *, const char *node);
 void router_sign(struct router *, const struct compose_req *,
     const char *from, const char *args, struct router_pending *tmpl);

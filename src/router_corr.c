@@ -158,6 +158,8 @@ router_response(struct router *r, const struct envelope *e, int64_t now)
 	c->responses++;
 	log_info("response from=%s corr=%s (%u so far)", e->from, c->corr,
 	    c->responses);
+	router_audit(r, "accepted", e, NULL, c->client != 0 ? "to-client" :
+	    "injected");
 	if (c->client != 0 && control_alive(r->ctl, c->client))
 		router_to_client(r, c, e);
 	else

@@ -305,12 +305,6 @@ router_route(struct router *r, const struct envelope *e, int64_t now)
 	free(text);
 }
 
-static void
-router_refused(struct router *r, const struct refusal *why)
-{
-	log_warnx("refused reason=%s detail=\"%s\"", refusal_name(why->reason),
-	    why->detail);
-}
 
 /* {p}/meta/...: a document for the view, or a cleared one. */
 static void
@@ -326,7 +320,7 @@ router_meta(struct router *r, const struct mqtt_msg *m, const char *key)
 	}
 	if (inbound_meta(&r->in, m->topic, m->payload, m->len, &e, &kind,
 	    &why) == -1) {
-		router_refused(r, &why);
+		router_refused(r, m->topic, &why);
 		return;
 	}
 	if (strncmp(key, "corr/", 5) == 0) {
@@ -355,7 +349,7 @@ router_observe(struct router *r, const struct mqtt_msg *m, int64_t now)
 		router_observed(r, &e, now);
 		envelope_free(&e);
 	} else if (why.reason != REF_NONE)
-		router_refused(r, &why);
+		router_refused(r, m->topic, &why);
 }
 
 /* The level after the prefix, and whether it is one of ours or all. */
@@ -393,22 +387,23 @@ router_message(struct router *r, const struct mqtt_msg *m)
 	}
 	if (inbound_accept(&r->in, m->topic, m->payload, m->len, now, &e,
 	    &why) == -1) {
-		router_refused(r, &why);
+		router_refused(r, m->topic, &why);
 		return;
 	}
 	/* the broker chose what to deliver: only our nodes and "all" */
 	if (strcmp(e.to, "all") != 0 && !router_is_local(r, e.to)) {
 		refusal_set(&why, REF_NOT_FOR_US, "to=%s", e.to);
 		refusal_count(&r->in.counters, REF_NOT_FOR_US);
-		router_refused(r, &why);
+		router_refused(r, m->topic, &why);
 	} else if (e.ch == CH_RESPONSE && router_response(r, &e, now) == -1) {
 		refusal_set(&why, REF_UNSOLICITED, "corr=%s", e.corr ? e.corr :
 		    "-");
 		refusal_count(&r->in.counters, REF_UNSOLICITED);
-		router_refused(r, &why);
+		router_refused(r, m->topic, &why);
 	} else {
 		log_info("accepted from=%s id=%s ch=%s action=%s", e.from, e.id,
 		    envelope_ch_name(e.ch), e.action ? e.action : "-");
+		router_audit(r, "accepted", &e, NULL, NULL);
 		if (e.ch == CH_COMMAND && router_is_local(r, e.from))
 			router_observed(r, &e, now);
 		router_route(r, &e, now);

@@ -37,11 +37,17 @@ user nobody
 heartbeat_interval 1
 openclaw $T/bin/openclaw
 control_socket $T/run/hive.sock
+log_dir $T/log
 CONF
 chmod 600 "$T/hive.conf"
 
+# systemd's side of sd_notify, to see READY, STATUS, WATCHDOG, STOPPING
+"$HIVE_BIN/tests/hive-test-notifysink" "$T/notify.sock" >"$T/notify.log" &
+PIDS+=("$!")
+wait_for "$T/notify.log" '^ready$'
 start_daemon() {	# start_daemon LOGNAME
-	"$DAEMON" -f -c "$T/hive.conf" 2>"$T/$1" &
+	NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=2000000 \
+	    "$DAEMON" -f -c "$T/hive.conf" 2>"$T/$1" &
 	DAEMON_PID=$!
 	PIDS+=("$DAEMON_PID")
 	wait_for "$T/$1" 'subscribed; ready'
@@ -124,6 +130,41 @@ check "...and it is the only injection since" \
 check "no refused message was injected" \
     [ "$(grep -c 'wipe disk\|forged' "$T/calls/calls.log")" -eq 0 ]
 
+# --- audit log and rate-limited refusal logs -----------------------------
+AUDIT="$T/log/audit.log"
+check "the audit log is mode 0600" [ "$(stat -c %a "$AUDIT")" = 600 ]
+for reason in replay bad-signature unknown-key topic-mismatch unsolicited; do
+	check "the audit log records a $reason refusal" \
+	    grep -q "\"event\":\"refused\".*\"reason\":\"$reason\"" "$AUDIT"
+done
+check "the audit log records accepted messages and injections" \
+    bash -c 'grep -q "\"event\":\"accepted\"" "$1" &&
+    grep -q "\"event\":\"inject\"" "$1" &&
+    grep -q "\"event\":\"inject-result\",.*delivered" "$1"' _ "$AUDIT"
+check "every audit line is one JSON object" \
+    bash -c 'jq -e . "$1" >/dev/null' _ "$AUDIT"
+check "the audit log never holds message text" \
+    bash -c '! grep -q "wipe disk\|check disk\|forged" "$1"' _ "$AUDIT"
+audited() { grep -c '"reason":"replay"' "$AUDIT" || true; }
+logged() { grep -c 'refused reason=replay' "$T/daemon.log" || true; }
+a0=$(audited) l0=$(logged) t0=$SECONDS
+for i in $(seq 1 30); do
+	"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+done
+audit_has() { [ "$(audited)" -ge $((a0 + 30)) ]; }
+check "a flood of 30 replays is audited in full" wait_until audit_has
+# a burst of 10 lines, refilled at one line a second
+check "...but logged at most 10 + 1/s times (rate limit)" \
+    [ $(( $(logged) - l0 )) -le $(( 10 + SECONDS - t0 + 1 )) -a \
+    $(( $(logged) - l0 )) -lt 30 ]
+
+# --- sd_notify -------------------------------------------------------------
+check "systemd is told READY with the broker status" \
+    grep -q "^READY=1 STATUS=connected to 127.0.0.1:$BROKER_PORT" \
+    "$T/notify.log"
+check "the watchdog is fed while the router ticks" \
+    wait_for "$T/notify.log" '^WATCHDOG=1$'
+
 # --- heartbeats and meta state ------------------------------------------
 mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t hive/meta/pg1-18890/state \
     -C 1 -W 10 >"$T/state.json"
@@ -153,7 +194,7 @@ check "a returning peer publishes one status" \
 # --- privileges and memory (root only) -----------------------------------
 router=$(pgrep -P "$DAEMON_PID" -f -- '-P router' || true)
 injector=$(pgrep -P "$DAEMON_PID" -f -- '-P injector' || true)
-check "router and injector run" [ -n "$router" ] && [ -n "$injector" ]
+check "router and injector run" [ -n "$router" -a -n "$injector" ]
 for who in router injector; do
 	pid=${!who}
 	check "$who has NoNewPrivs" grep -q '^NoNewPrivs:[[:space:]]1' \
@@ -201,6 +242,8 @@ ok "after a restart the old command is still a replay"
 kill -TERM "$DAEMON_PID"
 rc=0; wait "$DAEMON_PID" || rc=$?
 check "SIGTERM stops the daemon with status 0" [ "$rc" -eq 0 ]
+check "...after telling systemd STOPPING" grep -q '^STOPPING=1$' \
+    "$T/notify.log"
 check "the replay was not injected" [ "$(calls)" -eq "$before" ]
 
 finish

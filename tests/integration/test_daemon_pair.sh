@@ -38,6 +38,7 @@ keys $T/keys
 secret_dir $T/$box/secret
 state_dir $T/$box/state
 control_socket $T/$box/run/hive.sock
+log_dir $T/$box/log
 user nobody
 heartbeat_interval 1
 openclaw $T/$box/bin/openclaw
@@ -117,7 +118,7 @@ rc=0
 "$CLI" send "${TURQ[@]}" --to all --ch command --text "who is there" \
     --wait 20 --replies 2 >"$T/all.out" 2>"$T/all.err" || rc=$?
 check "--to all --replies 2 collects two responses" \
-    [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/all.out")" -eq 2 ]
+    [ "$rc" -eq 0 -a "$(wc -l <"$T/all.out")" -eq 2 ]
 check "...one from each of pg1's instances" \
     [ "$(jq -rs '[.[].from] | sort | join(",")' "$T/all.out")" = \
     "mini1-18889,pg1-18890" ]

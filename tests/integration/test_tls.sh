@@ -23,7 +23,7 @@ for who in server client; do
 	ossl x509 -req -in "$P/$who.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" \
 	    -CAcreateserial -days 2 -extfile "$P/$who.ext" -out "$P/$who.crt"
 done
-check "test PKI generated" [ -s "$P/server.crt" ] && [ -s "$P/client.crt" ]
+check "test PKI generated" [ -s "$P/server.crt" -a -s "$P/client.crt" ]
 
 mosquitto_passwd -b -c "$P/passwd" turq s3cret-pw
 printf 's3cret-pw\n' >"$P/pw"
