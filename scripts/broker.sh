@@ -5,7 +5,7 @@
 
 # start_broker: sets BROKER_PORT and BROKER_PID.  Lines in
 # $BROKER_EXTRA (e.g. TLS or password settings) are added after the
-# listener line.
+# listener line; $BROKER_PERSIST replaces "persistence false".
 start_broker() {
 	local try port conf log
 	for try in 1 2 3 4 5 6 7 8 9 10; do
@@ -17,7 +17,7 @@ start_broker() {
 		listener $port 127.0.0.1
 		${BROKER_EXTRA:-allow_anonymous true}
 		user $(id -un)
-		persistence false
+		${BROKER_PERSIST:-persistence false}
 		log_dest file $log
 		log_type error
 		log_type warning
@@ -43,3 +43,27 @@ start_broker() {
 	return 1
 }
 
+
+# restart_broker SIGNAL: stop the broker with SIGNAL and start it again
+# on the same port with the same configuration (and so the same
+# persistence file).  Waits for the new listen line.
+restart_broker() {
+	local sig=$1 log="$T/mosquitto.log" end
+	kill "-$sig" "$BROKER_PID"
+	wait "$BROKER_PID" 2>/dev/null || true
+	: >"$log"
+	end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		mosquitto -c "$T/mosquitto.conf" >>"$T/mosquitto.out" 2>&1 &
+		BROKER_PID=$!
+		PIDS+=("$BROKER_PID")
+		while kill -0 "$BROKER_PID" 2>/dev/null; do
+			grep -q "listen socket on port $BROKER_PORT" "$log" &&
+			    return 0
+			sleep 0.05
+		done
+		sleep 0.2	# the port may still be in TIME_WAIT: try again
+	done
+	echo "could not restart mosquitto on $BROKER_PORT" >&2
+	return 1
+}

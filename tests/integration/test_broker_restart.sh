@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# test_broker_restart.sh - the broker is restarted (SIGTERM, with
+# persistence) in the middle of a stream of QoS 1 commands to a running
+# daemon.  Every command the broker acknowledged (hive-cli exit 0) must
+# reach the agent exactly once; the daemon reconnects on its own.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+DAEMON="$HIVE_BIN/hive-daemon"
+
+BROKER_PERSIST="persistence true
+persistence_location $T/
+autosave_interval 1
+autosave_on_changes true" start_broker
+gen_node turq-18789
+gen_node pg1-18890
+chmod 755 "$T"
+mkdir -m 700 "$T/secret"
+cp "$T/priv/pg1-18890.key" "$T/secret/"
+mkdir -m 755 "$T/bin"
+mkdir -m 777 "$T/calls"
+cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/bin/openclaw"
+: >"$T/calls/calls.log"
+chmod 666 "$T/calls/calls.log"
+cat >"$T/hive.conf" <<CONF
+node pg1-18890
+host 127.0.0.1
+port $BROKER_PORT
+keys $T/keys
+secret_dir $T/secret
+state_dir $T/state
+log_dir $T/log
+control_socket $T/run/hive.sock
+user nobody
+heartbeat_interval 1
+openclaw $T/bin/openclaw
+CONF
+chmod 600 "$T/hive.conf"
+"$DAEMON" -f -c "$T/hive.conf" 2>"$T/daemon.log" &
+PIDS+=("$!")
+wait_for "$T/daemon.log" 'subscribed; ready'
+
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+: >"$T/acked"
+send_stream() {	# send_stream FIRST LAST: one command each, note the acked
+	local i
+	for i in $(seq "$1" "$2"); do
+		if "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command \
+		    --text "job-$i" >/dev/null 2>&1; then
+			echo "job-$i" >>"$T/acked"
+		fi
+	done
+}
+send_stream 1 20 &
+sender=$!
+wait_until grep -q job-5 "$T/acked"
+restart_broker TERM
+ok "broker restarted (SIGTERM) while commands were flowing"
+wait "$sender" || true
+send_stream 21 30
+wait_for "$T/daemon.log" 'reconnecting to the broker'
+ok "the daemon noticed and reconnected by itself"
+
+n_acked=$(wc -l <"$T/acked")
+check "most commands were acknowledged" [ "$n_acked" -ge 20 ]
+all_there() {
+	local j
+	while read -r j; do
+		grep -q ": $j Response" "$T/calls/calls.log" || return 1
+	done <"$T/acked"
+}
+check "every acknowledged command reached the agent" wait_until all_there
+dups=$(jq -r '.[3]' "$T/calls/calls.log" | grep -o 'job-[0-9]*' | sort |
+    uniq -d | wc -l)
+check "...exactly once" [ "$dups" -eq 0 ]
+finish
