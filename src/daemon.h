@@ -22,6 +22,8 @@
  *                                 ASCII; the monitor appends it)
  * READY        router -> monitor  str status (connected, subscribed)
  * ALIVE        router -> monitor  (empty) once a second: the watchdog
+ * RELOAD       monitor -> router  (empty) SIGHUP: re-read the keyring,
+ *                                 publish the roster again
  */
 enum imsg_type {
 	IMSG_SIGN_REQ = 1,
@@ -31,6 +33,7 @@ enum imsg_type {
 	IMSG_AUDIT,
 	IMSG_READY,
 	IMSG_ALIVE,
+	IMSG_RELOAD,
 };
 
 /* Descriptors a child finds after exec: its link to the monitor,

@@ -406,6 +406,49 @@ monitor_reap(struct monitor *m)
 	}
 }
 
+/*
+ * SIGHUP: the node secret keys again (a rotated key takes effect
+ * without a restart), then the router re-reads the trusted keyring.
+ * All or nothing: if any key fails, the old ones stay and it is
+ * logged.  The broker connection is not touched.  node, user and the
+ * other settings of hive.conf need a restart (docs/configuration.md).
+ */
+static void
+monitor_reload(struct monitor *m)
+{
+	struct seckey fresh[CONFIG_MAX_NODES];
+	char path[2048], err[1024];
+	size_t i, n;
+
+	(void)notify_send("RELOADING=1");
+	for (n = 0; n < m->nkeys; n++) {
+		snprintf(path, sizeof(path), "%s/%s.key", m->cfg->secret_dir,
+		    m->keys[n].node);
+		if (seckey_load(path, &fresh[n], err, sizeof(err)) == 0 &&
+		    strcmp(fresh[n].node, m->keys[n].node) != 0) {
+			snprintf(err, sizeof(err), "key is for node %.64s",
+			    fresh[n].node);
+			seckey_free(&fresh[n]);	/* loaded, but wrong */
+		} else if (fresh[n].sk != NULL)
+			continue;
+		log_warnx("SIGHUP: %s: %s; keeping the keys in use", path, err);
+		for (i = 0; i < n; i++)
+			seckey_free(&fresh[i]);
+		(void)notify_send("READY=1");
+		return;
+	}
+	for (i = 0; i < m->nkeys; i++) {
+		seckey_free(&m->keys[i]);
+		m->keys[i] = fresh[i];
+		log_info("SIGHUP: node %s kid %s", m->keys[i].node,
+		    m->keys[i].kid);
+	}
+	if (m->fd_router != -1 && ipc_send(m->fd_router, IMSG_RELOAD, 0,
+	    NULL, 0) == -1)
+		fatal("ipc to router");
+	(void)notify_send("READY=1");
+}
+
 /* 1: keep running, 0: asked to stop */
 static int
 monitor_on_signal(struct monitor *m)
@@ -416,7 +459,7 @@ monitor_on_signal(struct monitor *m)
 		if (s == SIGCHLD)
 			monitor_reap(m);
 		else if (s == SIGHUP)
-			log_info("SIGHUP: reload is not implemented yet");
+			monitor_reload(m);
 		else
 			return 0;
 	}

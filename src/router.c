@@ -444,9 +444,37 @@ router_ready(struct router *r)
 
 /* --- setup and loop ------------------------------------------------------ */
 
+/*
+ * IMSG_RELOAD (SIGHUP): the trusted keyring and its revocations, read
+ * again as the router's user (the keys directory holds public keys and
+ * must be readable by it).  A keyring that fails to load leaves the old
+ * one in place: a typo must not open or close the door to everyone.
+ */
+static void
+router_reload(const struct ipc_msg *msg, void *arg)
+{
+	struct router *r = arg;
+	struct keyring fresh;
+	char err[1024];
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (keyring_load(r->cfg->keys_dir, &fresh, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: keyring not reloaded: %s", err);
+		keyring_free(&fresh);
+		return;
+	}
+	keyring_free(&r->keyring);
+	r->keyring = fresh;
+	log_info("SIGHUP: keyring reloaded");
+	router_audit(r, "reload", NULL, NULL, "keyring");
+	if (mqtt_connected(r->mqtt))
+		router_roster(r);
+}
+
 static const struct ipc_rule router_from_monitor[] = {
 	{ IMSG_SIGN_REP, ROLE_MONITOR, IPC_MAX, ENVELOPE_MAX_WIRE + 1024,
 	    router_signed },
+	{ IMSG_RELOAD, ROLE_MONITOR, IPC_EXACT, 0, router_reload },
 };
 static const struct ipc_rule router_from_injector[] = {
 	{ IMSG_INJECT_DONE, ROLE_INJECTOR, IPC_MAX, 1024, router_injected },
@@ -465,7 +493,7 @@ router_ipc(struct router *r, int fd, const struct ipc_rule *rules,
 	}
 	if (n == -1)
 		fatal("ipc from %s", ipc_role_name(from));
-	ipc_dispatch(rules, 1, from, &msg, r);
+	ipc_dispatch(rules, from == ROLE_MONITOR ? 2 : 1, from, &msg, r);
 	ipc_msg_free(&msg);
 }
 

@@ -225,6 +225,43 @@ else
 	echo "# not root: uid and memory checks skipped"
 fi
 
+# --- SIGHUP reloads the keyring without dropping the connection ----------
+chmod 755 "$T/keys"	# public keys: the router's user re-reads them
+mkdir -p "$T/newkeys"
+"$CLI" keygen --node mini1-18889 --dir "$T/newkeys" >/dev/null
+MINI=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/newkeys/mini1-18889.key")
+unknown() { grep -c 'refused reason=unknown-key' "$T/daemon.log" || true; }
+u0=$(unknown)
+"$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 1" \
+    >/dev/null
+has_unknown() { [ "$(unknown)" -gt "$u0" ]; }
+check "a key not yet in the keyring is refused" wait_until has_unknown
+cp "$T/newkeys/mini1-18889.pub" "$T/keys/"
+kill -HUP "$DAEMON_PID"
+check "SIGHUP reloads the keyring" \
+    wait_for "$T/daemon.log" 'SIGHUP: keyring reloaded'
+before=$(calls)
+"$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 2" \
+    >/dev/null
+check "...after which the new node's messages are accepted" \
+    expect_calls $((before + 1))
+kid=$(awk '!/^#/ {print $2}' "$T/keys/mini1-18889.pub" | base64 -d |
+    b2sum -l 256 | cut -c1-16)
+echo "$kid" >"$T/keys/revoked"
+kill -HUP "$DAEMON_PID"
+reloads() { [ "$(grep -c 'SIGHUP: keyring reloaded' "$T/daemon.log")" -ge 2 ]; }
+check "a second SIGHUP reloads again" wait_until reloads
+"$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 3" \
+    >/dev/null
+check "...and a key revoked meanwhile is refused" \
+    wait_for "$T/daemon.log" 'refused reason=revoked'
+check "the reloads kept the router and its broker connection" \
+    bash -c '[ "$(pgrep -P "$1" -f -- "-P router")" = "$2" ] &&
+    ! grep -q "reconnecting to the broker" "$3"' _ "$DAEMON_PID" "$router" \
+    "$T/daemon.log"
+check "systemd heard RELOADING and READY again" \
+    grep -q '^RELOADING=1$' "$T/notify.log"
+
 # --- a killed router takes the unit down; the window survives ------------
 kill -KILL "$router"
 rc=0; wait "$DAEMON_PID" || rc=$?
