@@ -177,6 +177,116 @@ test_window_reset_and_io(void)
 	rmdir(dir);
 }
 
+/* Change one base64 character of the signature. */
+static void
+flip_sig(struct buf *w)
+{
+	char *p = memmem(w->p, w->len, "\"sig\":\"", 7);
+
+	CHECK(p != NULL);
+	if (p != NULL)
+		p[10] = p[10] == 'A' ? 'B' : 'A';
+}
+
+/* A signed meta document from turq with corr (may be NULL). */
+static void
+make_meta(struct buf *wire, const char *corr)
+{
+	struct compose_req r = { .to = "all", .ch = "status",
+	    .text = "{\"status\":\"pending\"}", .urgency = "later",
+	    .ttl = 60, .ts = 5000, .corr = corr };
+	struct envelope e;
+	char err[256];
+
+	buf_init(wire, ENVELOPE_MAX_WIRE);
+	CHECK(compose_envelope(&r, &turq, &lim, wire, &e, err,
+	    sizeof(err)) == 0);
+	envelope_free(&e);
+}
+
+static enum refusal_reason
+feed_meta(struct inbound *in, const char *topic, const struct buf *w,
+    const char *want_kind)
+{
+	struct envelope e;
+	struct refusal why = { 0 };
+	const char *kind = NULL;
+
+	if (inbound_meta(in, topic, w->p, w->len, &e, &kind, &why) == 0) {
+		CHECK_STR(kind, want_kind);
+		envelope_free(&e);
+		return REF_NONE;
+	}
+	CHECK(e.root == NULL);
+	return why.reason;
+}
+
+static void
+test_meta(void)
+{
+	struct inbound in;
+	struct buf w, c;
+
+	init(&in, NULL);	/* meta documents never touch the window */
+	make_meta(&w, NULL);
+	make_meta(&c, "abc-1");
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/state", &w, "state") ==
+	    REF_NONE);
+	/* delivered again on every subscribe: not a replay */
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/state", &w, "state") ==
+	    REF_NONE);
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/git-sync", &w,
+	    "git-sync") == REF_NONE);
+	CHECK(feed_meta(&in, "turq/hive/meta/pg1-18890/state", &w, NULL) ==
+	    REF_META_MISMATCH);		/* another node's topic */
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/Bad", &w, NULL) ==
+	    REF_META_MISMATCH);		/* not an action name */
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/a/b", &w, NULL) ==
+	    REF_META_MISMATCH);
+	CHECK(feed_meta(&in, "turq/hive/meta/corr/abc-1", &c, "abc-1") ==
+	    REF_NONE);
+	CHECK(feed_meta(&in, "turq/hive/meta/corr/abc-2", &c, NULL) ==
+	    REF_META_MISMATCH);		/* corr level != signed corr */
+	CHECK(feed_meta(&in, "turq/hive/meta/corr/abc-1", &w, NULL) ==
+	    REF_META_MISMATCH);		/* no corr at all */
+	CHECK(feed_meta(&in, "other/meta/turq-18789/state", &w, NULL) ==
+	    REF_META_MISMATCH);		/* another prefix */
+	flip_sig(&w);
+	CHECK(feed_meta(&in, "turq/hive/meta/turq-18789/state", &w, NULL) ==
+	    REF_BAD_SIGNATURE);
+	CHECK(in.counters.n[REF_META_MISMATCH] == 6);
+	buf_free(&w);
+	buf_free(&c);
+}
+
+/* Our own command seen on another node's topic; others' are ignored. */
+static void
+test_observe(void)
+{
+	char nodes[2][NODE_MAX + 1] = { "turq-18789", "mini1-18889" };
+	char other[1][NODE_MAX + 1] = { "pg1-18890" };
+	const char *topic = "turq/hive/pg1-18890/command";
+	struct refusal why = { 0 };
+	struct inbound in;
+	struct envelope e;
+	struct buf w;
+
+	init(&in, NULL);
+	make(&w, 5000, "o1");
+	CHECK(inbound_observe(&in, topic, w.p, w.len, 5000, nodes, 2, &e,
+	    &why) == 0 && strcmp(e.id, "o1") == 0);
+	envelope_free(&e);
+	CHECK(inbound_observe(&in, topic, w.p, w.len, 5000, other, 1, &e,
+	    &why) == -1 && why.reason == REF_NONE && e.root == NULL);
+	CHECK(inbound_observe(&in, topic, w.p, w.len, 9000, nodes, 2, &e,
+	    &why) == -1 && why.reason == REF_EXPIRED);
+	flip_sig(&w);
+	CHECK(inbound_observe(&in, topic, w.p, w.len, 5000, nodes, 2, &e,
+	    &why) == -1 && why.reason == REF_BAD_SIGNATURE);
+	CHECK(in.accepted == 0);	/* observing is not accepting */
+	buf_free(&w);
+}
+
 int
 main(void)
 {
@@ -186,6 +296,8 @@ main(void)
 	test_gate();
 	test_window_full();
 	test_window_reset_and_io();
+	test_meta();
+	test_observe();
 	seckey_free(&turq);
 	return t_done();
 }
