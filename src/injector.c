@@ -39,6 +39,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "mqtt.h"
+#include "sandbox.h"
 
 #define INJ_QUEUE	64
 #define INJ_ATTEMPTS	3
@@ -326,6 +327,7 @@ injector_main(const struct daemon_opts *o, const struct config *cfg)
 	privdrop(cfg->user, "injector");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		fatal("PR_SET_PDEATHSIG");
+	sandbox_injector();		/* last: see sandbox_injector.c */
 	while (!inj_quit)
 		inj_poll(&j);
 	if (j.child)

@@ -24,6 +24,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "router.h"
+#include "sandbox.h"
 
 static volatile sig_atomic_t router_quit;
 
@@ -541,6 +542,7 @@ router_setup(struct router *r, const struct config *cfg)
 	privdrop(cfg->user, "router");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */
 		fatal("PR_SET_PDEATHSIG");
+	sandbox_router();		/* last: see sandbox_router.c */
 	r->started = (int64_t)time(NULL);
 	r->next_beat = r->started;
 	r->next_sync = r->started + 1;

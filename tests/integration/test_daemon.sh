@@ -201,6 +201,8 @@ for who in router injector; do
 	    "/proc/$pid/status"
 	check "$who has no effective capabilities" \
 	    grep -q '^CapEff:[[:space:]]0000000000000000' "/proc/$pid/status"
+	check "$who runs under a seccomp filter (Seccomp: 2)" \
+	    grep -q '^Seccomp:[[:space:]]2' "/proc/$pid/status"
 	check "$who has no ambient capabilities" \
 	    grep -q '^CapAmb:[[:space:]]0000000000000000' "/proc/$pid/status"
 	if [ "$(id -u)" -eq 0 ]; then
