@@ -30,7 +30,9 @@ start_broker() {
 		PIDS+=("$BROKER_PID")
 		end=$((SECONDS + 10))
 		while [ $SECONDS -lt $end ]; do
-			if grep -q "listen socket on port $port" "$log"; then
+			# "Opening ... listen socket" comes before the bind;
+			# "running" only once every listener is bound
+			if grep -q "mosquitto version .* running" "$log"; then
 				BROKER_PORT=$port
 				return 0
 			fi
@@ -58,7 +60,7 @@ restart_broker() {
 		BROKER_PID=$!
 		PIDS+=("$BROKER_PID")
 		while kill -0 "$BROKER_PID" 2>/dev/null; do
-			grep -q "listen socket on port $BROKER_PORT" "$log" &&
+			grep -q "mosquitto version .* running" "$log" &&
 			    return 0
 			sleep 0.05
 		done
