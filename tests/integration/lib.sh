@@ -72,3 +72,41 @@ gen_node() {
 	"$CLI" keygen --node "$1" --dir "$T/priv" >/dev/null
 	cp "$T/priv/$1.pub" "$T/keys/"
 }
+
+DAEMON="$HIVE_BIN/hive-daemon"
+# A daemon's box under $T/NAME: its secret keys, state, log and control
+# socket, and an openclaw double recording into $T/NAME/calls.
+# setup_box NAME NODES EXTRA-CONFIG
+setup_box() {
+	local box=$1 nodes=$2 n
+	mkdir -p "$T/$box"
+	mkdir -m 700 "$T/$box/secret"
+	for n in ${nodes//,/ }; do cp "$T/priv/$n.key" "$T/$box/secret/"; done
+	mkdir -m 755 "$T/$box/bin"
+	mkdir -m 777 "$T/$box/calls"
+	cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/$box/bin/openclaw"
+	: >"$T/$box/calls/calls.log"
+	chmod 666 "$T/$box/calls/calls.log"
+	cat >"$T/$box/hive.conf" <<CONF
+node $nodes
+host 127.0.0.1
+port $BROKER_PORT
+keys $T/keys
+secret_dir $T/$box/secret
+state_dir $T/$box/state
+control_socket $T/$box/run/hive.sock
+log_dir $T/$box/log
+user nobody
+heartbeat_interval 1
+openclaw $T/$box/bin/openclaw
+openclaw_port auto
+$3
+CONF
+	chmod 600 "$T/$box/hive.conf"
+}
+start_box() {	# start_box NAME
+	"$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
+	PIDS+=("$!")
+	wait_for "$T/$1/daemon.log" 'subscribed; ready'
+}
+

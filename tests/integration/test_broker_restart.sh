@@ -5,7 +5,6 @@
 # reach the agent exactly once; the daemon reconnects on its own.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-DAEMON="$HIVE_BIN/hive-daemon"
 
 BROKER_PERSIST="persistence true
 persistence_location $T/
@@ -14,30 +13,8 @@ autosave_on_changes true" start_broker
 gen_node turq-18789
 gen_node pg1-18890
 chmod 755 "$T"
-mkdir -m 700 "$T/secret"
-cp "$T/priv/pg1-18890.key" "$T/secret/"
-mkdir -m 755 "$T/bin"
-mkdir -m 777 "$T/calls"
-cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/bin/openclaw"
-: >"$T/calls/calls.log"
-chmod 666 "$T/calls/calls.log"
-cat >"$T/hive.conf" <<CONF
-node pg1-18890
-host 127.0.0.1
-port $BROKER_PORT
-keys $T/keys
-secret_dir $T/secret
-state_dir $T/state
-log_dir $T/log
-control_socket $T/run/hive.sock
-user nobody
-heartbeat_interval 1
-openclaw $T/bin/openclaw
-CONF
-chmod 600 "$T/hive.conf"
-"$DAEMON" -f -c "$T/hive.conf" 2>"$T/daemon.log" &
-PIDS+=("$!")
-wait_for "$T/daemon.log" 'subscribed; ready'
+setup_box pg1 pg1-18890 ""
+start_box pg1
 
 TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
 : >"$T/acked"
@@ -57,7 +34,7 @@ restart_broker TERM
 ok "broker restarted (SIGTERM) while commands were flowing"
 wait "$sender" || true
 send_stream 21 30
-wait_for "$T/daemon.log" 'reconnecting to the broker'
+wait_for "$T/pg1/daemon.log" 'reconnecting to the broker'
 ok "the daemon noticed and reconnected by itself"
 
 n_acked=$(wc -l <"$T/acked")
@@ -65,11 +42,11 @@ check "most commands were acknowledged" [ "$n_acked" -ge 20 ]
 all_there() {
 	local j
 	while read -r j; do
-		grep -q ": $j Response" "$T/calls/calls.log" || return 1
+		grep -q ": $j Response" "$T/pg1/calls/calls.log" || return 1
 	done <"$T/acked"
 }
 check "every acknowledged command reached the agent" wait_until all_there
-dups=$(jq -r '.[3]' "$T/calls/calls.log" | grep -o 'job-[0-9]*' | sort |
+dups=$(jq -r '.[3]' "$T/pg1/calls/calls.log" | grep -o 'job-[0-9]*' | sort |
     uniq -d | wc -l)
 check "...exactly once" [ "$dups" -eq 0 ]
 finish

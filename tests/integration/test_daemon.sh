@@ -7,7 +7,6 @@
 # credentials and memory.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-DAEMON="$HIVE_BIN/hive-daemon"
 MEMSCAN="$HIVE_BIN/tests/hive-test-memscan"
 
 start_broker

@@ -10,7 +10,6 @@
 # --replies; multi-instance routing; SO_PEERCRED permissions.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-DAEMON="$HIVE_BIN/hive-daemon"
 
 start_broker
 gen_node turq-18789
@@ -18,40 +17,6 @@ gen_node pg1-18890
 gen_node mini1-18889
 chmod 755 "$T"
 me=$(id -un)
-
-# setup_box NAME NODES EXTRA-CONFIG
-setup_box() {
-	local box=$1 nodes=$2 n
-	mkdir -p "$T/$box"
-	mkdir -m 700 "$T/$box/secret"
-	for n in ${nodes//,/ }; do cp "$T/priv/$n.key" "$T/$box/secret/"; done
-	mkdir -m 755 "$T/$box/bin"
-	mkdir -m 777 "$T/$box/calls"
-	cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/$box/bin/openclaw"
-	: >"$T/$box/calls/calls.log"
-	chmod 666 "$T/$box/calls/calls.log"
-	cat >"$T/$box/hive.conf" <<CONF
-node $nodes
-host 127.0.0.1
-port $BROKER_PORT
-keys $T/keys
-secret_dir $T/$box/secret
-state_dir $T/$box/state
-control_socket $T/$box/run/hive.sock
-log_dir $T/$box/log
-user nobody
-heartbeat_interval 1
-openclaw $T/$box/bin/openclaw
-openclaw_port auto
-$3
-CONF
-	chmod 600 "$T/$box/hive.conf"
-}
-start_box() {	# start_box NAME
-	"$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
-	PIDS+=("$!")
-	wait_for "$T/$1/daemon.log" 'subscribed; ready'
-}
 
 setup_box turq turq-18789 "control_send $me
 corr_ttl 4
