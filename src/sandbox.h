@@ -1,9 +1,16 @@
 /*
- * sandbox.h - one seccomp filter per daemon role, loaded last in the
- * confinement order (after the user switch, the capability drop and
- * no-new-privs).  Tables: src/sandbox_router.c, src/sandbox_injector.c;
- * the rationale per syscall group is beside each table and in
- * docs/security.md.
+ * sandbox.h - one seccomp filter per hive-daemon role.
+ *
+ * Each role has its own table (src/sandbox_router.c,
+ * src/sandbox_injector.c); src/sandbox.c turns a table into a filter
+ * and loads it, every step checked and fatal on failure.  A role calls
+ * its sandbox_*() last, after privdrop(): everything it needs is open
+ * by then.  Nothing here depends on privdrop(), so a unit test can
+ * load a role's filter without root (libseccomp sets no-new-privs).
+ *
+ * HIVE_SECCOMP_LOG=1 in the environment turns every "kill" into "log"
+ * (the kernel audit log then names each syscall the filter would have
+ * killed); a role that runs so says it loudly at start.
  */
 #ifndef HIVE_SANDBOX_H
 #define HIVE_SANDBOX_H
@@ -13,30 +20,43 @@
 
 #include <seccomp.h>
 
-/* One rule: a syscall, an action, and at most one argument test. */
+#define SANDBOX_ARGS	2
+
+/* One row: a syscall, what to do with it, and up to two conditions on
+ * its arguments (all must hold; at most one condition per argument,
+ * a libseccomp rule).  Several rows for one syscall are alternatives. */
 struct sandbox_rule {
-	const char	*name;		/* resolved with seccomp_syscall_resolve_name */
-	uint32_t	 action;	/* SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS... */
-	int		 has_arg;
-	struct scmp_arg_cmp arg;
+	int			 nr;
+	uint32_t		 action;
+	unsigned int		 argc;
+	struct scmp_arg_cmp	 arg[SANDBOX_ARGS];
 };
 
-#define SB_ALLOW(n)		{ n, SCMP_ACT_ALLOW, 0, { 0, 0, 0, 0 } }
-#define SB_ALLOW_IF(n, c)	{ n, SCMP_ACT_ALLOW, 1, c }
-#define SB_KILL(n)		{ n, SCMP_ACT_KILL_PROCESS, 0, { 0, 0, 0, 0 } }
-#define SB_KILL_IF(n, c)	{ n, SCMP_ACT_KILL_PROCESS, 1, c }
-#define SB_ERRNO(n, e)		{ n, SCMP_ACT_ERRNO(e), 0, { 0, 0, 0, 0 } }
+struct sandbox_table {
+	const struct sandbox_rule	*rules;
+	size_t				 n;
+};
 
-/*
- * Build and load a filter: default action def (kill-process for an
- * allowlist, allow for a deny-list), foreign architectures killed.
- * Every step is checked and fatal.  HIVE_SECCOMP_LOG=1 in the
- * environment at start turns kills into log entries (audit log) for
- * finding a missing syscall; it announces itself loudly.
- */
-void sandbox_load(const char *role, uint32_t def,
-    const struct sandbox_rule *, size_t n,
-    const struct sandbox_rule *extra, size_t nextra);
+#define SANDBOX_TABLE(t)	{ (t), sizeof(t) / sizeof((t)[0]) }
+
+/* argument conditions */
+#define SB_CMP(n, o, a, b)	{ .arg = (n), .op = (o), .datum_a = (a), \
+				    .datum_b = (b) }
+#define SB_EQ(n, v)		SB_CMP(n, SCMP_CMP_EQ, (v), 0)
+#define SB_MASK(n, m, v)	SB_CMP(n, SCMP_CMP_MASKED_EQ, (m), (v))
+
+/* rows */
+#define SB_RULE(s, act, c, ...)	{ SCMP_SYS(s), (act), (c), { __VA_ARGS__ } }
+#define SB_ALLOW(s)		SB_RULE(s, SCMP_ACT_ALLOW, 0, { 0 })
+#define SB_ALLOW_IF(s, a)	SB_RULE(s, SCMP_ACT_ALLOW, 1, a)
+#define SB_ALLOW_IF2(s, a, b)	SB_RULE(s, SCMP_ACT_ALLOW, 2, a, b)
+#define SB_KILL(s)		SB_RULE(s, SCMP_ACT_KILL_PROCESS, 0, { 0 })
+#define SB_KILL_IF(s, a)	SB_RULE(s, SCMP_ACT_KILL_PROCESS, 1, a)
+#define SB_ERRNO(s, e)		SB_RULE(s, SCMP_ACT_ERRNO(e), 0, { 0 })
+
+/* sandbox.c: build a filter from the tables, load it, check it took. */
+void sandbox_apply(const char *role, uint32_t default_action,
+    const struct sandbox_table *tables, size_t ntables);
 
 void sandbox_router(void);
 void sandbox_injector(void);
