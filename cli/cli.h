@@ -101,9 +101,6 @@ int cmd_keys(struct cli_ctx *, int, char **);
 int cmd_verify(struct cli_ctx *, int, char **);
 int cmd_send(struct cli_ctx *, int, char **);
 int cmd_reply(struct cli_ctx *, int, char **);
-int cmd_status(struct cli_ctx *, int, char **);
-int cmd_roster(struct cli_ctx *, int, char **);
-int cmd_pending(struct cli_ctx *, int, char **);
-int cmd_sync_status(struct cli_ctx *, int, char **);
+int cmd_meta(struct cli_ctx *, int, char **);	/* status, roster, ... */
 
 #endif

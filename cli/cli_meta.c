@@ -41,9 +41,11 @@ meta_usage(const char *verb)
 	cli_common_usage();
 }
 
-static int
-meta_cmd(struct cli_ctx *ctx, int argc, char **argv, const char *verb)
+/* status, roster, pending, sync-status: the verb is argv[0] */
+int
+cmd_meta(struct cli_ctx *ctx, int argc, char **argv)
 {
+	const char *verb = argv[0];
 	static const struct option opts[] = {
 		CLI_COMMON_LONG,
 		{ "json", no_argument, NULL, OPT_JSON },
@@ -83,28 +85,4 @@ meta_cmd(struct cli_ctx *ctx, int argc, char **argv, const char *verb)
 	if (action != NULL)
 		json_object_set_new(req, "action", json_string(action));
 	return cli_daemon_query(ctx, req, json_out, verb);
-}
-
-int
-cmd_status(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return meta_cmd(ctx, argc, argv, "status");
-}
-
-int
-cmd_roster(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return meta_cmd(ctx, argc, argv, "roster");
-}
-
-int
-cmd_pending(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return meta_cmd(ctx, argc, argv, "pending");
-}
-
-int
-cmd_sync_status(struct cli_ctx *ctx, int argc, char **argv)
-{
-	return meta_cmd(ctx, argc, argv, "sync-status");
 }

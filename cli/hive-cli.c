@@ -20,12 +20,12 @@ static const struct {
 } verbs[] = {
 	{ "keygen", cmd_keygen, "generate a node key pair" },
 	{ "keys", cmd_keys, "keys list: show the trusted keyring" },
-	{ "pending", cmd_pending, "outstanding commands (via the daemon)" },
+	{ "pending", cmd_meta, "outstanding commands (via the daemon)" },
 	{ "reply", cmd_reply, "reply to a received envelope" },
-	{ "roster", cmd_roster, "node roles and handlers (via the daemon)" },
+	{ "roster", cmd_meta, "node roles and handlers (via the daemon)" },
 	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },
-	{ "status", cmd_status, "cluster state (via the daemon)" },
-	{ "sync-status", cmd_sync_status, "latest action results (via the "
+	{ "status", cmd_meta, "cluster state (via the daemon)" },
+	{ "sync-status", cmd_meta, "latest action results (via the "
 	    "daemon)" },
 	{ "verify", cmd_verify, "verify one envelope" },
 };

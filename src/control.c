@@ -301,6 +301,37 @@ control_field(struct ctl_req *q, const struct ctl_field *f, json_t *v)
 	return 0;
 }
 
+/*
+ * The identifiers of a send, checked here, once, so that what the
+ * router logs and routes on is never a client's raw text (the monitor
+ * checks the whole envelope again before signing).
+ */
+static int
+control_send_shape(const struct ctl_req *q, char *err, size_t errlen)
+{
+	enum envelope_ch ch;
+	const char *bad = NULL;
+
+	if (!valid_node(q->to) && strcmp(q->to, "all") != 0)
+		bad = "to";
+	else if (envelope_ch_parse(q->ch, &ch) == -1)
+		bad = "ch";
+	else if (q->from != NULL && !valid_node(q->from))
+		bad = "from";
+	else if (q->action != NULL && !envelope_valid_action(q->action))
+		bad = "action";
+	else if ((q->corr != NULL && !envelope_valid_id(q->corr)) ||
+	    (q->reply_to != NULL && !envelope_valid_id(q->reply_to)))
+		bad = "corr or reply_to";
+	else if (q->urgency != NULL && strcmp(q->urgency, "now") != 0 &&
+	    strcmp(q->urgency, "later") != 0)
+		bad = "urgency";
+	if (bad == NULL)
+		return 0;
+	snprintf(err, errlen, "bad value for %s", bad);
+	return -1;
+}
+
 /* 0 valid; -1 with a reason in err */
 static int
 control_parse(struct ctl_req *q, json_t *root, char *err, size_t errlen)
@@ -337,7 +368,12 @@ control_parse(struct ctl_req *q, json_t *root, char *err, size_t errlen)
 		for (j = 0; j < nf && strcmp(fs[j].name, key) != 0; j++)
 			;
 		if (j == nf || control_field(q, &fs[j], v) == -1) {
-			snprintf(err, errlen, "bad field '%.32s'", key);
+			/* the name is the client's text: never echoed */
+			if (j == nf)
+				snprintf(err, errlen, "unknown field");
+			else
+				snprintf(err, errlen, "bad value for %s",
+				    fs[j].name);
 			return -1;
 		}
 	}
@@ -350,7 +386,7 @@ control_parse(struct ctl_req *q, json_t *root, char *err, size_t errlen)
 		snprintf(err, errlen, "bad session key");
 		return -1;
 	}
-	return 0;
+	return q->op == CTL_SEND ? control_send_shape(q, err, errlen) : 0;
 }
 
 static void

@@ -153,5 +153,11 @@ check "a duplicate key is refused as bad-request" \
     grep -q '"code":"bad-request"' "$T/dup.out"
 check "an unknown request field is refused as bad-request" \
     grep -q '"code":"bad-request"' "$T/bad.out"
+printf '{"op":"send","to":"x\\nrefused reason=forged-line","ch":"command","text":"t"}' |
+    "$HIVE_BIN/tests/hive-test-ctlsend" "$T/turq/run/hive.sock" >"$T/badto.out"
+check "a malformed 'to' is refused at the socket as bad-request" \
+    grep -q '"code":"bad-request"' "$T/badto.out"
+check "...and no client text reaches the daemon's log" \
+    bash -c '! grep -q "forged-line" "$1"' _ "$T/turq/daemon.log"
 
 finish

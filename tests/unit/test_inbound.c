@@ -22,19 +22,27 @@ static struct seckey turq;
 static struct trusted_key tk;
 static struct keyring kr;
 
+/* Sign r as turq into wire. */
+static void
+sign(struct buf *wire, const struct compose_req *r)
+{
+	struct envelope e;
+	char err[256];
+
+	buf_init(wire, ENVELOPE_MAX_WIRE);
+	CHECK(compose_envelope(r, &turq, &lim, wire, &e, err,
+	    sizeof(err)) == 0);
+	envelope_free(&e);
+}
+
 /* A fresh signed command from turq to pg1 with timestamp ts. */
 static void
 make(struct buf *wire, int64_t ts, const char *id)
 {
 	struct compose_req r = { .to = "pg1-18890", .ch = "command",
 	    .text = "x", .urgency = "now", .ttl = 60, .ts = ts, .id = id };
-	struct envelope e;
-	char err[256];
 
-	buf_init(wire, ENVELOPE_MAX_WIRE);
-	CHECK(compose_envelope(&r, &turq, &lim, wire, &e, err,
-	    sizeof(err)) == 0);
-	envelope_free(&e);
+	sign(wire, &r);
 }
 
 static enum refusal_reason
@@ -195,13 +203,8 @@ make_meta(struct buf *wire, const char *corr)
 	struct compose_req r = { .to = "all", .ch = "status",
 	    .text = "{\"status\":\"pending\"}", .urgency = "later",
 	    .ttl = 60, .ts = 5000, .corr = corr };
-	struct envelope e;
-	char err[256];
 
-	buf_init(wire, ENVELOPE_MAX_WIRE);
-	CHECK(compose_envelope(&r, &turq, &lim, wire, &e, err,
-	    sizeof(err)) == 0);
-	envelope_free(&e);
+	sign(wire, &r);
 }
 
 static enum refusal_reason
