@@ -54,6 +54,7 @@ static const struct config_kw config_kws[] = {
 	KW_T("control_send", control_send, CT_LIST),
 	KW_T("control_socket", control_socket, CT_ABSPATH),
 	KW_LL("corr_ttl", corr_ttl, 1, 30 * 86400),
+	KW_T("handlers_dir", handlers_dir, CT_ABSPATH),
 	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
 	KW_STR("host", host),
 	KW_STR("keyfile", keyfile),
@@ -68,6 +69,7 @@ static const struct config_kw config_kws[] = {
 	{ "openclaw_port", CT_PORT, offsetof(struct config, openclaw_port), 0,
 	    0, 65535, 0 },
 	KW_STR("password_file", password_file),
+	KW_T("policy_dir", policy_dir, CT_ABSPATH),
 	KW_INT("port", port, 1, 65535),
 	{ "prefix", CT_PREFIX, offsetof(struct config, prefix),
 	    sizeof(((struct config *)0)->prefix), 0, 0, 0 },
@@ -106,6 +108,9 @@ config_defaults(struct config *c)
 	c->audit_max_size = 10 * 1024 * 1024;
 	c->audit_keep = 5;
 	hive_strlcpy(c->role, "member", sizeof(c->role));
+	hive_strlcpy(c->policy_dir, "/etc/hive/policy", sizeof(c->policy_dir));
+	hive_strlcpy(c->handlers_dir, "/etc/hive/handlers.d",
+	    sizeof(c->handlers_dir));
 }
 
 /* "a,b": words of [A-Za-z0-9._-] (user names, uids, capability names),

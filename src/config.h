@@ -47,6 +47,8 @@ struct config {
 	int	audit_keep;
 	char	role[64];		/* roster: member, master... */
 	char	capabilities[512];	/* roster: comma list */
+	char	policy_dir[CONFIG_PATH_MAX];	/* hive.policy, seccomp/ */
+	char	handlers_dir[CONFIG_PATH_MAX];	/* action handlers */
 	struct envelope_limits limits;
 };
 
