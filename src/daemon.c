@@ -32,6 +32,15 @@ daemon_child_signals(void (*on_term)(int))
 		fatal("sigaction");
 }
 
+/* -I N: an injector slot, 0..CONFIG_MAX_NODES-1 */
+static int
+daemon_slot(const char *s)
+{
+	if (s[0] < '0' || s[0] >= '0' + CONFIG_MAX_NODES || s[1] != '\0')
+		errx(2, "bad injector slot '%s'", s);
+	return s[0] - '0';
+}
+
 static void
 usage(void)
 {
@@ -46,12 +55,12 @@ usage(void)
 
 static int
 daemon_role(const char *role, const struct daemon_opts *o,
-    const struct config *cfg)
+    const struct config *cfg, struct policy *pol)
 {
 	if (strcmp(role, "router") == 0)
-		return router_main(o, cfg);
+		return router_main(o, cfg, pol);
 	if (strcmp(role, "injector") == 0)
-		return injector_main(o, cfg);
+		return injector_main(o, cfg, pol);
 	errx(2, "unknown role '%s'", role);
 }
 
@@ -74,17 +83,19 @@ daemon_check_config(const struct config *cfg)
 int
 main(int argc, char *argv[])
 {
-	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0 };
+	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1 };
+	static struct policy pol;
 	struct config cfg;
 	const char *role = NULL;
 	char errbuf[1024];
 	int c, check = 0;
 
-	while ((c = getopt(argc, argv, "c:dfnP:")) != -1) {
+	while ((c = getopt(argc, argv, "c:dfI:nP:")) != -1) {
 		switch (c) {
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
 		case 'f': o.foreground = 1; break;
+		case 'I': o.slot = daemon_slot(optarg); break;
 		case 'n': check = 1; break;
 		case 'P': role = optarg; break;
 		default: usage();
@@ -104,7 +115,9 @@ main(int argc, char *argv[])
 		config_print(&cfg, stdout);
 		return 0;
 	}
+	if (policy_load(&pol, &cfg, errbuf, sizeof(errbuf)) == -1)
+		errx(2, "%s", errbuf);
 	if (role != NULL)
-		return daemon_role(role, &o, &cfg);
-	return monitor_main(&o, &cfg);
+		return daemon_role(role, &o, &cfg, &pol);
+	return monitor_main(&o, &cfg, &pol);
 }

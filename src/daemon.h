@@ -7,6 +7,7 @@
 #define HIVE_DAEMON_H
 
 #include "config.h"
+#include "policy.h"
 
 /*
  * Message types.  Who may send each one is fixed in the receiver's
@@ -16,8 +17,11 @@
  *                                 action, corr, replyTo, args (JSON
  *                                 object text or ""); i64 ttl
  * SIGN_REP     monitor -> router  u32 ok; str wire (ok) or error
- * INJECT       router -> injector str instance, mode, text, session
- * INJECT_DONE  injector -> router u32 delivered; str detail
+ * INJECT       router -> injector u32 tag; str instance, mode, text,
+ *                                 session
+ * INJECT_DONE  injector -> router u32 tag, status (INJECT_*); str
+ *                                 detail, reply (an agent turn's reply
+ *                                 text, else "")
  * AUDIT        router -> monitor  str line (one JSON object, printable
  *                                 ASCII; the monitor appends it)
  * READY        router -> monitor  str status (connected, subscribed)
@@ -36,24 +40,35 @@ enum imsg_type {
 	IMSG_RELOAD,
 };
 
-/* Descriptors a child finds after exec: its link to the monitor,
- * (router and injector) their link to each other, and (router only)
- * the listening control socket. */
+/* Descriptors a child finds after exec: its link to the monitor; an
+ * injector's link to the router; the router's listening control socket
+ * and its links to injectors 0..n-1 (one per instance user). */
 #define DAEMON_FD_MONITOR	3
 #define DAEMON_FD_PEER		4
 #define DAEMON_FD_CONTROL	5
+#define DAEMON_FD_INJECTORS	6
 
 #define INJECT_TEXT_MAX		16384
+#define DAEMON_INJECT_QUEUE	64	/* per injector, the router keeps to it */
+
+/* INJECT_DONE status */
+#define INJECT_FAILED		0	/* final: retries exhausted, refused */
+#define INJECT_DELIVERED	1
+#define INJECT_DEFERRED		2	/* not run (draining): keep it */
 
 struct daemon_opts {
 	const char	*config_path;
 	int		 foreground;
 	int		 debug;
+	int		 slot;		/* -I: which injector, else -1 */
 };
 
-int monitor_main(const struct daemon_opts *, const struct config *);
-int router_main(const struct daemon_opts *, const struct config *);
-int injector_main(const struct daemon_opts *, const struct config *);
+int monitor_main(const struct daemon_opts *, const struct config *,
+    struct policy *);
+int router_main(const struct daemon_opts *, const struct config *,
+    struct policy *);
+int injector_main(const struct daemon_opts *, const struct config *,
+    const struct policy *);
 
 /* daemon.c: SIGTERM/SIGINT call on_term, SIGPIPE ignored */
 void daemon_child_signals(void (*on_term)(int));

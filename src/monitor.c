@@ -1,17 +1,18 @@
 /*
  * monitor.c - hive-daemon's privileged parent.
  *
- * It reads the configuration and the node secret keys, prepares the
- * state directory, starts the router and the injector (re-executing
- * this binary with -P), and then answers exactly one request: the
- * router's "sign this envelope", which it rebuilds from fields with
- * compose_envelope() and only for a node this box serves.  It never
- * parses bus input.
+ * It reads the configuration, the policy and the node secret keys,
+ * prepares the state directory, starts the router and one injector per
+ * instance user (re-executing this binary with -P), and then answers
+ * exactly one request: the router's "sign this envelope", which it
+ * rebuilds from fields with compose_envelope() and only for a node this
+ * box serves.  It never parses bus input.
  *
- * If a child dies, the monitor stops the other and exits non-zero:
+ * If a child dies, the monitor stops the others and exits non-zero:
  * systemd (Restart=on-failure) restarts the whole unit, so keys, window
  * and subscriptions come back together.  SIGTERM and SIGINT stop the
- * children and exit 0.
+ * children, which drain (the router keeps signing what they finish),
+ * and exit 0; whoever is still running MONITOR_STOP_MS later is killed.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "instances.h"
 #include "compose.h"
 #include "daemon.h"
 #include "ipc.h"
@@ -36,18 +38,29 @@
 #include "mqtt.h"
 #include "notify.h"
 
+/* How long children may drain after SIGTERM: the injector's own drain
+ * (20 s) and some.  Keep systemd's TimeoutStopSec above it. */
+#define MONITOR_STOP_MS	30000
+
 struct monitor {
 	const struct daemon_opts *opts;
 	const struct config	*cfg;
+	struct policy		*policy;
 	struct seckey		 keys[CONFIG_MAX_NODES];
 	size_t			 nkeys;
-	int			 fd_router, fd_injector;
+	int			 fd_router;
+	int			 fd_injector[CONFIG_MAX_NODES];
+	size_t			 ninjectors;
 	int			 fd_control;	/* listening; the router's */
 	struct audit		*audit;
 	int			 ready;		/* READY=1 sent */
 	long long		 last_alive;	/* ms: the router's last tick */
 	int64_t			 watchdog_ms;
-	pid_t			 pid_router, pid_injector;
+	pid_t			 pid_router;
+	pid_t			 pid_injector[CONFIG_MAX_NODES];
+	int			 stopping;	/* SIGTERM seen, or a child died */
+	int			 exit_code;
+	long long		 stop_deadline;	/* ms: then SIGKILL */
 	char			 self[4096];
 };
 
@@ -156,11 +169,17 @@ monitor_control_socket(struct monitor *m)
 	log_info("control socket %s", path);
 }
 
+/*
+ * Fork and re-execute as role.  fds[k] becomes descriptor 3 + k in the
+ * child (-1: left closed); nothing else of ours crosses exec.
+ */
 static pid_t
-monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer,
-    int fd_control)
+monitor_spawn(struct monitor *m, const char *role, int slot, const int *fds,
+    size_t nfds)
 {
-	char *argv[8];
+	int moved[3 + CONFIG_MAX_NODES];
+	char *argv[10], slotarg[4];
+	size_t k;
 	int i = 0;
 	pid_t pid;
 
@@ -171,22 +190,23 @@ monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer,
 	/* move every source above the targets first, so that no dup2()
 	 * overwrites a source and none is its own target (dup2 onto
 	 * itself would keep close-on-exec) */
-	if ((fd_mon = fcntl(fd_mon, F_DUPFD_CLOEXEC, 16)) == -1 ||
-	    (fd_peer = fcntl(fd_peer, F_DUPFD_CLOEXEC, 16)) == -1 ||
-	    (fd_control != -1 &&
-	    (fd_control = fcntl(fd_control, F_DUPFD_CLOEXEC, 16)) == -1))
-		fatal("F_DUPFD");
-	if (dup2(fd_mon, DAEMON_FD_MONITOR) == -1 ||
-	    dup2(fd_peer, DAEMON_FD_PEER) == -1 ||
-	    (fd_control != -1 && dup2(fd_control, DAEMON_FD_CONTROL) == -1))
-		fatal("dup2");
-	/* nothing else of ours crosses exec: no keys, no other links */
-	if (close_range(fd_control != -1 ? DAEMON_FD_CONTROL + 1 :
-	    DAEMON_FD_PEER + 1, ~0U, 0) == -1)
+	for (k = 0; k < nfds; k++)
+		if (fds[k] != -1 && (moved[k] = fcntl(fds[k], F_DUPFD_CLOEXEC,
+		    32)) == -1)
+			fatal("F_DUPFD");
+	for (k = 0; k < nfds; k++)
+		if (fds[k] != -1 && dup2(moved[k], 3 + (int)k) == -1)
+			fatal("dup2");
+	if (close_range(3 + (unsigned)nfds, ~0U, 0) == -1)
 		fatal("close_range");
 	argv[i++] = "hive-daemon";
 	argv[i++] = "-P";
 	argv[i++] = (char *)role;
+	if (slot >= 0) {
+		snprintf(slotarg, sizeof(slotarg), "%d", slot);
+		argv[i++] = "-I";
+		argv[i++] = slotarg;
+	}
 	argv[i++] = "-c";
 	argv[i++] = (char *)m->opts->config_path;
 	if (m->opts->debug)
@@ -196,24 +216,43 @@ monitor_spawn(struct monitor *m, const char *role, int fd_mon, int fd_peer,
 	fatal("execv %s", m->self);
 }
 
+/*
+ * The router, and one injector per instance user, each linked to the
+ * monitor and every injector linked to the router (fds: daemon.h).
+ */
 static void
 monitor_start_children(struct monitor *m)
 {
-	int mr[2], mi[2], ri[2];
+	int mr[2], mi[CONFIG_MAX_NODES][2], ri[CONFIG_MAX_NODES][2];
+	int rfds[3 + CONFIG_MAX_NODES], ifds[2];
+	size_t k;
 
-	if (ipc_pair(mr) == -1 || ipc_pair(mi) == -1 || ipc_pair(ri) == -1)
+	if (ipc_pair(mr) == -1)
 		fatal("socketpair");
-	m->pid_router = monitor_spawn(m, "router", mr[1], ri[0], m->fd_control);
-	m->pid_injector = monitor_spawn(m, "injector", mi[1], ri[1], -1);
+	for (k = 0; k < m->ninjectors; k++)
+		if (ipc_pair(mi[k]) == -1 || ipc_pair(ri[k]) == -1)
+			fatal("socketpair");
+	rfds[0] = mr[1];
+	rfds[1] = -1;
+	rfds[2] = m->fd_control;
+	for (k = 0; k < m->ninjectors; k++)
+		rfds[3 + k] = ri[k][0];
+	m->pid_router = monitor_spawn(m, "router", -1, rfds, 3 + m->ninjectors);
+	for (k = 0; k < m->ninjectors; k++) {
+		ifds[0] = mi[k][1];
+		ifds[1] = ri[k][1];
+		m->pid_injector[k] = monitor_spawn(m, "injector", (int)k, ifds, 2);
+		close(mi[k][1]);
+		close(ri[k][0]);
+		close(ri[k][1]);
+		m->fd_injector[k] = mi[k][0];
+		log_info("started injector %zu pid %d", k,
+		    (int)m->pid_injector[k]);
+	}
 	close(m->fd_control);	/* the router's now */
 	close(mr[1]);
-	close(mi[1]);
-	close(ri[0]);
-	close(ri[1]);
 	m->fd_router = mr[0];
-	m->fd_injector = mi[0];
-	log_info("started router pid %d, injector pid %d", (int)m->pid_router,
-	    (int)m->pid_injector);
+	log_info("started router pid %d", (int)m->pid_router);
 }
 
 static const struct seckey *
@@ -368,32 +407,68 @@ static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, monitor_alive },
 };
 
+/* SIGTERM to every child still running; they drain (router.c,
+ * injector.c) while the loop keeps answering the router. */
 static void
 monitor_stop_children(struct monitor *m)
 {
+	size_t k;
+
 	if (m->pid_router > 0)
 		kill(m->pid_router, SIGTERM);
-	if (m->pid_injector > 0)
-		kill(m->pid_injector, SIGTERM);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
+	for (k = 0; k < m->ninjectors; k++)
+		if (m->pid_injector[k] > 0)
+			kill(m->pid_injector[k], SIGTERM);
 }
 
-/* A child went away: which one, and how. */
+static int
+monitor_children_left(const struct monitor *m)
+{
+	size_t k;
+	int n = m->pid_router > 0;
+
+	for (k = 0; k < m->ninjectors; k++)
+		n += m->pid_injector[k] > 0;
+	return n;
+}
+
+/* Which child was pid ("" when none of ours), and forget it. */
+static const char *
+monitor_forget(struct monitor *m, pid_t pid)
+{
+	size_t k;
+
+	if (pid == m->pid_router) {
+		m->pid_router = 0;
+		return "router";
+	}
+	for (k = 0; k < m->ninjectors; k++)
+		if (pid == m->pid_injector[k]) {
+			m->pid_injector[k] = 0;
+			return "injector";
+		}
+	return "";
+}
+
+/*
+ * A child went away.  While running that is fatal for the unit: stop
+ * the others and exit non-zero so the service manager restarts all of
+ * us together.  While stopping it is what we asked for.
+ */
 static void
 monitor_reap(struct monitor *m)
 {
+	const char *who;
 	int st;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		const char *who = pid == m->pid_router ? "router" :
-		    pid == m->pid_injector ? "injector" : "unknown child";
-
-		if (pid == m->pid_router)
-			m->pid_router = 0;
-		if (pid == m->pid_injector)
-			m->pid_injector = 0;
+		if ((who = monitor_forget(m, pid))[0] == '\0')
+			continue;	/* not ours (none should exist) */
+		if (m->stopping) {
+			log_debug("%s (pid %d) stopped", who, (int)pid);
+			continue;
+		}
 		if (WIFSIGNALED(st))
 			log_warnx("%s (pid %d) killed by signal %d; exiting so "
 			    "the service manager restarts us", who, (int)pid,
@@ -401,8 +476,10 @@ monitor_reap(struct monitor *m)
 		else
 			log_warnx("%s (pid %d) exited with status %d; exiting",
 			    who, (int)pid, WEXITSTATUS(st));
+		m->stopping = 1;
+		m->exit_code = 1;
+		m->stop_deadline = mqtt_now_ms() + MONITOR_STOP_MS;
 		monitor_stop_children(m);
-		exit(1);
 	}
 }
 
@@ -449,8 +526,7 @@ monitor_reload(struct monitor *m)
 	(void)notify_send("READY=1");
 }
 
-/* 1: keep running, 0: asked to stop */
-static int
+static void
 monitor_on_signal(struct monitor *m)
 {
 	unsigned char s;
@@ -458,12 +534,16 @@ monitor_on_signal(struct monitor *m)
 	while (read(monitor_sigpipe[0], &s, 1) == 1) {
 		if (s == SIGCHLD)
 			monitor_reap(m);
-		else if (s == SIGHUP)
+		else if (s == SIGHUP && !m->stopping)
 			monitor_reload(m);
-		else
-			return 0;
+		else if ((s == SIGTERM || s == SIGINT) && !m->stopping) {
+			log_info("stopping: draining");
+			(void)notify_send("STOPPING=1");
+			m->stopping = 1;
+			m->stop_deadline = mqtt_now_ms() + MONITOR_STOP_MS;
+			monitor_stop_children(m);
+		}
 	}
-	return 1;
 }
 
 static void
@@ -516,45 +596,78 @@ monitor_tick(struct monitor *m)
 		(void)notify_send("WATCHDOG=1");
 }
 
+/* An injector sends us nothing: EOF only. */
+static void
+monitor_on_injector(struct monitor *m, size_t k)
+{
+	close(m->fd_injector[k]);
+	m->fd_injector[k] = -1;
+}
+
+/* Past the drain deadline, whoever is left is killed. */
+static void
+monitor_stop_overdue(struct monitor *m)
+{
+	size_t k;
+
+	if (!m->stopping || mqtt_now_ms() < m->stop_deadline)
+		return;
+	log_warnx("children still running %d s after SIGTERM: killing",
+	    MONITOR_STOP_MS / 1000);
+	if (m->pid_router > 0)
+		kill(m->pid_router, SIGKILL);
+	for (k = 0; k < m->ninjectors; k++)
+		if (m->pid_injector[k] > 0)
+			kill(m->pid_injector[k], SIGKILL);
+	m->stop_deadline = mqtt_now_ms() + 1000;
+}
+
+/* Until asked to stop and every child is gone. */
 static void
 monitor_loop(struct monitor *m)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[2 + CONFIG_MAX_NODES];
 	int tick = m->watchdog_ms > 0 && m->watchdog_ms / 2 < 1000 ?
 	    (int)(m->watchdog_ms / 2) : 1000;
+	size_t k;
 
-	for (;;) {
+	while (!m->stopping || monitor_children_left(m) > 0) {
 		pfd[0] = (struct pollfd){ monitor_sigpipe[0], POLLIN, 0 };
 		pfd[1] = (struct pollfd){ m->fd_router, POLLIN, 0 };
-		pfd[2] = (struct pollfd){ m->fd_injector, POLLIN, 0 };
+		for (k = 0; k < m->ninjectors; k++)
+			pfd[2 + k] = (struct pollfd){ m->fd_injector[k],
+			    POLLIN, 0 };
 		monitor_tick(m);
-		if (poll(pfd, 3, tick) == -1) {
+		monitor_stop_overdue(m);
+		if (poll(pfd, 2 + m->ninjectors, tick) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
-		if ((pfd[0].revents & POLLIN) && !monitor_on_signal(m))
-			return;
+		if (pfd[0].revents & POLLIN)
+			monitor_on_signal(m);
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			monitor_on_router(m);
-		/* the injector has nothing to ask of us yet: EOF only */
-		if (pfd[2].revents & (POLLIN | POLLHUP)) {
-			close(m->fd_injector);
-			m->fd_injector = -1;
-		}
+		for (k = 0; k < m->ninjectors; k++)
+			if (pfd[2 + k].revents & (POLLIN | POLLHUP))
+				monitor_on_injector(m, k);
 	}
 }
 
 int
-monitor_main(const struct daemon_opts *o, const struct config *cfg)
+monitor_main(const struct daemon_opts *o, const struct config *cfg,
+    struct policy *pol)
 {
 	struct monitor m;
+	char users[CONFIG_MAX_NODES][POLICY_NAME_MAX + 1];
 	ssize_t n;
 	size_t i;
 
 	memset(&m, 0, sizeof(m));
 	m.opts = o;
 	m.cfg = cfg;
+	m.policy = pol;
+	m.ninjectors = instances_users(pol, users);
 	if ((n = readlink("/proc/self/exe", m.self, sizeof(m.self) - 1)) <= 0)
 		fatal("readlink /proc/self/exe");
 	m.self[n] = '\0';
@@ -567,12 +680,10 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg)
 	monitor_control_socket(&m);
 	monitor_start_children(&m);
 	monitor_loop(&m);
-	log_info("stopping");
-	(void)notify_send("STOPPING=1");
-	monitor_stop_children(&m);
+	log_info("stopped");
 	audit_close(m.audit);
 	(void)unlink(cfg->control_socket);
 	for (i = 0; i < m.nkeys; i++)
 		seckey_free(&m.keys[i]);
-	return 0;
+	return m.exit_code;
 }

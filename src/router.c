@@ -281,54 +281,6 @@ router_refused(struct router *r, const char *topic, const struct refusal *why)
 		    refusal_name(why->reason), why->detail);
 }
 
-/* --- injection ----------------------------------------------------------- */
-
-void
-router_inject(struct router *r, const char *instance, const char *mode,
-    const char *text, const char *session, const struct envelope *e)
-{
-	struct ipc_writer w = { 0 };
-
-	ipc_put_str(&w, instance);
-	ipc_put_str(&w, mode);
-	ipc_put_str(&w, text);
-	ipc_put_str(&w, session ? session : "");
-	if (ipc_send(DAEMON_FD_PEER, IMSG_INJECT, 0, w.p, w.len) == -1)
-		fatal("ipc to injector");
-	ipc_writer_free(&w);
-	r->injected++;
-	if (e == NULL)
-		log_info("inject instance=%s mode=%s origin=daemon", instance,
-		    mode);
-	else
-		log_info("inject instance=%s mode=%s from=%s id=%s ch=%s",
-		    instance, mode, e->from, e->id, envelope_ch_name(e->ch));
-	router_audit(r, "inject", e, NULL, instance);
-}
-
-static void
-router_injected(const struct ipc_msg *msg, void *arg)
-{
-	struct router *r = arg;
-	struct ipc_reader rd;
-	const char *detail;
-	uint32_t ok;
-
-	ipc_reader_init(&rd, msg);
-	ok = ipc_get_u32(&rd);
-	detail = ipc_get_str(&rd);
-	if (ipc_reader_done(&rd) == -1 || detail == NULL)
-		fatalx("injector sent a malformed result");
-	if (ok)
-		r->delivered++;
-	else {
-		r->inject_failed++;
-		log_warnx("injection failed: %s", detail);
-	}
-	router_audit(r, "inject-result", NULL, ok ? "delivered" : "failed",
-	    detail);
-}
-
 /* --- the connection ------------------------------------------------------ */
 
 static void
@@ -477,24 +429,43 @@ static const struct ipc_rule router_from_monitor[] = {
 	    router_signed },
 	{ IMSG_RELOAD, ROLE_MONITOR, IPC_EXACT, 0, router_reload },
 };
-static const struct ipc_rule router_from_injector[] = {
-	{ IMSG_INJECT_DONE, ROLE_INJECTOR, IPC_MAX, 1024, router_injected },
-};
-
 static void
-router_ipc(struct router *r, int fd, const struct ipc_rule *rules,
-    enum ipc_role from)
+router_on_monitor(struct router *r)
 {
 	struct ipc_msg msg;
-	int n = ipc_recv(fd, &msg);
+	int n = ipc_recv(DAEMON_FD_MONITOR, &msg);
 
 	if (n == 0) {
-		log_info("%s closed its link; exiting", ipc_role_name(from));
-		exit(from == ROLE_MONITOR ? 0 : 1);
+		log_info("monitor closed its link; exiting");
+		exit(0);
 	}
 	if (n == -1)
-		fatal("ipc from %s", ipc_role_name(from));
-	ipc_dispatch(rules, from == ROLE_MONITOR ? 2 : 1, from, &msg, r);
+		fatal("ipc from monitor");
+	ipc_dispatch(router_from_monitor, 2, ROLE_MONITOR, &msg, r);
+	ipc_msg_free(&msg);
+}
+
+/*
+ * An injector's result.  Its link closing is fatal while we run (the
+ * monitor restarts the unit) and expected while we drain.
+ */
+static void
+router_on_injector(struct router *r, int k)
+{
+	struct ipc_msg msg;
+	int n = ipc_recv(DAEMON_FD_INJECTORS + k, &msg);
+
+	if (n == 0 && r->draining) {
+		r->inj_closed[k] = 1;
+		return;
+	}
+	if (n == 0) {
+		log_warnx("injector %d closed its link; exiting", k);
+		exit(1);
+	}
+	if (n == -1)
+		fatal("ipc from injector %d", k);
+	router_injector_msg(r, k, &msg);
 	ipc_msg_free(&msg);
 }
 
@@ -515,12 +486,13 @@ router_open_window(struct router *r)
 }
 
 static void
-router_setup(struct router *r, const struct config *cfg)
+router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 {
 	char err[1024];
 
 	memset(r, 0, sizeof(*r));
 	r->cfg = cfg;
+	r->policy = pol;
 	r->nnodes = config_nodes(cfg, r->nodes);
 	if (keyring_load(cfg->keys_dir, &r->keyring, err, sizeof(err)) == -1)
 		fatalx("%s", err);
@@ -542,6 +514,7 @@ router_setup(struct router *r, const struct config *cfg)
 	privdrop(cfg->user, "router");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */
 		fatal("PR_SET_PDEATHSIG");
+	router_inject_setup(r);	/* as our user: the journal is ours */
 	sandbox_router();		/* last: see sandbox_router.c */
 	r->started = (int64_t)time(NULL);
 	r->next_beat = r->started;
@@ -595,45 +568,82 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 static void
 router_poll(struct router *r)
 {
-	struct pollfd pfd[3 + 1 + CONTROL_CLIENTS];
+	struct pollfd pfd[2 + CONFIG_MAX_NODES + 1 + CONTROL_CLIENTS];
 	uint32_t gone;
 	int64_t now;
-	size_t nctl;
+	size_t nctl, k, ni = r->ninjectors;
 	int fd = mqtt_fd(r->mqtt);
 
 	pfd[0] = (struct pollfd){ DAEMON_FD_MONITOR, POLLIN, 0 };
-	pfd[1] = (struct pollfd){ DAEMON_FD_PEER, POLLIN, 0 };
-	pfd[2] = (struct pollfd){ fd, (short)(POLLIN |
+	pfd[1] = (struct pollfd){ fd, (short)(POLLIN |
 	    (mqtt_want_write(r->mqtt) ? POLLOUT : 0)), 0 };
-	nctl = control_pollfds(r->ctl, pfd + 3, 1 + CONTROL_CLIENTS);
-	if (poll(pfd, 3 + nctl, 200) == -1) {
+	for (k = 0; k < ni; k++)
+		pfd[2 + k] = (struct pollfd){ r->inj_closed[k] ? -1 :
+		    DAEMON_FD_INJECTORS + (int)k, POLLIN, 0 };
+	nctl = control_pollfds(r->ctl, pfd + 2 + ni, 1 + CONTROL_CLIENTS);
+	if (poll(pfd, 2 + ni + nctl, 200) == -1) {
 		if (errno == EINTR)
 			return;
 		fatal("poll");
 	}
 	now = (int64_t)time(NULL);
 	if (pfd[0].revents & (POLLIN | POLLHUP))
-		router_ipc(r, DAEMON_FD_MONITOR, router_from_monitor,
-		    ROLE_MONITOR);
-	if (pfd[1].revents & (POLLIN | POLLHUP))
-		router_ipc(r, DAEMON_FD_PEER, router_from_injector,
-		    ROLE_INJECTOR);
-	router_mqtt(r, &pfd[2], now);
-	control_io(r->ctl, pfd + 3, nctl, router_control_request, r);
+		router_on_monitor(r);
+	for (k = 0; k < ni; k++)
+		if (pfd[2 + k].revents & (POLLIN | POLLHUP))
+			router_on_injector(r, (int)k);
+	router_mqtt(r, &pfd[1], now);
+	control_io(r->ctl, pfd + 2 + ni, nctl, router_control_request, r);
 	while (control_take_closed(r->ctl, &gone))
 		router_client_gone(r, gone);
 	router_timers(r, now);
 }
 
+/* Every injector gone, or nothing owed and the time is up. */
+static int
+router_drained(const struct router *r, long long deadline)
+{
+	size_t k;
+
+	for (k = 0; k < r->ninjectors; k++)
+		if (!r->inj_closed[k])
+			break;
+	if (k == r->ninjectors)
+		return 1;
+	return mqtt_now_ms() >= deadline;
+}
+
+/*
+ * SIGTERM: keep serving while the injectors finish their running calls
+ * (results, agent replies to sign and publish), until each has closed
+ * its link or ROUTER_DRAIN_MS pass.  What they deferred stays in the
+ * journal.  Then the window is flushed.
+ */
+static void
+router_drain(struct router *r)
+{
+	long long deadline = mqtt_now_ms() + ROUTER_DRAIN_MS;
+
+	r->draining = 1;
+	log_info("draining: %d injection(s) running", 
+	    router_inject_outstanding(r));
+	while (!router_drained(r, deadline))
+		router_poll(r);
+	/* a last chance for what the drain published to leave */
+	mqtt_io(r->mqtt, 0, mqtt_want_write(r->mqtt));
+}
+
 int
-router_main(const struct daemon_opts *o, const struct config *cfg)
+router_main(const struct daemon_opts *o, const struct config *cfg,
+    struct policy *pol)
 {
 	static struct router r;	/* large: not on the stack */
 
 	daemon_child_signals(router_on_term);
-	router_setup(&r, cfg);
+	router_setup(&r, cfg, pol);
 	while (!router_quit)
 		router_poll(&r);
+	router_drain(&r);
 	if (window_sync(r.in.window) == -1)
 		log_warnx("replay window: final fsync failed");
 	window_free(r.in.window);
@@ -642,6 +652,7 @@ router_main(const struct daemon_opts *o, const struct config *cfg)
 	metaview_free(r.meta);
 	free(r.meta);
 	free(r.corr);
+	router_inject_free(&r);
 	keyring_free(&r.keyring);
 	log_info("stopped");
 	return 0;

@@ -8,6 +8,8 @@
  *   router_corr.c     correlation: commands we sent, responses to them,
  *                     {prefix}/meta/corr documents, expiry alerts
  *   router_control.c  requests from the local control socket
+ *   router_inject.c   the injection journal, the injectors' queues,
+ *                     agent-turn replies
  */
 #ifndef HIVE_ROUTER_H
 #define HIVE_ROUTER_H
@@ -19,14 +21,36 @@
 #include "control.h"
 #include "corr.h"
 #include "inbound.h"
+#include "ipc.h"
 #include "metaview.h"
 #include "mqtt.h"
+#include "policy.h"
 #include "ratelog.h"
 
 #define ROUTER_PENDING	256
 #define ROUTER_PEERS	256
 #define ROUTER_ACKS	64
 #define ROUTER_SEEN	256
+#define ROUTER_INJECT_MAX	512	/* held for the injectors */
+#define ROUTER_DRAIN_MS		25000	/* SIGTERM: wait for injectors */
+
+/* One injection: journaled, then handed to its instance's injector. */
+struct router_inj {
+	int		 used, sent;
+	uint32_t	 tag;		/* names it to the injector */
+	uint64_t	 seq;		/* journal file name, and order */
+	int		 slot;		/* injector */
+	char		 instance[NODE_MAX + 1];
+	char		 mode[16];
+	char		 session[CORR_SESSION_MAX + 1];
+	char		*text;
+	struct {			/* agent turn: answer this command */
+		char	 from[NODE_MAX + 1];	/* "" : no answer */
+		char	 to[NODE_MAX + 1];
+		char	 corr[ENVELOPE_ID_MAX + 1];
+		char	 reply_to[ENVELOPE_ID_MAX + 1];
+	} reply;
+};
 
 /* What to do once the monitor has signed an envelope. */
 struct router_pending {
@@ -67,6 +91,7 @@ struct router_seen {
 
 struct router {
 	const struct config	*cfg;
+	struct policy		*policy;
 	char			 nodes[CONFIG_MAX_NODES][NODE_MAX + 1];
 	size_t			 nnodes;
 	struct keyring		 keyring;
@@ -87,6 +112,14 @@ struct router {
 	uint64_t		 observed;
 	int			 subscribed, ready;
 	struct ratelog		 ratelog;	/* refusal log lines */
+	struct router_inj	*inj;		/* ROUTER_INJECT_MAX */
+	size_t			 ninjectors;
+	int			 inj_out[CONFIG_MAX_NODES];	/* sent, open */
+	int			 inj_closed[CONFIG_MAX_NODES];
+	uint32_t		 next_tag;
+	uint64_t		 next_seq;
+	int			 journal_dirfd;
+	int			 draining;
 };
 
 /* router.c */
@@ -100,8 +133,15 @@ void router_sign(struct router *, const struct compose_req *,
 void router_publish_meta(struct router *, const char *from, const char *to,
     const char *corr, const char *meta_topic, const char *text);
 void router_clear_retained(struct router *, const char *topic);
+
+/* router_inject.c; e: the envelope injected (NULL: our own text) */
 void router_inject(struct router *, const char *instance, const char *mode,
-    const char *text, const char *session, const struct envelope *);
+    const char *text, const char *session, const struct envelope *e);
+int router_inject_auto_reply(const struct router *, const char *instance);
+void router_inject_setup(struct router *);
+void router_injector_msg(struct router *, int slot, const struct ipc_msg *);
+int router_inject_outstanding(const struct router *);
+void router_inject_free(struct router *);
 
 /* router_route.c */
 void router_message(struct router *, const struct mqtt_msg *);

@@ -36,9 +36,10 @@
  * the frame; the message text is the signed text, cut to fit.
  */
 static void
-router_frame(const struct envelope *e, char *out, size_t len)
+router_frame(const struct envelope *e, int auto_reply, char *out, size_t len)
 {
 	char corr[96] = "";
+	const char *expect = "";
 
 	/* a command always shows the key a reply must carry (create_reply:
 	 * its corr, or else its id), so the agent can answer with
@@ -46,10 +47,34 @@ router_frame(const struct envelope *e, char *out, size_t len)
 	if (e->corr != NULL || e->ch == CH_COMMAND)
 		snprintf(corr, sizeof(corr), " [corr:%s]", e->corr != NULL ?
 		    e->corr : e->id);
+	/* an agent-turn instance's reply is the response: no hive-cli */
+	if (e->ch == CH_COMMAND)
+		expect = auto_reply ? " Your reply is sent back automatically "
+		    "as the response." : " Response expected.";
 	snprintf(out, len, "Hive %s%s from %s (signed, key %s): %s%s "
 	    "Use the hive skill for protocol details.",
-	    envelope_ch_name(e->ch), corr, e->from, e->kid, e->text,
-	    e->ch == CH_COMMAND ? " Response expected." : "");
+	    envelope_ch_name(e->ch), corr, e->from, e->kid, e->text, expect);
+}
+
+/* Frame e for each local instance it is for, and inject it. */
+static void
+router_deliver_framed(struct router *r, const struct envelope *e,
+    const char *mode)
+{
+	char *text;
+	size_t i;
+
+	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
+		fatal("malloc");
+	for (i = 0; i < r->nnodes; i++) {
+		if (router_is_local(r, e->to) ? strcmp(r->nodes[i], e->to) != 0 :
+		    strcmp(r->nodes[i], e->from) == 0)
+			continue;
+		router_frame(e, router_inject_auto_reply(r, r->nodes[i]), text,
+		    INJECT_TEXT_MAX);
+		router_inject(r, r->nodes[i], mode, text, NULL, e);
+	}
+	free(text);
 }
 
 /* Inject into each local instance the envelope is for. */
@@ -266,8 +291,6 @@ router_roster(struct router *r)
 static void
 router_route(struct router *r, const struct envelope *e, int64_t now)
 {
-	char *text;
-
 	switch (e->ch) {
 	case CH_HEARTBEAT:
 		if (!router_is_local(r, e->from))
@@ -297,12 +320,8 @@ router_route(struct router *r, const struct envelope *e, int64_t now)
 	default:
 		break;
 	}
-	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
-		fatal("malloc");
-	router_frame(e, text, INJECT_TEXT_MAX);
-	router_deliver(r, e, e->ch == CH_ALERT || e->urgency_now ? "now" :
-	    "next-heartbeat", text);
-	free(text);
+	router_deliver_framed(r, e, e->ch == CH_ALERT || e->urgency_now ?
+	    "now" : "next-heartbeat");
 }
 
 

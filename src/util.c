@@ -24,3 +24,14 @@ str_exact(const char *s, size_t len)
 {
 	return len > 0 && s[len - 1] == '\0' && strlen(s) == len - 1;
 }
+
+int
+hive_printable(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}

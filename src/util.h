@@ -12,4 +12,7 @@ size_t hive_strlcpy(char *dst, const char *src, size_t dsize);
 /* A string in an IPC/config field: exactly one trailing NUL. */
 int str_exact(const char *s, size_t len);
 
+/* Every byte printable ASCII (0x20..0x7e). */
+int hive_printable(const char *s, size_t len);
+
 #endif

@@ -76,17 +76,26 @@ gen_node() {
 DAEMON="$HIVE_BIN/hive-daemon"
 # A daemon's box under $T/NAME: its secret keys, state, log and control
 # socket, and an openclaw double recording into $T/NAME/calls.
-# setup_box NAME NODES EXTRA-CONFIG
+# setup_box NAME NODES EXTRA-CONFIG [EXTRA-POLICY]
+# The policy lets every keyring member command, sync and alert the box.
 setup_box() {
 	local box=$1 nodes=$2 n
 	mkdir -p "$T/$box"
+	mkdir -m 755 "$T/$box/policy"
+	cat >"$T/$box/policy/hive.policy" <<POLICY
+allow from * ch command
+allow from * ch sync
+allow from * ch alert
+${4:-}
+POLICY
 	mkdir -m 700 "$T/$box/secret"
 	for n in ${nodes//,/ }; do cp "$T/priv/$n.key" "$T/$box/secret/"; done
 	mkdir -m 755 "$T/$box/bin"
 	mkdir -m 777 "$T/$box/calls"
 	cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/$box/bin/openclaw"
 	: >"$T/$box/calls/calls.log"
-	chmod 666 "$T/$box/calls/calls.log"
+	: >"$T/$box/calls/env.log"
+	chmod 666 "$T/$box/calls/calls.log" "$T/$box/calls/env.log"
 	cat >"$T/$box/hive.conf" <<CONF
 node $nodes
 host 127.0.0.1
@@ -96,6 +105,7 @@ secret_dir $T/$box/secret
 state_dir $T/$box/state
 control_socket $T/$box/run/hive.sock
 log_dir $T/$box/log
+policy_dir $T/$box/policy
 user nobody
 heartbeat_interval 1
 openclaw $T/$box/bin/openclaw

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# test_inject.sh - the injectors, against a real broker and the openclaw
+# double:
+#   - SIGTERM drains: the running call finishes and is delivered, the
+#     queued ones stay in the journal and are delivered (once) by the
+#     next start; the daemon exits 0;
+#   - an agent-turn instance runs `openclaw agent ...` and its reply
+#     comes back to the sender of the command as the signed response;
+#   - gateway token and password reach the CLI through its environment,
+#     never its argv;
+#   - one injector per instance user, each running as that user.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+start_broker
+gen_node turq-18789
+gen_node pg1-18890
+gen_node mini1-18889
+chmod 755 "$T"
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+journal_is() { [ "$(ls "$T/pg1/state/inject" | wc -l)" -eq "$1" ]; }
+calls_ge() { [ "$(wc -l <"$T/$1/calls/calls.log")" -ge "$2" ]; }
+drained_once() {	# each drain-N in the agent's calls, once
+	[ "$(jq -r '.[3]' "$T/pg1/calls/calls.log" | grep -o 'drain-[0-9]' |
+	    sort -u | wc -l)" -eq 3 ]
+}
+argv_of() {	# argv_of BOX N: the Nth recorded call, one word per line
+	sed -n "${2}p" "$T/$1/calls/calls.log" | jq -r '.[]'
+}
+
+# --- drain and journal ---------------------------------------------------
+setup_box pg1 pg1-18890 ""
+start_box pg1
+touch "$T/pg1/calls/gate"
+for i in 1 2 3; do
+	"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command \
+	    --text "drain-$i" >/dev/null
+done
+wait_until calls_ge pg1 1
+check "one call runs while the gateway is slow, two wait" \
+    [ "$(wc -l <"$T/pg1/calls/calls.log")" -eq 1 ]
+pid=${PIDS[-1]}
+kill -TERM "$pid"
+wait_for "$T/pg1/daemon.log" 'draining: queued injections deferred'
+check "the waiting calls are handed back to the journal" \
+    wait_until journal_is 3
+touch "$T/pg1/calls/release"
+rc=0
+wait "$pid" || rc=$?
+check "SIGTERM: the daemon drains and exits 0" [ "$rc" -eq 0 ]
+check "the running call finished (delivered) before the exit" \
+    grep -q 'delivered instance=pg1-18890' "$T/pg1/daemon.log"
+check "the journal keeps exactly the two deferred injections" journal_is 2
+rm -f "$T/pg1/calls/gate" "$T/pg1/calls/release"
+mv "$T/pg1/daemon.log" "$T/pg1/daemon.log.1"
+start_box pg1
+check "the next start replays them" \
+    grep -q 'journal: 2 injection(s) from the last run' "$T/pg1/daemon.log"
+check "every acknowledged command reached the agent" wait_until drained_once
+check "...exactly once" [ "$(jq -r '.[3]' "$T/pg1/calls/calls.log" |
+    grep -o 'drain-[0-9]' | sort | uniq -d | wc -l)" -eq 0 ]
+check "...and the journal is empty again" wait_until journal_is 0
+
+# --- agent turn, secrets, one injector per user ----------------------------
+printf 'tok-%s\n' "$RANDOM$RANDOM" >"$T/token"
+printf 'pw-%s\n' "$RANDOM$RANDOM" >"$T/password"
+chmod 600 "$T/token" "$T/password"
+setup_box mini mini1-18889,turq-18789 "" "
+instance mini1-18889 {
+	inject agent-turn
+	agent main
+	user nobody
+	token-file $T/token
+	password-file $T/password
+}
+instance turq-18789 {
+	user daemon
+	url ws://127.0.0.1:18789
+}"
+start_box mini
+uids=$(ps -o uid= --ppid "${PIDS[-1]}" | sort -n | tr -d ' ' | tr '\n' ' ')
+check "router and two injectors, as nobody and daemon ($uids)" \
+    [ "$uids" = "1 65534 65534 " ]
+
+out=$("$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 \
+    --to mini1-18889 --ch command --text "what time is it" --wait 10)
+check "the agent's reply comes back as the response (--wait)" \
+    grep -q '"text":"agent says: Hive command' <<<"$out"
+check "...a signed response from the agent's node" \
+    grep -q '"from":"mini1-18889","id"' <<<"$out"
+argv_of mini 1 >"$T/argv"
+check "agent-turn argv: openclaw agent --agent main --session-id hive" \
+    [ "$(head -7 "$T/argv" | tr '\n' ' ')" = \
+      "agent --agent main --session-id hive --json --message " ]
+check "...and the frame tells the agent its reply is sent back" \
+    grep -q 'Your reply is sent back automatically' "$T/argv"
+tok=$(cat "$T/token") pw=$(cat "$T/password")
+check "the token and password reach the CLI in its environment" \
+    [ "$(sed -n 1p "$T/mini/calls/env.log" | jq -r '.token + " " + .password')" \
+      = "$tok $pw" ]
+check "...and never its argv" \
+    [ "$(grep -c -e "$tok" -e "$pw" "$T/mini/calls/calls.log")" -eq 0 ]
+check "...the call ran as the instance user (nobody)" \
+    [ "$(sed -n 1p "$T/mini/calls/env.log" | jq -r .uid)" = 65534 ]
+
+"$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 --to turq-18789 \
+    --ch alert --text "disk full" >/dev/null
+wait_until calls_ge mini 2
+argv_of mini 2 >"$T/argv2"
+check "event instance with a url: system event --url, as user daemon" \
+    [ "$(grep -c -x -e event -e --url -e ws://127.0.0.1:18789 "$T/argv2")" \
+      -eq 3 ] && [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r .uid)" = 1 ]
+check "...and no secret of the other instance in its environment" \
+    [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r '.token')" = null ]
+finish
