@@ -1066,7 +1066,8 @@ struct policy_statement {
 	int		(*fn)(struct policy_parser *, char **, size_t);
 };
 
-static const struct policy_statement policy_statements[] = {	/* sorted by name: bsearch */
+/* Sorted by name: bsearch. */
+static const struct policy_statement policy_statements[] = {
 	{ "allow", policy_st_rule },
 	{ "deny", policy_st_rule },
 	{ "group", policy_st_group },
@@ -1592,6 +1593,7 @@ static void
 policy_print_handler_keys(const struct policy_handler *h, const char *pre,
     FILE *fp)
 {
+	const char *c = pre[0] == '#' ? "" : "# ";	/* comment lines */
 	char b[64];
 	struct group *gr;
 
@@ -1602,7 +1604,7 @@ policy_print_handler_keys(const struct policy_handler *h, const char *pre,
 	    policy_valid_account(gr->gr_name))
 		fprintf(fp, "%sgroup %s\n", pre, gr->gr_name);
 	else
-		fprintf(fp, "%s# group: the user's primary group\n", pre);
+		fprintf(fp, "%s%sgroup: the user's primary group\n", pre, c);
 	policy_fmt_dur_ms(h->timeout_ms, b, sizeof(b));
 	fprintf(fp, "%stimeout %s\n", pre, b);
 	policy_fmt_dur_ms(h->grace_ms, b, sizeof(b));
@@ -1631,11 +1633,11 @@ policy_print_handler_keys(const struct policy_handler *h, const char *pre,
 		policy_fmt_dur_ms(h->jitter_s * POLICY_MS_S, b, sizeof(b));
 		fprintf(fp, "%sjitter %s\n", pre, b);
 	} else
-		fprintf(fp, "%s# not scheduled (no every)\n", pre);
+		fprintf(fp, "%s%snot scheduled (no every)\n", pre, c);
 	if (h->wake[0] != '\0')
 		fprintf(fp, "%swake %s\n", pre, h->wake);
 	else
-		fprintf(fp, "%s# wake: the first local node\n", pre);
+		fprintf(fp, "%s%swake: the first local node\n", pre, c);
 }
 
 void
@@ -1663,14 +1665,16 @@ policy_print(const struct policy *p, FILE *fp)
 		fprintf(fp, "%s\n", rule);
 	}
 	policy_print_socket(p, fp);
-	for (i = 0; i < p->ninstances; i++)
+	for (i = 0; i < p->ninstances; i++) {
+		fprintf(fp, "\n");
 		policy_print_instance(&p->instances[i], fp);
+	}
 	for (i = 0; i < p->nhandlers; i++) {
-		fprintf(fp, "handler %s {\n", p->handlers[i].action);
+		fprintf(fp, "\nhandler %s {\n", p->handlers[i].action);
 		policy_print_handler_keys(&p->handlers[i], "\t", fp);
 		fprintf(fp, "}\n");
 	}
 	policy_handler_defaults(&def);
-	fprintf(fp, "# an action without a handler block runs with:\n");
+	fprintf(fp, "\n# an action without a handler block runs with:\n");
 	policy_print_handler_keys(&def, "#\t", fp);
 }
