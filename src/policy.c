@@ -991,6 +991,11 @@ policy_close_handler(struct policy_parser *pp)
 	}
 	if (!policy_key_line(pp, "cpu"))
 		h->cpu_s = (h->timeout_ms + POLICY_MS_S - 1) / POLICY_MS_S;
+	/* the implicit profile must exist as much as a named one */
+	if (!policy_key_line(pp, "seccomp")) {
+		pp->lineno = h->line;
+		return policy_check_profile(pp, h->seccomp);
+	}
 	return 0;
 }
 

@@ -824,6 +824,17 @@ test_load(void)
 	write_file("seccomp/strict", "", 0644);
 	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == 0);
 	policy_free(&pol);
+	/* a block without a seccomp key needs the "default" profile */
+	write_file("hive.policy", "\nhandler a {\n}\n", 0600);
+	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s/hive.policy:2: seccomp profile "
+	    "'default': %s/seccomp/default is not a regular file", dir, dir);
+	CHECK_STR(err, want);
+	write_file("seccomp/default", "", 0644);
+	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == 0);
+	policy_free(&pol);
+	snprintf(path, sizeof(path), "%s/seccomp/default", dir);
+	unlink(path);
 
 	/* a directory, a symlink to a file (followed), too large */
 	snprintf(path, sizeof(path), "%s/hive.policy", dir);
