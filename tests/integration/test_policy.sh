@@ -87,7 +87,7 @@ rc=0; x --ch command 2>/dev/null || rc=$?
 check "explain: --from is required (exit 2)" [ "$rc" -eq 2 ]
 rc=0; "$CLI" policy explain -c "$T/hive2.conf" --from a --ch alert >/dev/null \
     2>/dev/null || rc=$?
-check "explain: a policy that loads is needed" [ "$rc" -eq 1 ]
+check "explain: alert needs an allow rule (exit 1)" [ "$rc" -eq 1 ]
 rm "$T/pol2/hive.policy"
 rc=0; "$CLI" policy explain -c "$T/hive2.conf" --from a --ch alert 2>"$T/err" \
     >/dev/null || rc=$?
