@@ -739,14 +739,20 @@ policy_val_special(struct policy_parser *pp, const struct policy_key *k,
 	struct policy_handler *h = pp->blk_obj;
 	struct policy_instance *in = pp->blk_obj;
 	struct group *gr;
+	gid_t gid;
 
 	switch (k->type) {
 	case KT_USER:
-		if (pp->blk == BLK_HANDLER)
-			return policy_val_user(pp, v, h->user, sizeof(h->user),
-			    &h->uid, &h->gid);
-		return policy_val_user(pp, v, in->user, sizeof(in->user),
-		    &in->uid, &in->gid);
+		if (pp->blk == BLK_INSTANCE)
+			return policy_val_user(pp, v, in->user,
+			    sizeof(in->user), &in->uid, &in->gid);
+		gid = h->gid;
+		if (policy_val_user(pp, v, h->user, sizeof(h->user), &h->uid,
+		    &h->gid) == -1)
+			return -1;
+		if (policy_key_line(pp, "group"))	/* said above: keep it */
+			h->gid = gid;
+		return 0;
 	case KT_GROUP:
 		if (!policy_valid_account(v) || (gr = getgrnam(v)) == NULL)
 			return policy_err(pp, "unknown group '%.64s'", v);
@@ -1379,6 +1385,8 @@ policy_check(const struct policy *p, const char *from, enum envelope_ch ch,
 	size_t i;
 
 	memset(v, 0, sizeof(*v));
+	if (from == NULL)
+		from = "";	/* matches only "*" rules */
 	for (i = 0; i < p->nrules; i++) {
 		if (!policy_rule_match(p, &p->rules[i], from, ch, action))
 			continue;

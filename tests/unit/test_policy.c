@@ -174,6 +174,7 @@ test_keywords(void)
 	CHECK(h->every_s == 3600 && h->jitter_s == 300);
 	CHECK_STR(h->wake, "mini1-18889");
 	h = policy_handler_for(&pol, "disk-check");
+	CHECK(h->gid == getpwnam("nobody")->pw_gid);
 	CHECK(h->timeout_ms == 2500 && h->cpu_s == 3);	/* rounded up */
 	CHECK_STR(h->wake, "turq-18789");
 	CHECK_STR(h->user, "nobody");
@@ -215,6 +216,12 @@ test_defaults(void)
 	CHECK(h->stdout_max == 64 << 10 && h->stderr_max == 8 << 10);
 	CHECK(h->alert == 1 && h->every_s == 0 && h->jitter_s == 0);
 	CHECK_STR(h->wake, "");
+	/* group before user: the group stays */
+	CHECK(parse("handler a {\ngroup root\nuser nobody\n}\n", err,
+	    sizeof(err)) == 0);
+	h = policy_handler_for(&pol, "a");
+	CHECK(h->gid == 0 && h->uid == pw->pw_uid);
+	policy_free(&pol);
 	/* openclaw_port 0: no port; a fixed openclaw_port: that one */
 	cfg.openclaw_port = 0;
 	CHECK(parse("", err, sizeof(err)) == 0 && pol.instances[0].port == 0);
@@ -900,6 +907,8 @@ fuzz_rand(void)
 	return (unsigned)(fuzz_state >> 11);
 }
 
+static int fuzz_parsed;
+
 static void
 fuzz_one(const char *text, size_t len)
 {
@@ -907,6 +916,7 @@ fuzz_one(const char *text, size_t len)
 	char *a;
 
 	if (policy_parse(&pol, &cfg, text, len, "f", err, sizeof(err)) == 0) {
+		fuzz_parsed++;
 		/* whatever parses must print and re-parse */
 		a = print_str(&pol);
 		policy_free(&pol);
@@ -919,6 +929,25 @@ fuzz_one(const char *text, size_t len)
 	}
 }
 
+/* full_text with about one line in twelve left out */
+static size_t
+fuzz_drop_lines(char *buf, size_t size)
+{
+	const char *line = full_text, *nl;
+	size_t n = 0, len;
+
+	for (; *line != '\0'; line = nl + 1) {
+		if ((nl = strchr(line, '\n')) == NULL)
+			break;
+		len = (size_t)(nl - line) + 1;
+		if (fuzz_rand() % 12 == 0 || n + len >= size)
+			continue;
+		memcpy(buf + n, line, len);
+		n += len;
+	}
+	return n;
+}
+
 static void
 test_fuzz(void)
 {
@@ -927,11 +956,13 @@ test_fuzz(void)
 	int fails = t_fail;
 
 	for (i = 0; i < 3000; i++) {
-		if (i % 3 == 0) {	/* random bytes */
+		if (i % 4 == 3) {	/* the full policy, lines dropped */
+			n = fuzz_drop_lines(buf, sizeof(buf));
+		} else if (i % 4 == 0) {	/* random bytes */
 			n = fuzz_rand() % 200;
 			for (j = 0; j < n; j++)
 				buf[j] = (char)fuzz_rand();
-		} else if (i % 3 == 1) {	/* random words */
+		} else if (i % 4 == 1) {	/* random words */
 			for (n = 0, k = fuzz_rand() % 40; k > 0; k--) {
 				const char *w = fuzz_words[fuzz_rand() %
 				    (sizeof(fuzz_words) / sizeof(fuzz_words[0]))];
@@ -966,6 +997,9 @@ test_fuzz(void)
 		fuzz_one(buf, n);
 	}
 	CHECK(t_fail == fails);
+	/* enough inputs parsed for the round trip to have been exercised */
+	CHECK(fuzz_parsed > 200);
+	printf("fuzz: %d of 3000 inputs parsed\n", fuzz_parsed);
 }
 
 int
