@@ -102,5 +102,6 @@ int cmd_verify(struct cli_ctx *, int, char **);
 int cmd_send(struct cli_ctx *, int, char **);
 int cmd_reply(struct cli_ctx *, int, char **);
 int cmd_meta(struct cli_ctx *, int, char **);	/* status, roster, ... */
+int cmd_policy(struct cli_ctx *, int, char **);	/* policy explain */
 
 #endif

@@ -21,6 +21,8 @@ static const struct {
 	{ "keygen", cmd_keygen, "generate a node key pair" },
 	{ "keys", cmd_keys, "keys list: show the trusted keyring" },
 	{ "pending", cmd_meta, "outstanding commands (via the daemon)" },
+	{ "policy", cmd_policy, "policy explain: what hive.policy decides, "
+	    "and why" },
 	{ "reply", cmd_reply, "reply to a received envelope" },
 	{ "roster", cmd_meta, "node roles and handlers (via the daemon)" },
 	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },

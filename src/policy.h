@@ -205,4 +205,7 @@ int policy_socket_allows(const struct policy *, enum policy_sock_verb,
  * in a fixed order (hive-daemon --check-policy). */
 void policy_print(const struct policy *, FILE *);
 
+/* A rate as policy_print writes it: "20/s", "0.5/s", "1/m". */
+void policy_fmt_rate(double per_sec, char *buf, size_t len);
+
 #endif

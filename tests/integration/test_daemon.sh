@@ -37,8 +37,15 @@ heartbeat_interval 1
 openclaw $T/bin/openclaw
 control_socket $T/run/hive.sock
 log_dir $T/log
+policy_dir $T/policy
 CONF
 chmod 600 "$T/hive.conf"
+mkdir -m 755 "$T/policy"
+cat >"$T/policy/hive.policy" <<POLICY
+allow from * ch command
+allow from * ch sync
+allow from * ch alert
+POLICY
 
 # systemd's side of sd_notify, to see READY, STATUS, WATCHDOG, STOPPING
 "$HIVE_BIN/tests/hive-test-notifysink" "$T/notify.sock" >"$T/notify.log" &
