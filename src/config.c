@@ -50,8 +50,6 @@ static const struct config_kw config_kws[] = {
 	KW_T("capabilities", capabilities, CT_LIST),
 	KW_STR("capath", capath),
 	KW_STR("certfile", certfile),
-	KW_T("control_read", control_read, CT_LIST),
-	KW_T("control_send", control_send, CT_LIST),
 	KW_T("control_socket", control_socket, CT_ABSPATH),
 	KW_LL("corr_ttl", corr_ttl, 1, 30 * 86400),
 	KW_T("handlers_dir", handlers_dir, CT_ABSPATH),
@@ -101,8 +99,6 @@ config_defaults(struct config *c)
 	envelope_limits_default(&c->limits);
 	hive_strlcpy(c->control_socket, "/run/hive/hive.sock",
 	    sizeof(c->control_socket));
-	hive_strlcpy(c->control_read, "*", sizeof(c->control_read));
-	hive_strlcpy(c->control_send, "root", sizeof(c->control_send));
 	c->corr_ttl = 3600;
 	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
 	c->audit_max_size = 10 * 1024 * 1024;

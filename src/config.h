@@ -39,8 +39,6 @@ struct config {
 				   digits after the last '-' of the instance
 				   id, as in turq-18789 */
 	char	control_socket[CONFIG_PATH_MAX];
-	char	control_read[512];	/* users: status, roster, pending */
-	char	control_send[512];	/* users: send, reply */
 	int64_t	corr_ttl;		/* outbound commands tracked */
 	char	log_dir[CONFIG_PATH_MAX];	/* audit log */
 	int64_t	audit_max_size;

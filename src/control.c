@@ -8,11 +8,14 @@
  * values), and only then is it handed to the router.  What a request
  * may ask for is narrow: sign-and-send (signed by the monitor, which
  * re-checks every field) or read the daemon's view of the meta topics.
+ * Who may do which is the policy's "socket read|send|reply" lines,
+ * matched against the kernel's word for the peer's uid, gid and
+ * supplementary groups (SO_PEERCRED, SO_PEERGROUPS): no NSS lookup
+ * happens per request inside the sandbox.
  */
 #include <sys/socket.h>
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,71 +27,29 @@
 #include "envelope.h"
 #include "log.h"
 
+#define CONTROL_GROUPS_MAX	64
+
 struct ctl_client {
 	int		 fd;		/* -1: free */
 	uid_t		 uid;
+	gid_t		 gid;
 	pid_t		 pid;
 	uint32_t	 gen;
-};
-
-struct ctl_users {
-	int		 any;
-	uid_t		 uid[CONTROL_USERS_MAX];
-	size_t		 n;
+	gid_t		 groups[CONTROL_GROUPS_MAX];	/* supplementary */
+	size_t		 ngroups;
 };
 
 struct control {
 	int		 listen_fd;
+	const struct policy *policy;	/* "socket" lines; the router's */
 	struct ctl_client c[CONTROL_CLIENTS];
-	struct ctl_users read, send;
 	uint32_t	 closed[CONTROL_CLIENTS];
 	size_t		 nclosed;
 	char		*buf;
 };
 
-/* --- who may do what ----------------------------------------------------- */
-
-static void
-control_users(struct ctl_users *u, const char *list, const char *what)
-{
-	char tmp[512], *p, *save = NULL, *end;
-	struct passwd *pw;
-	unsigned long id;
-
-	memset(u, 0, sizeof(*u));
-	if (strcmp(list, "*") == 0) {
-		u->any = 1;
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%s", list);
-	for (p = strtok_r(tmp, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		if (u->n == CONTROL_USERS_MAX)
-			fatalx("%s: more than %d users", what, CONTROL_USERS_MAX);
-		id = strtoul(p, &end, 10);
-		if (*end == '\0')
-			u->uid[u->n++] = (uid_t)id;
-		else if ((pw = getpwnam(p)) != NULL)
-			u->uid[u->n++] = pw->pw_uid;
-		else
-			log_warnx("%s: no such user '%s' (ignored)", what, p);
-	}
-}
-
-static int
-control_user_ok(const struct ctl_users *u, uid_t uid)
-{
-	size_t i;
-
-	if (u->any || uid == 0)
-		return 1;
-	for (i = 0; i < u->n; i++)
-		if (u->uid[i] == uid)
-			return 1;
-	return 0;
-}
-
 struct control *
-control_new(int listen_fd, const char *read_users, const char *send_users)
+control_new(int listen_fd, const struct policy *policy)
 {
 	struct control *c;
 	size_t i;
@@ -97,10 +58,9 @@ control_new(int listen_fd, const char *read_users, const char *send_users)
 	    (c->buf = malloc(CONTROL_MSG_MAX)) == NULL)
 		fatal("control_new");
 	c->listen_fd = listen_fd;
+	c->policy = policy;
 	for (i = 0; i < CONTROL_CLIENTS; i++)
 		c->c[i].fd = -1;
-	control_users(&c->read, read_users, "control_read");
-	control_users(&c->send, send_users, "control_send");
 	return c;
 }
 
@@ -164,6 +124,23 @@ control_take_closed(struct control *c, uint32_t *h)
 	return 1;
 }
 
+/* The peer's supplementary groups; more than we keep only matters
+ * for ":group" principals, and then errs on the side of refusing. */
+static void
+control_peer_groups(struct ctl_client *cl)
+{
+	socklen_t len = sizeof(cl->groups);
+
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERGROUPS, cl->groups, &len)
+	    == -1) {
+		if (errno != ERANGE)
+			log_warn("control: SO_PEERGROUPS");
+		cl->ngroups = 0;
+		return;
+	}
+	cl->ngroups = len / sizeof(gid_t);
+}
+
 static void
 control_accept(struct control *c)
 {
@@ -193,10 +170,34 @@ control_accept(struct control *c)
 	}
 	/* a failure only limits how much one reply may queue */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	c->c[i] = (struct ctl_client){ fd, cred.uid, cred.pid,
-	    (c->c[i].gen + 1) & 0xffffff };
+	c->c[i] = (struct ctl_client){ .fd = fd, .uid = cred.uid,
+	    .gid = cred.gid, .pid = cred.pid,
+	    .gen = (c->c[i].gen + 1) & 0xffffff };
+	control_peer_groups(&c->c[i]);
 	log_debug("control: client uid=%u pid=%d", (unsigned)cred.uid,
 	    (int)cred.pid);
+}
+
+/* The policy verb a request needs: a response is a reply. */
+static enum policy_sock_verb
+control_verb(const struct ctl_req *q)
+{
+	if (q->op != CTL_SEND)
+		return SOCK_READ;
+	return strcmp(q->ch, "response") == 0 ? SOCK_REPLY : SOCK_SEND;
+}
+
+static const char *
+control_verb_name(const struct ctl_req *q)
+{
+	switch (control_verb(q)) {
+	case SOCK_SEND:
+		return "send";
+	case SOCK_REPLY:
+		return "reply";
+	default:
+		return "read";
+	}
 }
 
 /* --- replies -------------------------------------------------------------- */
@@ -411,13 +412,13 @@ control_request(struct control *c, size_t i, size_t len,
 		log_warnx("control: uid=%u refused reason=bad-request "
 		    "detail=\"%s\"", (unsigned)c->c[i].uid, err);
 		control_error(c, h, "bad-request", "%s", err);
-	} else if (!control_user_ok(q.op == CTL_SEND ? &c->send : &c->read,
-	    c->c[i].uid)) {
+	} else if (!policy_socket_allows(c->policy, control_verb(&q),
+	    c->c[i].uid, c->c[i].gid, c->c[i].groups, c->c[i].ngroups)) {
 		log_warnx("control: uid=%u refused reason=denied op=%s",
-		    (unsigned)c->c[i].uid, q.op == CTL_SEND ? "send" : "read");
+		    (unsigned)c->c[i].uid, control_verb_name(&q));
 		control_error(c, h, "denied", "uid %u may not %s",
-		    (unsigned)c->c[i].uid, q.op == CTL_SEND ? "send" :
-		    "read the daemon's view");
+		    (unsigned)c->c[i].uid, control_verb(&q) == SOCK_READ ?
+		    "read the daemon's view" : control_verb_name(&q));
 	} else
 		fn(h, &q, arg);
 	free(q.args);

@@ -3,9 +3,9 @@
  *
  * The monitor creates and binds the socket (it may need root for
  * /run/hive) and hands the listening descriptor to the router, which
- * accepts clients, identifies each by SO_PEERCRED, checks the
- * control_read / control_send lists, and parses one JSON request per
- * datagram (SOCK_SEQPACKET).  Protocol: docs/control.md.
+ * accepts clients, identifies each by SO_PEERCRED and SO_PEERGROUPS,
+ * checks the policy's "socket" lines, and parses one JSON request per
+ * datagram (SOCK_SEQPACKET).  Protocol: docs/cli.md.
  */
 #ifndef HIVE_CONTROL_H
 #define HIVE_CONTROL_H
@@ -17,13 +17,15 @@
 
 #include <jansson.h>
 
+#include "policy.h"
+
 #define CONTROL_CLIENTS		16
 #define CONTROL_MSG_MAX		(192 * 1024)
-#define CONTROL_USERS_MAX	32
 
 enum ctl_op {
-	CTL_SEND = 1,	/* send and reply: needs control_send */
-	CTL_STATUS,	/* the rest: control_read */
+	CTL_SEND = 1,	/* needs "socket send", or "socket reply" for a
+			   response */
+	CTL_STATUS,	/* the rest: "socket read" */
 	CTL_ROSTER,
 	CTL_PENDING,
 	CTL_SYNC_STATUS,
@@ -42,12 +44,11 @@ struct ctl_req {
 struct control;
 
 /*
- * listen_fd: bound and listening, or -1 for none.  read_users and
- * send_users: "*" or comma lists of user names or uids, resolved now
- * (before the seccomp filter).  root may always do everything.
+ * listen_fd: bound and listening, or -1 for none.  policy: read at each
+ * request (its "socket" lines), so a reload takes effect for the next
+ * request; root may always do everything (policy_socket_allows).
  */
-struct control *control_new(int listen_fd, const char *read_users,
-    const char *send_users);
+struct control *control_new(int listen_fd, const struct policy *);
 void control_free(struct control *);
 
 /* Fill pfd with what to poll; returns how many were used. */

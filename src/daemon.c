@@ -86,11 +86,33 @@ daemon_check_config(const struct config *cfg)
 			    "-PORT", nodes[i]);
 }
 
+/* What the daemon loads before it starts, in that order; the first
+ * error in err.  0 or -1. */
+static int
+daemon_load_policy(const char *config_path, struct config *cfg,
+    struct policy *pol, struct keyring *kr, char *err, size_t errlen)
+{
+	config_defaults(cfg);
+	if (config_load(cfg, config_path, 1, err, errlen) == -1)
+		return -1;
+	if (cfg->nodes[0] == '\0') {
+		snprintf(err, errlen, "%s: configuration names no 'node'",
+		    config_path);
+		return -1;
+	}
+	if (policy_load(pol, cfg, err, errlen) == -1)
+		return -1;
+	if (keyring_load(cfg->keys_dir, kr, err, errlen) == -1) {
+		policy_free(pol);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * --check-policy: everything the daemon would refuse to start on, in
- * the order it loads it, then the effective policy.  Exit 1 on the
- * first error ("hive-daemon: FILE:LINE: why"), so a deploy script can
- * gate on it.
+ * --check-policy: everything the daemon would refuse to start on, then
+ * the effective policy on stdout.  Exit 1 on the first error
+ * ("hive-daemon: FILE:LINE: why"), so a deploy script can gate on it.
  */
 static int
 daemon_check_policy(const char *config_path)
@@ -100,20 +122,14 @@ daemon_check_policy(const char *config_path)
 	struct keyring kr;
 	char err[1024];
 
-	config_defaults(&cfg);
-	if (config_load(&cfg, config_path, 1, err, sizeof(err)) == -1 ||
-	    policy_load(&pol, &cfg, err, sizeof(err)) == -1) {
+	if (daemon_load_policy(config_path, &cfg, &pol, &kr, err,
+	    sizeof(err)) == -1) {
 		warnx("%s", err);
-		return 1;
-	}
-	memset(&kr, 0, sizeof(kr));
-	if (keyring_load(cfg.keys_dir, &kr, err, sizeof(err)) == -1) {
-		warnx("%s", err);
-		policy_free(&pol);
 		return 1;
 	}
 	/* handler discovery ({handlers_dir} against the policy's handler
-	 * blocks) goes here, before the printout */
+	 * blocks, and each handler's seccomp profile) goes here, before
+	 * the printout */
 	policy_print(&pol, stdout);
 	keyring_free(&kr);
 	policy_free(&pol);

@@ -100,10 +100,16 @@ inbound_check(struct inbound *in, const char *topic, const void *payload,
 {
 	if (inbound_parse(in, topic, payload, len, e, why) == -1)
 		return -1;
+	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_PRE_SIG, e,
+	    keyring_find(in->keyring, e->kid) != NULL, why) == -1)
+		return -1;
 	if (envelope_verify_sig(e, in->keyring, why) == -1 ||
 	    envelope_check_time(e, in->limits, now, why) == -1)
 		return -1;
-	/* last: only signed, fresh envelopes may take window space */
+	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_POST_SIG, e, 1,
+	    why) == -1)
+		return -1;
+	/* last: only signed, fresh, admitted envelopes take window space */
 	return inbound_window(in, e, now, why);
 }
 

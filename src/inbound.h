@@ -16,8 +16,22 @@
 #include "refusal.h"
 #include "window.h"
 
+/*
+ * The caller's own checks, in the gate (the daemon: rate limits and
+ * policy).  INBOUND_PRE_SIG runs after parse and topic, before the
+ * signature is checked (known: the kid is in the keyring); POST_SIG
+ * after signature and time, before the replay window, so a message
+ * refused here takes no window space.  Return -1 with why set to
+ * refuse.
+ */
+enum inbound_stage { INBOUND_PRE_SIG, INBOUND_POST_SIG };
+typedef int (*inbound_gate_fn)(void *arg, enum inbound_stage,
+    const struct envelope *, int known, struct refusal *why);
+
 struct inbound {
 	const char			*prefix;	/* topic prefix */
+	inbound_gate_fn			 gate;		/* may be NULL */
+	void				*gate_arg;
 	const struct envelope_limits	*limits;
 	const struct keyring		*keyring;
 	struct window			*window;

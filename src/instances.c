@@ -38,3 +38,15 @@ instances_slot(const struct policy *p, const char *node)
 	}
 	return -1;
 }
+
+int
+instances_carry(struct policy *fresh, const struct policy *old)
+{
+	int changed = fresh->ninstances != old->ninstances ||
+	    memcmp(fresh->instances, old->instances,
+	    sizeof(old->instances[0]) * old->ninstances) != 0;
+
+	memcpy(fresh->instances, old->instances, sizeof(old->instances));
+	fresh->ninstances = old->ninstances;
+	return changed;
+}

@@ -19,4 +19,12 @@ size_t instances_users(const struct policy *,
 /* The injector slot serving node, or -1 if node is not local. */
 int instances_slot(const struct policy *, const char *node);
 
+/*
+ * A reloaded policy keeps the instances the injectors were started
+ * with (they cannot change user or secrets while running): fresh gets
+ * old's instance table.  Returns 1 if fresh had asked for a change
+ * (the caller says a restart is needed), else 0.
+ */
+int instances_carry(struct policy *fresh, const struct policy *old);
+
 #endif

@@ -129,7 +129,7 @@ monitor_audit_open(struct monitor *m)
 /*
  * The local control socket: created here because /run/hive may need
  * root, served by the router.  Mode 0666: who may do what is decided
- * per request from SO_PEERCRED (control_read, control_send), so the
+ * per request from SO_PEERCRED (the policy's "socket" lines), so the
  * file mode is not the access control.  A stale socket from a crash is
  * replaced; anything else at that path is left alone and fatal.
  */

@@ -46,6 +46,11 @@
 
 enum policy_block { BLK_NONE = 0, BLK_HANDLER, BLK_INSTANCE };
 
+/* What an action without a handler block gets (policy_handler_for),
+ * resolved by the last successful parse. */
+static struct policy_handler	policy_static_defaults;
+static int			policy_static_ready;
+
 /* What the parser knows while it walks the file. */
 struct policy_parser {
 	struct policy		*p;
@@ -74,12 +79,16 @@ policy_err(struct policy_parser *pp, const char *fmt, ...)
 static int
 policy_err(struct policy_parser *pp, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], *c;
 	va_list ap;
 
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* words from the file may hold control bytes: not on a terminal */
+	for (c = msg; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
 	if (pp->lineno > 0)
 		(void)snprintf(pp->err, pp->errlen, "%s:%d: %s", pp->name,
 		    pp->lineno, msg);
@@ -731,28 +740,35 @@ policy_check_profile(struct policy_parser *pp, const char *v)
 	return 0;
 }
 
-/* The keys whose values need more than a number: names, files, nodes. */
+/* user (both blocks): a handler's explicit group keeps its gid */
 static int
-policy_val_special(struct policy_parser *pp, const struct policy_key *k,
-    char *field, const char *v)
+policy_val_account(struct policy_parser *pp, const char *v)
 {
 	struct policy_handler *h = pp->blk_obj;
 	struct policy_instance *in = pp->blk_obj;
-	struct group *gr;
 	gid_t gid;
 
+	if (pp->blk == BLK_INSTANCE)
+		return policy_val_user(pp, v, in->user, sizeof(in->user),
+		    &in->uid, &in->gid);
+	gid = h->gid;
+	if (policy_val_user(pp, v, h->user, sizeof(h->user), &h->uid,
+	    &h->gid) == -1)
+		return -1;
+	if (policy_key_line(pp, "group"))	/* said above: keep it */
+		h->gid = gid;
+	return 0;
+}
+
+/* Handler keys that name things: group, seccomp profile, node. */
+static int
+policy_val_handler(struct policy_parser *pp, const struct policy_key *k,
+    char *field, const char *v)
+{
+	struct policy_handler *h = pp->blk_obj;
+	struct group *gr;
+
 	switch (k->type) {
-	case KT_USER:
-		if (pp->blk == BLK_INSTANCE)
-			return policy_val_user(pp, v, in->user,
-			    sizeof(in->user), &in->uid, &in->gid);
-		gid = h->gid;
-		if (policy_val_user(pp, v, h->user, sizeof(h->user), &h->uid,
-		    &h->gid) == -1)
-			return -1;
-		if (policy_key_line(pp, "group"))	/* said above: keep it */
-			h->gid = gid;
-		return 0;
 	case KT_GROUP:
 		if (!policy_valid_account(v) || (gr = getgrnam(v)) == NULL)
 			return policy_err(pp, "unknown group '%.64s'", v);
@@ -771,6 +787,19 @@ policy_val_special(struct policy_parser *pp, const struct policy_key *k,
 			    "(hive.conf 'node')", v);
 		hive_strlcpy(field, v, k->size);
 		return 0;
+	default:
+		fatalx("policy_val_handler: type %d", (int)k->type);
+	}
+}
+
+/* Instance keys that are text: url, files, inject mode, ids. */
+static int
+policy_val_instance(struct policy_parser *pp, const struct policy_key *k,
+    char *field, const char *v)
+{
+	struct policy_instance *in = pp->blk_obj;
+
+	switch (k->type) {
 	case KT_URL:
 		if (!policy_valid_url(v))
 			return policy_err(pp, "bad url (ws:// or wss:// then "
@@ -798,7 +827,7 @@ policy_val_special(struct policy_parser *pp, const struct policy_key *k,
 		hive_strlcpy(field, v, k->size);
 		return 0;
 	default:
-		fatalx("policy_val_special: type %d", (int)k->type);
+		fatalx("policy_val_instance: type %d", (int)k->type);
 	}
 }
 
@@ -849,8 +878,12 @@ policy_val_number(struct policy_parser *pp, const struct policy_key *k,
 			    k->name);
 		*(int *)(void *)field = strcmp(v, "yes") == 0;
 		return 0;
+	case KT_USER:
+		return policy_val_account(pp, v);
 	default:
-		return policy_val_special(pp, k, field, v);
+		if (pp->blk == BLK_HANDLER)
+			return policy_val_handler(pp, k, field, v);
+		return policy_val_instance(pp, k, field, v);
 	}
 }
 
@@ -1166,7 +1199,8 @@ policy_defaults(struct policy_parser *pp)
 	}
 }
 
-/* After the last line: open blocks, block-less instances. */
+/* After the last line: open blocks, the defaults of block-less
+ * handlers and instances. */
 static int
 policy_finish(struct policy_parser *pp)
 {
@@ -1176,6 +1210,11 @@ policy_finish(struct policy_parser *pp)
 		return policy_err(pp, "unterminated block (opened at line %d)",
 		    pp->blk_line);
 	pp->lineno = 0;
+	policy_handler_defaults(&policy_static_defaults);
+	if (policy_static_defaults.uid == (uid_t)-1)
+		return policy_err(pp, "unknown user 'nobody' (the handler "
+		    "default)");
+	policy_static_ready = 1;
 	for (i = 0; i < pp->p->ninstances; i++)
 		if (pp->p->instances[i].line == 0 && policy_finish_instance(pp,
 		    &pp->p->instances[i], 0, 0) == -1)
@@ -1424,18 +1463,18 @@ policy_rate_for(const struct policy *p, const char *from)
 const struct policy_handler *
 policy_handler_for(const struct policy *p, const char *action)
 {
-	static struct policy_handler defaults;
-	static int ready;
 	size_t i;
 
 	for (i = 0; i < p->nhandlers; i++)
 		if (strcmp(p->handlers[i].action, action) == 0)
 			return &p->handlers[i];
-	if (!ready) {
-		policy_handler_defaults(&defaults);
-		ready = 1;
-	}
-	return &defaults;
+	if (!policy_static_ready)
+		policy_handler_defaults(&policy_static_defaults);
+	/* setresuid(-1) would keep our own uid: never hand that out */
+	if (policy_static_defaults.uid == (uid_t)-1)
+		fatalx("policy_handler_for: no user 'nobody'");
+	policy_static_ready = 1;
+	return &policy_static_defaults;
 }
 
 const struct policy_instance *
@@ -1474,10 +1513,10 @@ policy_socket_allows(const struct policy *p, enum policy_sock_verb verb,
 	const struct policy_socket *s;
 	size_t i;
 
-	if (uid == 0)
-		return 1;	/* root can read the keys anyway */
 	if ((unsigned)verb >= SOCK__COUNT)
 		return 0;
+	if (uid == 0)
+		return 1;	/* root can read the keys anyway */
 	s = &p->sock[verb];
 	for (i = 0; i < s->n; i++)
 		if (policy_principal_match(&s->p[i], uid, gid, groups,
@@ -1601,13 +1640,11 @@ policy_print_instance(const struct policy_instance *in, FILE *fp)
 	fprintf(fp, "}\n");
 }
 
-/* The keys of a handler, one per line, each line prefixed with pre. */
+/* user, group: the group by name, also when it is the user's primary */
 static void
-policy_print_handler_keys(const struct policy_handler *h, const char *pre,
-    FILE *fp)
+policy_print_handler_ids(const struct policy_handler *h, const char *pre,
+    const char *c, FILE *fp)
 {
-	const char *c = pre[0] == '#' ? "" : "# ";	/* comment lines */
-	char b[64];
 	struct group *gr;
 
 	fprintf(fp, "%suser %s\n", pre, h->user);
@@ -1618,6 +1655,15 @@ policy_print_handler_keys(const struct policy_handler *h, const char *pre,
 		fprintf(fp, "%sgroup %s\n", pre, gr->gr_name);
 	else
 		fprintf(fp, "%s%sgroup: the user's primary group\n", pre, c);
+}
+
+/* timeout, grace and the rlimits */
+static void
+policy_print_handler_limits(const struct policy_handler *h, const char *pre,
+    FILE *fp)
+{
+	char b[64];
+
 	policy_fmt_dur_ms(h->timeout_ms, b, sizeof(b));
 	fprintf(fp, "%stimeout %s\n", pre, b);
 	policy_fmt_dur_ms(h->grace_ms, b, sizeof(b));
@@ -1629,17 +1675,16 @@ policy_print_handler_keys(const struct policy_handler *h, const char *pre,
 	fprintf(fp, "%sprocesses %lld\n%sfiles %lld\n", pre,
 	    (long long)h->processes, pre, (long long)h->files);
 	policy_fmt_size(h->fsize, b, sizeof(b));
-	fprintf(fp, "%sfsize %s\n%sseccomp %s\n", pre, b, pre, h->seccomp);
-	fprintf(fp, "%snetwork %s\n%sprivate-tmp %s\n%sread-only-root %s\n",
-	    pre, h->network ? "yes" : "no", pre, h->private_tmp ? "yes" : "no",
-	    pre, h->read_only_root ? "yes" : "no");
-	fprintf(fp, "%sconcurrency %d\n%squeue %d\n", pre, h->concurrency,
-	    pre, h->queue);
-	policy_fmt_size(h->stdout_max, b, sizeof(b));
-	fprintf(fp, "%sstdout %s\n", pre, b);
-	policy_fmt_size(h->stderr_max, b, sizeof(b));
-	fprintf(fp, "%sstderr %s\n%salert %s\n", pre, b, pre,
-	    h->alert ? "yes" : "no");
+	fprintf(fp, "%sfsize %s\n", pre, b);
+}
+
+/* every, jitter, wake: printed only where they mean something */
+static void
+policy_print_handler_schedule(const struct policy_handler *h,
+    const char *pre, const char *c, FILE *fp)
+{
+	char b[64];
+
 	if (h->every_s > 0) {
 		policy_fmt_dur_ms(h->every_s * POLICY_MS_S, b, sizeof(b));
 		fprintf(fp, "%severy %s\n", pre, b);
@@ -1651,6 +1696,31 @@ policy_print_handler_keys(const struct policy_handler *h, const char *pre,
 		fprintf(fp, "%swake %s\n", pre, h->wake);
 	else
 		fprintf(fp, "%s%swake: the first local node\n", pre, c);
+}
+
+/* The keys of a handler, one per line, each line prefixed with pre
+ * ("\t" in a block, "#\t" in the defaults comment). */
+static void
+policy_print_handler_keys(const struct policy_handler *h, const char *pre,
+    FILE *fp)
+{
+	const char *c = pre[0] == '#' ? "" : "# ";	/* comment lines */
+	char b[64];
+
+	policy_print_handler_ids(h, pre, c, fp);
+	policy_print_handler_limits(h, pre, fp);
+	fprintf(fp, "%sseccomp %s\n", pre, h->seccomp);
+	fprintf(fp, "%snetwork %s\n%sprivate-tmp %s\n%sread-only-root %s\n",
+	    pre, h->network ? "yes" : "no", pre, h->private_tmp ? "yes" : "no",
+	    pre, h->read_only_root ? "yes" : "no");
+	fprintf(fp, "%sconcurrency %d\n%squeue %d\n", pre, h->concurrency,
+	    pre, h->queue);
+	policy_fmt_size(h->stdout_max, b, sizeof(b));
+	fprintf(fp, "%sstdout %s\n", pre, b);
+	policy_fmt_size(h->stderr_max, b, sizeof(b));
+	fprintf(fp, "%sstderr %s\n%salert %s\n", pre, b, pre,
+	    h->alert ? "yes" : "no");
+	policy_print_handler_schedule(h, pre, c, fp);
 }
 
 void

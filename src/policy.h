@@ -173,9 +173,9 @@ void policy_free(struct policy *);
 struct policy_verdict {
 	int		 allow;
 	int		 line;		/* deciding rule, 0: built-in default */
-	char		 why[160];	/* "rule at hive.policy:12: deny from
-					   @guests ch command" or "default:
-					   command needs an allow rule" */
+	char		 why[160];	/* "hive.policy:12: deny from @guests
+					   ch command" or "default: command
+					   needs an allow rule" */
 };
 
 /* Who may send ch (and action, NULL if none) to this box. */
@@ -188,7 +188,9 @@ const struct policy_rate *policy_rate_for(const struct policy *,
     const char *from);
 
 /* The sandbox for an action: its block, or the defaults (never NULL;
- * the defaults live in a static). */
+ * the defaults live in a static).  policy_handler_defaults leaves uid
+ * and gid at (uid_t)-1 if user nobody does not exist; policy_parse
+ * refuses that case. */
 const struct policy_handler *policy_handler_for(const struct policy *,
     const char *action);
 void policy_handler_defaults(struct policy_handler *);

@@ -31,6 +31,8 @@ static const char *const refusal_names[REF__COUNT] = {
 	[REF_NOT_FOR_US] = "not-for-us",
 	[REF_UNSOLICITED] = "unsolicited",
 	[REF_META_MISMATCH] = "meta-mismatch",
+	[REF_POLICY_DENIED] = "policy-denied",
+	[REF_RATE_LIMITED] = "rate-limited",
 };
 
 const char *

@@ -34,6 +34,8 @@ enum refusal_reason {
 	REF_NOT_FOR_US,		/* signed to a node this daemon does not serve */
 	REF_UNSOLICITED,	/* a response to no command this box sent */
 	REF_META_MISMATCH,	/* meta topic disagrees with the signed from/corr */
+	REF_POLICY_DENIED,	/* the policy does not let from send this */
+	REF_RATE_LIMITED,	/* the sender (or unknown senders) over its rate */
 	REF__COUNT
 };
 

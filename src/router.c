@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "instances.h"
 #include "ipc.h"
 #include "log.h"
 #include "router.h"
@@ -398,28 +399,37 @@ router_ready(struct router *r)
 /* --- setup and loop ------------------------------------------------------ */
 
 /*
- * IMSG_RELOAD (SIGHUP): the trusted keyring and its revocations, read
- * again as the router's user (the keys directory holds public keys and
- * must be readable by it).  A keyring that fails to load leaves the old
- * one in place: a typo must not open or close the door to everyone.
+ * IMSG_RELOAD (SIGHUP): the trusted keyring and its revocations, and
+ * the policy, read again as the router's user (the keys directory and
+ * the policy must be readable by it).  All or nothing: if either fails
+ * to load, both old ones stay: a typo must not open or close the door
+ * to everyone.  Instance settings need a restart (instances_carry).
  */
 static void
 router_reload(const struct ipc_msg *msg, void *arg)
 {
 	struct router *r = arg;
+	static struct policy pol;	/* large: not on the stack */
 	struct keyring fresh;
 	char err[1024];
 
 	memset(&fresh, 0, sizeof(fresh));
-	if (keyring_load(r->cfg->keys_dir, &fresh, err, sizeof(err)) == -1) {
-		log_warnx("SIGHUP: keyring not reloaded: %s", err);
+	if (keyring_load(r->cfg->keys_dir, &fresh, err, sizeof(err)) == -1 ||
+	    policy_load(&pol, r->cfg, err, sizeof(err)) == -1) {
+		log_warnx("SIGHUP: keyring and policy not reloaded: %s", err);
 		keyring_free(&fresh);
 		return;
 	}
+	if (instances_carry(&pol, r->policy))
+		log_warnx("SIGHUP: instance settings changed: they take "
+		    "effect when hive-daemon restarts");
 	keyring_free(&r->keyring);
 	r->keyring = fresh;
-	log_info("SIGHUP: keyring reloaded");
-	router_audit(r, "reload", NULL, NULL, "keyring");
+	policy_free(r->policy);
+	*r->policy = pol;	/* same object: control.c reads it too */
+	memset(&pol, 0, sizeof(pol));
+	log_info("SIGHUP: keyring and policy reloaded");
+	router_audit(r, "reload", NULL, NULL, "keyring,policy");
 	if (mqtt_connected(r->mqtt))
 		router_roster(r);
 }
@@ -505,11 +515,13 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	r->in.prefix = cfg->prefix;
 	r->in.limits = &cfg->limits;
 	r->in.keyring = &r->keyring;
+	r->in.gate = router_gate;
+	r->in.gate_arg = r;
+	ratelimit_init(&r->rates);
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	router_open_window(r);
-	/* user names resolve now, while /etc/passwd is still readable */
 	r->ctl = control_new(fcntl(DAEMON_FD_CONTROL, F_GETFD) != -1 ?
-	    DAEMON_FD_CONTROL : -1, cfg->control_read, cfg->control_send);
+	    DAEMON_FD_CONTROL : -1, pol);
 	router_connect(r);	/* resolves and connects before the drop */
 	privdrop(cfg->user, "router");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */

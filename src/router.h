@@ -25,6 +25,7 @@
 #include "metaview.h"
 #include "mqtt.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "ratelog.h"
 
 #define ROUTER_PENDING	256
@@ -112,6 +113,7 @@ struct router {
 	uint64_t		 observed;
 	int			 subscribed, ready;
 	struct ratelog		 ratelog;	/* refusal log lines */
+	struct ratelimit	 rates;		/* policy "rate" buckets */
 	struct router_inj	*inj;		/* ROUTER_INJECT_MAX */
 	size_t			 ninjectors;
 	int			 inj_out[CONFIG_MAX_NODES];	/* sent, open */
@@ -144,6 +146,8 @@ int router_inject_outstanding(const struct router *);
 void router_inject_free(struct router *);
 
 /* router_route.c */
+int router_gate(void *router, enum inbound_stage, const struct envelope *,
+    int known, struct refusal *);
 void router_message(struct router *, const struct mqtt_msg *);
 void router_heartbeat(struct router *, int64_t now);
 void router_check_peers(struct router *, int64_t now);

@@ -286,6 +286,48 @@ router_roster(struct router *r)
 	json_decref(caps);
 }
 
+/* --- the gate: rates and policy ------------------------------------------ */
+
+/*
+ * The daemon's part of the inbound gate (inbound.h).  Before the
+ * signature: a sender whose key we do not know shares one bucket
+ * ("rate unknown"), so a flood of forgeries costs us no Ed25519 work.
+ * After it: the sender's own bucket, then the policy's allow/deny.
+ * Our own nodes (our heartbeats and alerts, signed by our monitor,
+ * coming back from the broker) pass both.
+ */
+int
+router_gate(void *arg, enum inbound_stage st, const struct envelope *e,
+    int known, struct refusal *why)
+{
+	struct router *r = arg;
+	const struct policy_rate *rt;
+	struct policy_verdict v;
+	int64_t now = mqtt_now_ms();
+
+	if (st == INBOUND_PRE_SIG) {
+		rt = &r->policy->rate_unknown;
+		if (known || ratelimit_take(&r->rates, "", rt->per_sec,
+		    rt->burst, now))
+			return 0;
+		refusal_set(why, REF_RATE_LIMITED, "unknown senders");
+		return -1;
+	}
+	if (router_is_local(r, e->from))
+		return 0;
+	rt = policy_rate_for(r->policy, e->from);
+	if (!ratelimit_take(&r->rates, e->from, rt->per_sec, rt->burst, now)) {
+		refusal_set(why, REF_RATE_LIMITED, "from=%s", e->from);
+		return -1;
+	}
+	policy_check(r->policy, e->from, e->ch, e->action, &v);
+	if (!v.allow) {
+		refusal_set(why, REF_POLICY_DENIED, "%s", v.why);
+		return -1;
+	}
+	return 0;
+}
+
 /* --- received messages --------------------------------------------------- */
 
 static void

@@ -247,7 +247,7 @@ check "a key not yet in the keyring is refused" wait_until has_unknown
 cp "$T/newkeys/mini1-18889.pub" "$T/keys/"
 kill -HUP "$DAEMON_PID"
 check "SIGHUP reloads the keyring" \
-    wait_for "$T/daemon.log" 'SIGHUP: keyring reloaded'
+    wait_for "$T/daemon.log" 'SIGHUP: keyring and policy reloaded'
 before=$(calls)
 "$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 2" \
     >/dev/null
@@ -257,7 +257,7 @@ kid=$(awk '!/^#/ {print $2}' "$T/keys/mini1-18889.pub" | base64 -d |
     b2sum -l 256 | cut -c1-16)
 echo "$kid" >"$T/keys/revoked"
 kill -HUP "$DAEMON_PID"
-reloads() { [ "$(grep -c 'SIGHUP: keyring reloaded' "$T/daemon.log")" -ge 2 ]; }
+reloads() { [ "$(grep -c 'SIGHUP: keyring and policy reloaded' "$T/daemon.log")" -ge 2 ]; }
 check "a second SIGHUP reloads again" wait_until reloads
 "$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 3" \
     >/dev/null
@@ -269,6 +269,44 @@ check "the reloads kept the router and its broker connection" \
     "$T/daemon.log"
 check "systemd heard RELOADING and READY again" \
     grep -q '^RELOADING=1$' "$T/notify.log"
+
+# --- policy: denied senders and rate limits ------------------------------
+cat >"$T/policy/hive.policy" <<POLICY
+deny from turq-18789 ch status
+allow from * ch command
+allow from * ch sync
+allow from * ch alert
+rate unknown 1/m burst 1
+POLICY
+kill -HUP "$DAEMON_PID"
+reloaded3() { [ "$(grep -c 'SIGHUP: keyring and policy reloaded' \
+    "$T/daemon.log")" -ge 3 ]; }
+check "SIGHUP reloads the policy" wait_until reloaded3
+before=$(calls)
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch status --urgency now \
+    --text "policy says no" >/dev/null
+check "a message the policy denies is refused with the rule that decided" \
+    wait_for "$T/daemon.log" \
+    'refused reason=policy-denied detail="hive.policy:1: deny from turq-18789 ch status"'
+check "...and the audit log names the reason" \
+    grep -q '"reason":"policy-denied"' "$T/log/audit.log"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch alert --text "still allowed" \
+    >/dev/null
+check "...while what it allows still arrives" expect_calls $((before + 1))
+check "...and the denied status never reached the agent" \
+    [ "$(grep -c 'policy says no' "$T/calls/calls.log")" -eq 0 ]
+mkdir -m 700 "$T/stranger"
+"$CLI" keygen --node rogue-1 --dir "$T/stranger" >/dev/null
+ROGUE=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/stranger/rogue-1.key")
+for i in 1 2 3; do
+	"$CLI" send "${ROGUE[@]}" --to pg1-18890 --ch alert --text "r$i" \
+	    >/dev/null
+done
+check "unknown senders share one bucket: past it, rate-limited" \
+    wait_for "$T/daemon.log" \
+    'refused reason=rate-limited detail="unknown senders"'
+check "...and none of them reached the agent" \
+    [ "$(grep -c '"r[123] ' "$T/calls/calls.log")" -eq 0 ]
 
 # --- a killed router takes the unit down; the window survives ------------
 kill -KILL "$router"

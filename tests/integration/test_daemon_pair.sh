@@ -18,11 +18,12 @@ gen_node mini1-18889
 chmod 755 "$T"
 me=$(id -un)
 
-setup_box turq turq-18789 "control_send $me
-corr_ttl 4
+setup_box turq turq-18789 "corr_ttl 4
 role master
-capabilities image-gen,heavy-compute"
-setup_box pg1 pg1-18890,mini1-18889 "control_send *"
+capabilities image-gen,heavy-compute" "socket send $me
+socket reply $me"
+setup_box pg1 pg1-18890,mini1-18889 "" "socket send *
+socket reply *"
 printf '18890 pg1-18890\n18889 mini1-18889\n' >"$T/pg1/calls/instances"
 echo "$CLI $T/pg1/run/hive.sock" >"$T/pg1/calls/autoreply"
 start_box turq
@@ -134,7 +135,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	setpriv --reuid nobody --regid nogroup --clear-groups "$CLI" send \
 	    "${TURQ[@]}" --to pg1-18890 --ch command --text no \
 	    2>"$T/denied.err" || rc=$?
-	check "a user not in control_send is denied (exit 2)" [ "$rc" -eq 2 ]
+	check "a user not in the policy's socket send is denied (exit 2)" [ "$rc" -eq 2 ]
 	check "...with a named reason" grep -q 'denied' "$T/denied.err"
 	check "...and the daemon logged it" \
 	    wait_for "$T/turq/daemon.log" 'refused reason=denied op=send'

@@ -62,6 +62,12 @@ rc=0; "$DAEMON" --check-policy -c "$T/hive.conf" 2>"$T/err" >/dev/null || rc=$?
 check "an unreadable keyring is an error too" [ "$rc" -eq 1 ]
 mkdir -m 755 "$T/keys"
 
+grep -v '^node ' "$T/hive.conf" >"$T/hive3.conf"
+chmod 600 "$T/hive3.conf"
+rc=0; "$DAEMON" --check-policy -c "$T/hive3.conf" 2>"$T/err" >/dev/null || rc=$?
+check "a configuration without node is an error" [ "$rc" -eq 1 ] && \
+    grep -qx "hive-daemon: $T/hive3.conf: configuration names no 'node'" "$T/err"
+
 x() { "$CLI" policy explain -c "$T/hive.conf" "$@"; }
 rc=0; x --from turq-18789 --ch command --action git-sync >"$T/v" || rc=$?
 check "explain: the master may run git-sync (exit 0)" [ "$rc" -eq 0 ]

@@ -280,6 +280,8 @@ test_check(void)
 	    "hive.policy:8: deny from * ch * action reboot");
 	verdict("guest-1", CH_COMMAND, "ping", 0,
 	    "hive.policy:3: deny from @guests ch command");
+	/* no sender: only "*" rules can match */
+	verdict(NULL, CH_COMMAND, NULL, 1, "hive.policy:9: allow from * ch *");
 	policy_free(&pol);
 
 	/* built-in defaults when nothing matches */
@@ -437,6 +439,7 @@ test_errors(void)
 	static const struct { const char *text, *msg; } bad[] = {
 		{ "\n\nbogus 1\n", "t.policy:3: unknown keyword 'bogus'" },
 		{ "Allow from * ch *\n", "t.policy:1: unknown keyword 'Allow'" },
+		{ "a\033[2J\n", "t.policy:1: unknown keyword 'a?[2J'" },
 		{ "x\0y", "t.policy:1: NUL byte" },
 		{ "\n\nx\0y", "t.policy:3: NUL byte" },
 		/* group */
