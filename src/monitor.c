@@ -178,7 +178,7 @@ monitor_spawn(struct monitor *m, const char *role, int slot, const int *fds,
     size_t nfds)
 {
 	int moved[3 + CONFIG_MAX_NODES];
-	char *argv[10], slotarg[4];
+	char *argv[10], slotarg[16];
 	size_t k;
 	int i = 0;
 	pid_t pid;
