@@ -15,6 +15,9 @@
  * policy_handler_defaults() is documented to give), so this tool does
  * not depend on the policy parser.
  */
+#include <sys/prctl.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -23,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -225,6 +230,38 @@ resolve_user(struct policy_handler *p)
 	p->gid = pw->pw_gid;
 }
 
+/* Our children left after every run ended: we are a subreaper, so a
+ * process that escaped a supervisor would be re-parented to us. */
+static int
+survivors(void)
+{
+	char path[300], buf[512], *p;
+	struct dirent *d;
+	int n = 0, fd;
+	long pp;
+	ssize_t len;
+	DIR *dir = opendir("/proc");
+
+	while (dir != NULL && (d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		if ((fd = open(path, O_RDONLY)) == -1)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		if ((p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 1, " %*c %ld", &pp) == 1 && pp == getpid())
+			n++;
+	}
+	if (dir != NULL)
+		closedir(dir);
+	return n;
+}
+
 static void
 loop(struct handler_runner *r)
 {
@@ -256,6 +293,8 @@ main(int argc, char **argv)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+		return 2;
 	json_object_seed(0);
 	defaults(&p);
 	parse_opts(argc, argv, &o, &p);
@@ -285,6 +324,7 @@ main(int argc, char **argv)
 			refused(o.action, err);
 	loop(&r);
 	handler_runner_free(&r);
+	printf("{\"survivors\":%d}\n", survivors());
 	seccomp_profile_free(&prof);
 	handler_set_free(&set);
 	return 0;
