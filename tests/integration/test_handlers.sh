@@ -57,6 +57,11 @@ b() { b | b & }
 b
 wait
 EOF
+script forkmany <<'EOF'
+n=0
+while [ $n -lt 1000 ]; do sleep 1000 & n=$((n + 1)); done
+echo '{}'
+EOF
 script noisy <<'EOF'
 head -c 100000 /dev/zero | tr '\0' e >&2
 exit 7
@@ -127,9 +132,14 @@ is "write to /etc as nobody: error" .outcome error
 check "write to /etc: no file" test ! -e /etc/hive-handler-pwned
 run --action forkbomb --procs 40 --timeout-ms 3000 --grace-ms 500
 check "fork bomb: not ok" test "$(field .outcome)" != ok
-check "fork bomb: stopped by RLIMIT_NPROC" \
-    grep -q "Cannot fork" <<<"$(field .stderr)"
 none_left "fork bomb"
+run --action forkmany --procs 40
+is "1000 background sleeps: error" .outcome error
+check "1000 background sleeps: stopped by RLIMIT_NPROC" \
+    grep -q "Cannot fork" <<<"$(field .stderr)"
+check "1000 background sleeps: at most 40 processes, all killed" \
+    test "$(field .leftovers)" -le 40 -a "$(field .leftovers)" -ge 1
+none_left "1000 background sleeps"
 run --action loop --timeout-ms 300 --grace-ms 200
 is "infinite loop ignoring SIGTERM: timeout" .outcome timeout
 is "infinite loop: SIGKILL after the grace period" .signal 9
