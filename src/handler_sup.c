@@ -89,14 +89,13 @@ child_fds(int script, int errfd)
 		child_fail("close_range");
 }
 
+/* The supervisor reset every disposition before forking us: only the
+ * mask (SIGCHLD blocked for its signalfd) is left to clear. */
 static void
 child_signals(void)
 {
 	sigset_t none;
-	int s;
 
-	for (s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);	/* EINVAL for some: fine */
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) == -1)
 		child_fail("sigprocmask");

@@ -519,7 +519,10 @@ sp_compile(struct seccomp_profile *p, int nonet, struct handler_bpf *out)
 		return -1;
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS) != 0 ||
-	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0)
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) != 0 ||
+	    /* a binary tree of syscall numbers, not a linear list: every
+	     * syscall the handler makes runs this program */
+	    seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0)
 		goto out;
 	for (i = 0; i < p->nrules; i++) {
 		if (p->rules[i].nr == socknr) {
