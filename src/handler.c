@@ -461,6 +461,11 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 			    total, queued, pol->action);
 		return 0;
 	}
+	if ((pol->private_tmp || pol->read_only_root) && geteuid() != 0) {
+		snprintf(why, whylen, "private-tmp and read-only-root need the "
+		    "daemon to run as root: unsupported here");
+		return 0;
+	}
 	if (stdin_len > HANDLER_STDIN_MAX || pol->uid == 0) {
 		snprintf(why, whylen, pol->uid == 0 ? "run-as user is root" :
 		    "envelope larger than %d bytes", HANDLER_STDIN_MAX);

@@ -19,6 +19,7 @@
  * is checked, and a failure is written to an error pipe (close-on-exec,
  * so EOF there means the execve succeeded) and ends the child.
  */
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -32,6 +33,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +128,31 @@ child_rlimits(const struct policy_handler *p)
 		child_fail("RLIMIT_CORE");
 }
 
+/*
+ * Optional, root only (the runner refuses them otherwise): a private
+ * mount namespace in which "/" and everything under it is read-only
+ * (read_only_root) and /tmp is a fresh tmpfs (private_tmp).  Mounts
+ * made here never reach the host (MS_PRIVATE first).
+ */
+static void
+child_mounts(const struct policy_handler *p)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+
+	if (!p->private_tmp && !p->read_only_root)
+		return;
+	if (unshare(CLONE_NEWNS) == -1)
+		child_fail("unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		child_fail("making mounts private");
+	if (p->read_only_root && syscall(SYS_mount_setattr, -1, "/",
+	    AT_RECURSIVE, &ro, sizeof(ro)) == -1)
+		child_fail("read-only root");
+	if (p->private_tmp && mount("tmpfs", "/tmp", "tmpfs",
+	    MS_NOSUID | MS_NODEV, "mode=1777,size=64m") == -1)
+		child_fail("private /tmp");
+}
+
 /* setgroups, setresgid, setresuid through libcap-ng (which clears the
  * capability sets in the same step), then prove the ids stick. */
 static void
@@ -192,6 +219,7 @@ child_main(const struct sup_spawn *s, pid_t sup, int errfd)
 		child_fail("chdir /");
 	child_signals();
 	child_rlimits(s->pol);
+	child_mounts(s->pol);
 	child_ids(s->pol);
 	/* the uid change cleared the parent-death signal */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)

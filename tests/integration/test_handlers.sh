@@ -247,6 +247,27 @@ OUT=$("$RUNH" --dir "$H" --profiles "$PROF" --action hello --runs 3 \
     --concurrency 3 --queue 0 --max 2 | grep refused)
 is "max_handlers 2, 3 runs, no queue: refused" .outcome refused
 
+# --- private /tmp and read-only root (mount namespace, root only) ---
+script fs <<'EOF'
+a=ok; echo x >/tmp/hive-fs-probe 2>/dev/null || a=fail
+b=ok; echo x >/var/tmp/hive-fs-probe 2>/dev/null || b=fail
+printf '{"tmp":"%s","vartmp":"%s","tmpfiles":%s}\n' $a $b "$(ls -A /tmp | wc -l)"
+EOF
+rm -f /tmp/hive-fs-probe /var/tmp/hive-fs-probe
+run --action fs --private-tmp 1 --read-only-root 1
+is "private-tmp: /tmp writable" .stdout.tmp ok
+is "private-tmp: /tmp empty" .stdout.tmpfiles 1
+is "read-only-root: /var/tmp read-only" .stdout.vartmp fail
+check "private-tmp: nothing reached the host's /tmp" \
+    test ! -e /tmp/hive-fs-probe -a ! -e /var/tmp/hive-fs-probe
+run --action fs --read-only-root 1
+is "read-only-root alone: /tmp read-only too" .stdout.tmp fail
+OUT=$(setpriv --reuid=nobody --regid=nogroup --init-groups "$RUNH" \
+    --dir "$H" --profiles "$PROF" --action fs --private-tmp 1 | head -n 1)
+is "private-tmp when not root: refused" .outcome refused
+is "private-tmp when not root: says unsupported" \
+    '.error | endswith("unsupported here")' true
+
 # --- discovery refuses what it cannot trust ---
 D="$T/disc"
 mkdir -p "$D"

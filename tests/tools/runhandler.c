@@ -8,7 +8,7 @@
  *       [--cpu S] [--memory B] [--procs N] [--files N] [--fsize B]
  *       [--stdout-max B] [--stderr-max B] [--stdin TEXT]
  *       [--runs N] [--concurrency N] [--queue N] [--max N]
- *       [--pidfile F]
+ *       [--private-tmp 0|1] [--read-only-root 0|1] [--pidfile F]
  *   hive-test-runhandler --discover --dir D [--user U]
  *
  * The policy block is built here with local defaults (the values
@@ -182,6 +182,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct policy_handler *p)
 		{ "runs", 1, 0, 'r' }, { "concurrency", 1, 0, 'C' },
 		{ "queue", 1, 0, 'q' }, { "max", 1, 0, 'M' },
 		{ "pidfile", 1, 0, 'x' }, { "discover", 0, 0, 'D' },
+		{ "private-tmp", 1, 0, 'T' }, { "read-only-root", 1, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -212,6 +213,8 @@ parse_opts(int argc, char **argv, struct opts *o, struct policy_handler *p)
 		case 'M': o->max = (int)num(optarg); break;
 		case 'x': pidfile = optarg; break;
 		case 'D': o->discover = 1; break;
+		case 'T': p->private_tmp = (int)num(optarg); break;
+		case 'R': p->read_only_root = (int)num(optarg); break;
 		default: exit(2);
 		}
 	}
