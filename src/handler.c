@@ -430,13 +430,21 @@ runner_append(struct handler_runner *r, struct handler_run *run)
 	*p = run;
 }
 
+/* a limit below one would mean "never": it means one */
+static int
+at_least_one(int n)
+{
+	return n < 1 ? 1 : n;
+}
+
 static int
 runner_fits(const struct handler_runner *r, const struct handler_run *run)
 {
 	int total, mine, queued;
 
 	runner_count(r, run->pol.action, &total, &mine, &queued);
-	return total < r->max_handlers && mine < run->pol.concurrency;
+	return total < at_least_one(r->max_handlers) &&
+	    mine < at_least_one(run->pol.concurrency);
 }
 
 uint64_t
@@ -449,9 +457,10 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 	int total, mine, queued, now;
 
 	runner_count(r, pol->action, &total, &mine, &queued);
-	now = total < r->max_handlers && mine < pol->concurrency;
+	now = total < at_least_one(r->max_handlers) &&
+	    mine < at_least_one(pol->concurrency);
 	if (!now && queued >= pol->queue) {
-		if (mine >= pol->concurrency)
+		if (mine >= at_least_one(pol->concurrency))
 			snprintf(why, whylen, "%d runs of %s at once and %d "
 			    "waiting (its concurrency and queue)", mine,
 			    pol->action, queued);

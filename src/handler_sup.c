@@ -479,16 +479,18 @@ sup_loop(struct sup *sp)
 
 	while (!sp->done) {
 		pfd[0] = (struct pollfd){ sp->sigfd, POLLIN, 0 };
-		pfd[1] = (struct pollfd){ FD_CTL, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ (sp->flags & SUP_STOPPED) ? -1 :
+		    FD_CTL, POLLIN, 0 };
 		pfd[2] = (struct pollfd){ sp->errfd, POLLIN, 0 };
 		if (poll(pfd, 3, sup_wait_ms(sp)) == -1 && errno != EINTR)
 			sup_die();
 		if (pfd[2].revents)
 			sup_read_err(sp);
-		if (pfd[1].revents && !(sp->flags & SUP_STOPPED)) {
+		if (pfd[1].revents) {	/* a byte or EOF: stop now */
 			ssize_t n = read(FD_CTL, &c, 1);
 
 			(void)n;
+			close(FD_CTL);
 			sp->flags |= SUP_STOPPED;
 			sp->t_term = -1;
 			sp->t_kill = 0;		/* now */

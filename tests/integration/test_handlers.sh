@@ -78,11 +78,13 @@ echo '{}'
 EOF
 
 # run ARGS...: the result line in $OUT, the survivors line in $SURV
+# and checks that no process of the run outlived it
 run() {
 	local all
 	all=$("$RUNH" --dir "$H" --profiles "$PROF" "$@")
 	OUT=$(printf '%s\n' "$all" | head -n 1)
 	SURV=$(printf '%s\n' "$all" | tail -n 1)
+	[ "$SURV" = '{"survivors":0}' ] || fail "$*: $SURV"
 }
 field() { printf '%s\n' "$OUT" | jq -r "$1"; }
 is() {	# is "description" JQ-EXPR EXPECTED
@@ -120,6 +122,14 @@ run --action hostile-socket --seccomp nonet --network 1
 is "AF_INET socket under nonet: error" .outcome error
 is "AF_INET socket under nonet: refused by the filter" .stderr \
     "inet: Address family not supported by protocol"
+run --action hostile-netprobe --seccomp nonet --network 1
+NOAF="Address family not supported by protocol"
+is "nonet: AF_UNIX works" .stdout.unix open
+for f in inet raw inet6 netlink packet; do
+	is "nonet: $f refused" .stdout.$f "$NOAF"
+done
+run --action hostile-netprobe --network 1
+is "network yes: AF_INET works" .stdout.inet open
 run --action hostile-socket --network 0
 is "AF_INET socket with network no: error" .outcome error
 run --action hostile-socket --seccomp strict --network 1

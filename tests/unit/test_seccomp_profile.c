@@ -189,7 +189,8 @@ shipped(const char *name)
 
 /* Load prog in a child, make one call, report how the child ended:
  * 1000 + errno if the call failed, 0 if it worked, -SIG if killed. */
-enum { CALL_PTRACE, CALL_INET, CALL_UNIX, CALL_GETPID, CALL_CLONE_NS };
+enum { CALL_PTRACE, CALL_INET, CALL_UNIX, CALL_GETPID, CALL_CLONE_NS,
+    CALL_I386 };
 
 static int
 try_call(const struct handler_bpf *b, int call)
@@ -214,6 +215,17 @@ try_call(const struct handler_bpf *b, int call)
 			break;
 		case CALL_GETPID:
 			r = (int)syscall(SYS_getpid);
+			break;
+		case CALL_I386:		/* getpid through the i386 ABI */
+#ifdef __x86_64__
+		{
+			long v;
+
+			__asm__ volatile("int $0x80" : "=a"(v) : "a"(20L) :
+			    "memory");
+			r = (int)v;
+		}
+#endif
 			break;
 		case CALL_CLONE_NS:
 			r = (int)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0,
@@ -255,6 +267,11 @@ test_programs(void)
 	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_INET) ==
 	    1000 + EAFNOSUPPORT);
 	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
+#ifdef __x86_64__
+	/* a foreign architecture kills the process, even under "default
+	 * allow" */
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_I386) == -SIGSYS);
+#endif
 	seccomp_profile_free(&p);
 	if (seccomp_profile_load(&p, dir, "nonet", err, sizeof(err)) != 0) {
 		CHECK(!"nonet profile loads");
