@@ -52,7 +52,11 @@ plain_run(const char *path)
 		exit(1);
 	if ((pid = fork()) == 0) {
 		char *argv[] = { "bench", NULL };
-		char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+		/* the environment the hardened run gets */
+		char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin",
+		    "HOME=/", "LANG=C.UTF-8", "HIVE_NODE=bench",
+		    "HIVE_ACTION=trivial", "HIVE_ID=1", "HIVE_FROM=bench",
+		    NULL };
 
 		dup2(in[0], 0);
 		dup2(out[1], 1);

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -153,6 +154,27 @@ child_mounts(const struct policy_handler *p)
 		child_fail("private /tmp");
 }
 
+/*
+ * The capability sets straight from capget(2): libcap-ng's
+ * capng_get_caps_process() reads /proc/self/status, a slow file, and
+ * we only need the three sets.
+ */
+static int
+cap_sets(uint64_t *eff, uint64_t *prm, uint64_t *inh)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) == -1)
+		return -1;
+	*eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	*prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+	*inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
+	return 0;
+}
+
+#define CAPBIT(c)	(1ULL << (c))
+
 /* setgroups, setresgid, setresuid through libcap-ng (which clears the
  * capability sets in the same step), then prove the ids stick. */
 static void
@@ -164,11 +186,12 @@ child_ids(const struct policy_handler *p)
 
 	if (p->uid == 0)
 		child_fail("run as root refused");
-	if (capng_get_caps_process() != 0)
-		child_fail("capng_get_caps_process");
-	can = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) &&
-	    capng_have_capability(CAPNG_EFFECTIVE, CAP_SETGID);
-	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP))
+	uint64_t eff, prm, inh;
+
+	if (cap_sets(&eff, &prm, &inh) == -1)
+		child_fail("capget");
+	can = (eff & CAPBIT(CAP_SETUID)) && (eff & CAPBIT(CAP_SETGID));
+	if (eff & CAPBIT(CAP_SETPCAP))
 		flags |= CAPNG_CLEAR_BOUNDING;
 	if (can) {
 		capng_clear(CAPNG_SELECT_BOTH);
@@ -194,13 +217,15 @@ child_ids(const struct policy_handler *p)
 static void
 child_caps(void)
 {
+	uint64_t eff, prm, inh;
+
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (capng_apply(CAPNG_SELECT_CAPS) != 0)
 		child_fail("clearing capabilities");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1)
 		child_fail("clearing the ambient set");
-	if (capng_get_caps_process() != 0 ||
-	    capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE) {
+	if (cap_sets(&eff, &prm, &inh) == -1 || eff != 0 || prm != 0 ||
+	    inh != 0) {
 		errno = 0;
 		child_fail("capabilities remain");
 	}
@@ -312,11 +337,12 @@ sup_report(struct sup *sp, int type)
 static void
 sup_caps(void)
 {
+	uint64_t eff, prm, inh;
 	int kill_cap;
 
-	if (capng_get_caps_process() != 0)
+	if (cap_sets(&eff, &prm, &inh) == -1)
 		sup_die();
-	kill_cap = capng_have_capability(CAPNG_PERMITTED, CAP_KILL);
+	kill_cap = (prm & CAPBIT(CAP_KILL)) != 0;
 	capng_clear(CAPNG_SELECT_CAPS);
 	if (kill_cap)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
