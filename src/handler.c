@@ -391,9 +391,9 @@ run_spawn(struct handler_run *run)
 	fcntl(run->fd_err, F_SETFL, O_NONBLOCK);
 	fcntl(run->fd_status, F_SETFL, O_NONBLOCK);
 	run->running = 1;
-	run->backstop = run->pol.timeout_ms <= 0 ? INT64_MAX :
-	    handler_now_ms() + RUN_BACKSTOP_MS + run->pol.timeout_ms +
-	    (run->pol.grace_ms > 0 ? run->pol.grace_ms : 0);
+	run->backstop = handler_now_ms() + RUN_BACKSTOP_MS +
+	    run->pol.timeout_ms + (run->pol.grace_ms > 0 ? run->pol.grace_ms :
+	    0);
 	rc = 0;
 out:
 	run_close(&in);
@@ -475,9 +475,12 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		    "daemon to run as root: unsupported here");
 		return 0;
 	}
-	if (stdin_len > HANDLER_STDIN_MAX || pol->uid == 0) {
+	if (stdin_len > HANDLER_STDIN_MAX || pol->uid == 0 ||
+	    pol->timeout_ms <= 0) {
 		snprintf(why, whylen, pol->uid == 0 ? "run-as user is root" :
-		    "envelope larger than %d bytes", HANDLER_STDIN_MAX);
+		    pol->timeout_ms <= 0 ? "no timeout: a handler must end in "
+		    "bounded time" : "envelope larger than %d bytes",
+		    HANDLER_STDIN_MAX);
 		return 0;
 	}
 	if ((run = run_new(pol, bpf, exec_fd, script, stdin_json, stdin_len,
@@ -533,7 +536,7 @@ handler_runner_timeout(const struct handler_runner *r)
 	for (run = r->runs; run != NULL; run = run->next) {
 		int64_t d = run->backstop - now;
 
-		if (!run->running || run->backstop == INT64_MAX)
+		if (!run->running)
 			continue;
 		if (best == -1 || d < best)
 			best = d < 0 ? 0 : d;

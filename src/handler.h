@@ -135,7 +135,10 @@ void handler_runner_free(struct handler_runner *);
  * Run (or queue) one handler.  Everything is copied: the policy block,
  * the BPF program, stdin and the environment strings; exec_fd is
  * duplicated.  Returns the run id (> 0), or 0 when refused, with the
- * reason in why (outcome "refused": the caller reports it).
+ * reason in why (outcome "refused": the caller reports it): over the
+ * limits, run-as root, no timeout (timeout_ms <= 0), stdin over
+ * HANDLER_STDIN_MAX, private_tmp/read_only_root when not root, or no
+ * resources.
  */
 uint64_t handler_run_start(struct handler_runner *,
     const struct policy_handler *, const struct handler_bpf *, int exec_fd,

@@ -168,6 +168,10 @@ is "noisy stderr: error" .outcome error
 is "noisy stderr: exit status" .exit 7
 is "noisy stderr: capped at 8 KiB" '.stderr | length' 8192
 
+OUT=$("$RUNH" --dir "$H" --profiles "$PROF" --action hello --timeout-ms 0 |
+    head -n 1)
+is "no timeout: refused" .outcome refused
+
 # --- a grandchild that double-forks and setsid()s ---
 run --action hostile-escape --stdin "$M/escape.pid"
 is "escape: ok" .outcome ok
