@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -270,6 +271,7 @@ child_main(const struct sup_spawn *s, pid_t sup, int errfd)
 
 struct sup {
 	pid_t		 self, hpid;
+	uid_t		 uid;		/* the handler's */
 	int		 sigfd, errfd;
 	int		 done, wstatus, flags, leftovers;
 	int64_t		 start, t_term, t_kill;
@@ -378,9 +380,13 @@ sup_ppid(const char *pid)
 
 #define SUP_SCAN_MAX	8192
 
-/* SIGKILL every descendant found in /proc; how many were signalled. */
+/* SIGKILL every descendant found in /proc; how many were signalled.
+ * Every descendant runs as the handler's uid (no-new-privs, no
+ * capabilities), so only those /proc entries are read, and root's (a
+ * non-dumpable process's entries may belong to root): the table
+ * cannot be filled by other users' processes. */
 static int
-sup_kill_scan(pid_t self)
+sup_kill_scan(pid_t self, uid_t uid)
 {
 	static pid_t pid[SUP_SCAN_MAX], ppid[SUP_SCAN_MAX];
 	static char mine[SUP_SCAN_MAX];
@@ -392,7 +398,11 @@ sup_kill_scan(pid_t self)
 	if ((dir = opendir("/proc")) == NULL)
 		return 0;
 	while ((d = readdir(dir)) != NULL && n < SUP_SCAN_MAX) {
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+		struct stat st;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9' ||
+		    fstatat(dirfd(dir), d->d_name, &st, 0) == -1 ||
+		    (st.st_uid != uid && st.st_uid != 0))
 			continue;
 		pid[n] = (pid_t)atol(d->d_name);
 		if ((ppid[n] = sup_ppid(d->d_name)) != -1)
@@ -445,7 +455,7 @@ sup_kill_all(struct sup *sp)
 
 	for (rounds = 0; sup_reap(sp) == 0; rounds++) {
 		if (rounds < 1000 || rounds % 100 == 0)
-			sup_kill_scan(sp->self);
+			sup_kill_scan(sp->self, sp->uid);
 		if (poll(&pfd, 1, 20) > 0)
 			while (read(sp->sigfd, &si, sizeof(si)) > 0)
 				;
@@ -543,6 +553,7 @@ sup_main(const struct sup_spawn *s, pid_t runner)
 	sup_fds(s);
 	sup_signals(&sp);
 	sp.self = getpid();
+	sp.uid = s->pol->uid;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1 || pipe2(ep, O_CLOEXEC))
 		sup_die();

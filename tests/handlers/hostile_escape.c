@@ -1,6 +1,8 @@
 /* hostile_escape - double-forks a grandchild that leaves the process
- * group and session (setsid) and sleeps forever; it writes its pid to
+ * group and session (setsid), makes itself non-dumpable (its /proc
+ * entry then belongs to root) and sleeps forever; it writes its pid to
  * the file named on stdin, then the handler exits 0. */
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
@@ -23,6 +25,7 @@ main(void)
 	if (fork() == 0) {
 		setsid();
 		if (fork() == 0) {
+			prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 			snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 			if (fd == -1 || write(fd, pid, strlen(pid)) < 0)
