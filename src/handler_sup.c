@@ -113,6 +113,8 @@ child_rlimit(int res, int64_t v, const char *what)
 	if (v <= 0)
 		return;		/* not set: inherited */
 	rl.rlim_cur = rl.rlim_max = (rlim_t)v;
+	if (res == RLIMIT_CPU)	/* SIGXCPU at the limit, SIGKILL 1 s on */
+		rl.rlim_max = (rlim_t)v + 1;
 	if (setrlimit(res, &rl) == -1)
 		child_fail(what);
 }

@@ -172,6 +172,33 @@ OUT=$("$RUNH" --dir "$H" --profiles "$PROF" --action hello --timeout-ms 0 |
     head -n 1)
 is "no timeout: refused" .outcome refused
 
+# --- the other limits: CPU, file size, memory; other signals ---
+script segv <<'EOF'
+kill -SEGV $$
+EOF
+script spin <<'EOF'
+while :; do :; done
+EOF
+script bigfile <<'EOF'
+exec head -c 10000000 /dev/zero >/tmp/hive-big
+EOF
+script hog <<'EOF'
+x=$(head -c 200000000 /dev/zero | tr '\0' a)
+echo '{}'
+EOF
+run --action segv
+is "SIGSEGV: killed" .outcome killed
+is "SIGSEGV: the signal" .signal 11
+run --action spin --cpu 1 --timeout-ms 10000
+is "RLIMIT_CPU 1 s: killed" .outcome killed
+is "RLIMIT_CPU 1 s: SIGXCPU" .signal 24
+run --action bigfile --fsize 1000000 --private-tmp 1
+is "RLIMIT_FSIZE 1 MB, 10 MB written: killed" .outcome killed
+is "RLIMIT_FSIZE: SIGXFSZ" .signal 25
+run --action hog --memory 67108864
+check "RLIMIT_AS 64 MiB, 200 MB in a variable: not ok" \
+    test "$(field .outcome)" != ok
+
 # --- a grandchild that double-forks and setsid()s ---
 run --action hostile-escape --stdin "$M/escape.pid"
 is "escape: ok" .outcome ok
