@@ -189,7 +189,7 @@ EOF
 run --action segv
 is "SIGSEGV: killed" .outcome killed
 is "SIGSEGV: the signal" .signal 11
-run --action spin --cpu 1 --timeout-ms 10000
+run --action spin --cpu 1 --timeout-ms 30000
 is "RLIMIT_CPU 1 s: killed" .outcome killed
 is "RLIMIT_CPU 1 s: SIGXCPU" .signal 24
 run --action bigfile --fsize 1000000 --private-tmp 1
