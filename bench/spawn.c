@@ -248,5 +248,7 @@ main(int argc, char **argv)
 	    (double)hard / plain <= GOAL ? "MET" : "MISSED");
 	seccomp_profile_free(&prof);
 	handler_set_free(&set);
+	if (optind >= argc && (unlink(path) == -1 || rmdir(dir) == -1))
+		perror(dir);
 	return 0;
 }
