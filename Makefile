@@ -7,7 +7,7 @@ PREFIX  ?= /usr/local
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test test-asan demo install clean
+.PHONY: all deps build test test-asan bench demo install clean
 
 all: build
 
@@ -31,6 +31,10 @@ test-asan: deps
 	@cmake --build $(BUILD)-asan -j $(JOBS) >$(BUILD)-asan/build.log 2>&1 || \
 	    { cat $(BUILD)-asan/build.log; exit 1; }
 	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+# Speed goals, measured as ratios (bench/README.md); not tests.
+bench: build
+	$(BUILD)/bench/hive-bench-spawn
 
 demo: build
 	@HIVE_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh

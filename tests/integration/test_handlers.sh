@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# test_handlers.sh - hostile handlers through the real runner
+# (hive-test-runhandler): every escape attempt ends in its named
+# outcome, nothing outlives a run, the handler's /proc status shows the
+# sandbox, and root cannot be regained even when the runner holds
+# CAP_SETUID as an ambient capability.  Needs root (it switches users).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skipped: needs root"; exit 77
+fi
+
+RUNH="$HIVE_BIN/tests/hive-test-runhandler"
+PROF="$HIVE_SRC/policy/seccomp"
+H="$T/handlers"
+M="$T/markers"
+chmod 755 "$T"
+mkdir -p "$H" "$M"
+chmod 755 "$H"
+chmod 1777 "$M"
+for b in "$HIVE_BIN"/tests/handlers/hostile-*; do
+	install -m 755 "$b" "$H/"
+done
+
+script() {	# script NAME <<body
+	{ echo '#!/bin/sh'; cat; } >"$H/$1"
+	chmod 755 "$H/$1"
+}
+script hello <<'EOF'
+cat >/dev/null
+printf '{"ok":true,"env":"%s"}\n' "$(env | sort | tr '\n' ' ')"
+EOF
+script loop <<'EOF'
+trap '' TERM
+while :; do :; done
+EOF
+script bigout <<'EOF'
+head -c 10000000 /dev/zero | tr '\0' a
+EOF
+script badjson <<'EOF'
+echo 'not json'
+EOF
+script array <<'EOF'
+echo '[1, 2]'
+EOF
+script dupkeys <<'EOF'
+echo '{"a": 1, "a": 2}'
+EOF
+script writeetc <<'EOF'
+set -e
+echo pwned >/etc/hive-handler-pwned
+echo '{}'
+EOF
+script forkbomb <<'EOF'
+b() { b | b & }
+b
+wait
+EOF
+script forkmany <<'EOF'
+n=0
+while [ $n -lt 1000 ]; do sleep 1000 & n=$((n + 1)); done
+echo '{}'
+EOF
+script noisy <<'EOF'
+head -c 100000 /dev/zero | tr '\0' e >&2
+exit 7
+EOF
+script sedjson <<'EOF'
+in=$(cat)
+n=$(printf '%s' "$in" | sed -e 's/[^a-z]//g' | wc -c)
+printf '{"letters":%s}\n' "$n"
+EOF
+mkfifo -m 666 "$M/go"
+script status <<EOF
+read x <"$M/go"
+echo '{}'
+EOF
+
+# run ARGS...: the result line in $OUT, the survivors line in $SURV
+# and checks that no process of the run outlived it
+run() {
+	local all
+	all=$("$RUNH" --dir "$H" --profiles "$PROF" "$@")
+	OUT=$(printf '%s\n' "$all" | head -n 1)
+	SURV=$(printf '%s\n' "$all" | tail -n 1)
+	[ "$SURV" = '{"survivors":0}' ] || fail "$*: $SURV"
+}
+field() { printf '%s\n' "$OUT" | jq -r "$1"; }
+is() {	# is "description" JQ-EXPR EXPECTED
+	local got
+	got=$(field "$2")
+	if [ "$got" = "$3" ]; then ok "$1"; else
+		fail "$1: $2 is '$got', want '$3' ($OUT)"; fi
+}
+none_left() {
+	if [ "$SURV" = '{"survivors":0}' ]; then ok "$1: nothing outlives it"
+	else fail "$1: $SURV"; fi
+}
+
+# --- the contract ---
+run --action hello --stdin '{"v":2}'
+is "hello: ok" .outcome ok
+is "hello: exact environment" .stdout.env "HIVE_ACTION=hello HIVE_FROM=peer \
+HIVE_ID=id-1 HIVE_NODE=box HOME=/ LANG=C.UTF-8 \
+PATH=/usr/local/bin:/usr/bin:/bin PWD=/ "
+none_left hello
+run --action hello --seccomp strict
+is "hello under strict: ok" .outcome ok
+run --action sedjson --seccomp strict --stdin '{"abc":1}'
+is "sed script under strict: ok" .stdout.letters 3
+
+# --- seccomp ---
+for h in ptrace mount unshare; do
+	run --action "hostile-$h"
+	is "$h: killed by seccomp" .outcome killed-by-seccomp
+	none_left "$h"
+done
+run --action hostile-ptrace --seccomp strict
+is "ptrace under strict: killed by seccomp" .outcome killed-by-seccomp
+run --action hostile-socket --seccomp nonet --network 1
+is "AF_INET socket under nonet: error" .outcome error
+is "AF_INET socket under nonet: refused by the filter" .stderr \
+    "inet: Address family not supported by protocol"
+run --action hostile-netprobe --seccomp nonet --network 1
+NOAF="Address family not supported by protocol"
+is "nonet: AF_UNIX works" .stdout.unix open
+for f in inet raw inet6 netlink packet; do
+	is "nonet: $f refused" .stdout.$f "$NOAF"
+done
+run --action hostile-netprobe --network 1
+is "network yes: AF_INET works" .stdout.inet open
+run --action hostile-socket --network 0
+is "AF_INET socket with network no: error" .outcome error
+run --action hostile-socket --seccomp strict --network 1
+is "AF_INET socket under strict: error, not killed" .outcome error
+
+# --- files, processes, time, output ---
+rm -f /etc/hive-handler-pwned
+run --action writeetc
+is "write to /etc as nobody: error" .outcome error
+check "write to /etc: no file" test ! -e /etc/hive-handler-pwned
+run --action forkbomb --procs 40 --timeout-ms 3000 --grace-ms 500
+check "fork bomb: not ok" test "$(field .outcome)" != ok
+none_left "fork bomb"
+run --action forkmany --procs 40
+is "1000 background sleeps: error" .outcome error
+check "1000 background sleeps: stopped by RLIMIT_NPROC" \
+    grep -q "Cannot fork" <<<"$(field .stderr)"
+check "1000 background sleeps: at most 40 processes, all killed" \
+    test "$(field .leftovers)" -le 40 -a "$(field .leftovers)" -ge 1
+none_left "1000 background sleeps"
+run --action loop --timeout-ms 300 --grace-ms 200
+is "infinite loop ignoring SIGTERM: timeout" .outcome timeout
+is "infinite loop: SIGKILL after the grace period" .signal 9
+check "infinite loop: ran at least timeout + grace" \
+    test "$(field .duration_ms)" -ge 500
+none_left "infinite loop"
+run --action bigout
+is "10 MB of stdout: bad-output" .outcome bad-output
+none_left "10 MB of stdout"
+for h in badjson array dupkeys; do
+	run --action "$h"
+	is "$h: bad-output" .outcome bad-output
+done
+run --action noisy
+is "noisy stderr: error" .outcome error
+is "noisy stderr: exit status" .exit 7
+is "noisy stderr: capped at 8 KiB" '.stderr | length' 8192
+
+OUT=$("$RUNH" --dir "$H" --profiles "$PROF" --action hello --timeout-ms 0 |
+    head -n 1)
+is "no timeout: refused" .outcome refused
+
+# --- the other limits: CPU, file size, memory; other signals ---
+script segv <<'EOF'
+kill -SEGV $$
+EOF
+script spin <<'EOF'
+while :; do :; done
+EOF
+script bigfile <<'EOF'
+exec head -c 10000000 /dev/zero >/tmp/hive-big
+EOF
+script hog <<'EOF'
+x=$(head -c 200000000 /dev/zero | tr '\0' a)
+echo '{}'
+EOF
+run --action segv
+is "SIGSEGV: killed" .outcome killed
+is "SIGSEGV: the signal" .signal 11
+run --action spin --cpu 1 --timeout-ms 30000
+is "RLIMIT_CPU 1 s: killed" .outcome killed
+is "RLIMIT_CPU 1 s: SIGXCPU" .signal 24
+run --action bigfile --fsize 1000000 --private-tmp 1
+is "RLIMIT_FSIZE 1 MB, 10 MB written: killed" .outcome killed
+is "RLIMIT_FSIZE: SIGXFSZ" .signal 25
+run --action hog --memory 67108864
+check "RLIMIT_AS 64 MiB, 200 MB in a variable: not ok" \
+    test "$(field .outcome)" != ok
+
+# --- a grandchild that double-forks and setsid()s ---
+run --action hostile-escape --stdin "$M/escape.pid"
+is "escape: ok" .outcome ok
+check "escape: the grandchild was counted" test "$(field .leftovers)" -ge 1
+if [ -s "$M/escape.pid" ] && ! kill -0 "$(cat "$M/escape.pid")" 2>/dev/null
+then ok "escape: the grandchild is dead"
+else fail "escape: grandchild $(cat "$M/escape.pid" 2>/dev/null) alive"; fi
+none_left escape
+
+# --- root cannot come back ---
+run --action hostile-setuid
+is "setuid as root runner: setresuid fails" .stdout.setresuid -1
+is "setuid as root runner: setuid fails" .stdout.setuid -1
+is "setuid as root runner: uid nobody" .stdout.euid 65534
+SP=(setpriv --reuid=nobody --regid=nogroup --init-groups
+    --inh-caps=+setuid,+setgid --ambient-caps=+setuid,+setgid)
+amb=$("${SP[@]}" grep CapAmb /proc/self/status | awk '{print $2}')
+check "setpriv grants ambient capabilities (the test can fail)" \
+    test "$amb" != 0000000000000000
+OUT=$("${SP[@]}" "$RUNH" --dir "$H" --profiles "$PROF" \
+    --action hostile-setuid | head -n 1)
+is "ambient CAP_SETUID runner: setresuid(0,0,0) fails" .stdout.setresuid -1
+is "ambient CAP_SETUID runner: setuid(0) fails" .stdout.setuid -1
+is "ambient CAP_SETUID runner: setgid(0) fails" .stdout.setgid -1
+is "ambient CAP_SETUID runner: no effective caps" .stdout.eff \
+    0000000000000000
+is "ambient CAP_SETUID runner: no ambient caps" .stdout.amb \
+    0000000000000000
+
+# --- /proc/<handler>/status while it runs ---
+"$RUNH" --dir "$H" --profiles "$PROF" --action status \
+    --pidfile "$M/status.pid" >"$T/status.out" &
+RPID=$!
+PIDS+=("$RPID")
+wait_until test -s "$M/status.pid"
+HP=$(cat "$M/status.pid")
+st() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' \
+    "/proc/$HP/status"; }
+check "status: Uid non-root" test "$(st Uid)" = "65534 65534 65534 65534"
+check "status: Gid nogroup" test "$(st Gid)" = "65534 65534 65534 65534"
+check "status: no supplementary groups" test -z "$(st Groups)"
+for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+	check "status: $c zero" test "$(st $c)" = 0000000000000000
+done
+check "status: NoNewPrivs 1" test "$(st NoNewPrivs)" = 1
+check "status: Seccomp 2" test "$(st Seccomp)" = 2
+check "status: own session" test "$(awk '{print $6}' "/proc/$HP/stat")" = "$HP"
+# 0-2 pipes, 3 the script (and dash's own copy of it at 10): nothing of
+# the runner's
+fds_clean() {
+	local f l
+	for f in /proc/"$HP"/fd/*; do
+		l=$(readlink "$f")
+		case "$l" in pipe:*|"$H/status") ;; *) echo "$f -> $l"; return 1;;
+		esac
+	done
+}
+check "status: only the pipes and the script are open" fds_clean
+check "status: stdin, stdout, stderr are pipes" test \
+    "$(readlink /proc/$HP/fd/0 /proc/$HP/fd/1 /proc/$HP/fd/2 | cut -c1-5 |
+    sort -u)" = "pipe:"
+echo go >"$M/go"
+wait "$RPID"
+OUT=$(head -n 1 "$T/status.out")
+is "status handler: ok" .outcome ok
+
+# --- concurrency and queue ---
+script slow <<EOF
+read x <"$M/go2"
+echo '{}'
+EOF
+mkfifo -m 666 "$M/go2"
+"$RUNH" --dir "$H" --profiles "$PROF" --action slow --runs 3 \
+    --concurrency 1 --queue 1 >"$T/conc.out" &
+RPID=$!
+PIDS+=("$RPID")
+wait_for "$T/conc.out" refused
+echo go >"$M/go2"
+wait_for "$T/conc.out" '"id":1,"outcome":"ok"'
+echo go >"$M/go2"
+wait "$RPID"
+check "concurrency 1, queue 1, 3 runs: one refused" \
+    test "$(grep -c '"outcome":"refused"' "$T/conc.out")" = 1
+check "concurrency 1, queue 1, 3 runs: two ok" \
+    test "$(grep -c '"outcome":"ok"' "$T/conc.out")" = 2
+OUT=$("$RUNH" --dir "$H" --profiles "$PROF" --action hello --runs 3 \
+    --concurrency 3 --queue 0 --max 2 | grep refused)
+is "max_handlers 2, 3 runs, no queue: refused" .outcome refused
+
+# --- private /tmp and read-only root (mount namespace, root only) ---
+script fs <<'EOF'
+a=ok; echo x >/tmp/hive-fs-probe 2>/dev/null || a=fail
+b=ok; echo x >/var/tmp/hive-fs-probe 2>/dev/null || b=fail
+printf '{"tmp":"%s","vartmp":"%s","tmpfiles":%s}\n' $a $b "$(ls -A /tmp | wc -l)"
+EOF
+rm -f /tmp/hive-fs-probe /var/tmp/hive-fs-probe
+run --action fs --private-tmp 1 --read-only-root 1
+is "private-tmp: /tmp writable" .stdout.tmp ok
+is "private-tmp: /tmp empty" .stdout.tmpfiles 1
+is "read-only-root: /var/tmp read-only" .stdout.vartmp fail
+check "private-tmp: nothing reached the host's /tmp" \
+    test ! -e /tmp/hive-fs-probe -a ! -e /var/tmp/hive-fs-probe
+run --action fs --read-only-root 1
+is "read-only-root alone: /tmp read-only too" .stdout.tmp fail
+OUT=$(setpriv --reuid=nobody --regid=nogroup --init-groups "$RUNH" \
+    --dir "$H" --profiles "$PROF" --action fs --private-tmp 1 | head -n 1)
+is "private-tmp when not root: refused" .outcome refused
+is "private-tmp when not root: says unsupported" \
+    '.error | endswith("unsupported here")' true
+
+# --- discovery refuses what it cannot trust ---
+D="$T/disc"
+mkdir -p "$D"
+chmod 755 "$D"
+install -m 755 "$H/hello" "$D/good"
+ln -s "$H/hello" "$D/symlink"
+install -m 775 "$H/hello" "$D/groupw"
+install -m 757 "$H/hello" "$D/worldw"
+install -m 644 "$H/hello" "$D/noexec"
+install -m 755 -o daemon "$H/hello" "$D/otheruser"
+install -m 755 "$H/hello" "$D/Upper"
+mkdir "$D/subdir"
+install -m 755 -o nobody "$H/hello" "$D/runas"
+OUT=$("$RUNH" --discover --dir "$D")
+is "discover: the good ones" '.handlers | sort | join(",")' good,runas
+is "discover: symlink" '.refused.symlink' "a symbolic link"
+is "discover: group writable" '.refused.groupw' "group or world writable"
+is "discover: world writable" '.refused.worldw' "group or world writable"
+is "discover: not executable" '.refused.noexec' "not executable"
+is "discover: other owner" '.refused.otheruser' \
+    "not owned by root or its run-as user"
+is "discover: bad name" '.refused.Upper | startswith("name is not")' true
+is "discover: directory" '.refused.subdir' "not a regular file"
+chmod 775 "$D"
+if "$RUNH" --discover --dir "$D" 2>"$T/disc.err"; then
+	fail "discover: group-writable directory accepted"
+else
+	check "discover: group-writable directory refused" \
+	    grep -q "group/world writable" "$T/disc.err"
+fi
+
+finish

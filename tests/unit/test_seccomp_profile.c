@@ -1,0 +1,339 @@
+/*
+ * test_seccomp_profile.c - the handler profile parser: every error
+ * with its file:line, the shipped profiles, and the compiled programs
+ * loaded in children that then make one call each.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <linux/seccomp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "seccomp_profile.h"
+#include "t.h"
+
+static char tmpdir[] = "/tmp/hive-sp.XXXXXX";
+
+static int
+parse(const char *text, char *err, size_t errlen)
+{
+	struct seccomp_profile p;
+	int rc;
+
+	rc = seccomp_profile_parse(&p, tmpdir, "t", text, strlen(text), err,
+	    errlen);
+	if (rc == 0)
+		seccomp_profile_free(&p);
+	return rc;
+}
+
+/* text must fail with an error that contains want */
+static void
+bad(const char *text, const char *want, int line)
+{
+	char err[512] = "";
+
+	if (parse(text, err, sizeof(err)) != -1 || strstr(err, want) == NULL) {
+		t_fail++;
+		fprintf(stderr, "FAIL line %d: %s\n  got: %s\n  want: %s\n",
+		    line, text, err, want);
+	} else
+		t_pass++;
+}
+#define BAD(t, w)	bad((t), (w), __LINE__)
+
+static void
+good(const char *text, int line)
+{
+	char err[512] = "";
+
+	if (parse(text, err, sizeof(err)) != 0) {
+		t_fail++;
+		fprintf(stderr, "FAIL line %d: %s\n  error: %s\n", line, text,
+		    err);
+	} else
+		t_pass++;
+}
+#define GOOD(t)		good((t), __LINE__)
+
+static void
+put(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	unlink(path);
+	if ((f = fopen(path, "w")) == NULL) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void
+test_errors(void)
+{
+	BAD("", "no default line");
+	BAD("# only a comment\n", "no default line");
+	BAD("default allow\nfrobnicate x\n", "t:2: unknown keyword 'frobnicate'");
+	BAD("default maybe\n", "t:1: default allow, kill or errno");
+	BAD("default errno EWHAT\n", "t:1: default allow, kill or errno");
+	BAD("default allow\ndefault kill\n", "t:2: a second default");
+	BAD("default allow\nkill not_a_syscall\n",
+	    "t:2: unknown syscall 'not_a_syscall'");
+	BAD("default allow\nallow read\n", "t:2: read: allow is the default");
+	BAD("default kill\nkill read\n", "t:2: read: kill is the default");
+	BAD("default allow\nkill ptrace\nkill ptrace\n",
+	    "t:3: ptrace already has a rule at t:2");
+	BAD("default allow\nkill ptrace\nerrno EPERM ptrace\n",
+	    "t:3: ptrace already has a rule at t:2");
+	BAD("default allow\nkill ioctl arg1 eq 1\nerrno EPERM ioctl arg1 eq 2\n",
+	    "t:3: ioctl already has a rule at t:2");
+	BAD("default allow\nkill ioctl arg1 eq 1\nkill ioctl arg1 eq 1\n",
+	    "t:3: ioctl already has a rule at t:2");
+	BAD("default allow\nkill ioctl arg1 eq 1\nkill ioctl\n",
+	    "t:3: ioctl already has a rule at t:2");
+	BAD("default allow\nkill\n", "t:2: kill: no syscall named");
+	BAD("default allow\nerrno\n", "t:2: errno needs an error name");
+	BAD("default allow\nerrno EWHAT read\n", "t:2: errno needs");
+	BAD("default allow\nerrno 0 read\n", "t:2: errno needs");
+	BAD("default allow\nerrno 4096 read\n", "t:2: errno needs");
+	BAD("default allow\nerrno ptrace\n", "t:2: errno needs");
+	BAD("default allow\nkill ioctl arg1 eq\n", "t:2: an argument rule is");
+	BAD("default allow\nkill ioctl read arg1 eq 1\n",
+	    "t:2: an argument rule is");
+	BAD("default allow\nkill ioctl arg6 eq 1\n",
+	    "t:2: 'arg6': arguments are arg0 to arg5");
+	BAD("default allow\nkill ioctl argx eq 1\n", "arguments are arg0");
+	BAD("default allow\nkill ioctl arg1 lt 1\n",
+	    "t:2: 'lt': the test is eq or has");
+	BAD("default allow\nkill ioctl arg1 eq 0x100000000\n",
+	    "t:2: '0x100000000': a number");
+	BAD("default allow\nkill ioctl arg1 eq -1\n", "t:2: '-1': a number");
+	BAD("default allow\nkill ioctl arg1 eq 12z\n", "t:2: '12z': a number");
+	BAD("default allow\nkill clone arg0 has 0\n", "t:2: '0': a number");
+	BAD("default allow\nkill socket arg0 eq 2\n",
+	    "t:2: socket: argument rules are not supported");
+	BAD("kill ptrace\ndefault allow\n",
+	    "t:1: default must come before the rules");
+	BAD("default allow\nnetwork allow\n", "t:2: network deny is the only");
+	BAD("default allow\nnetwork\n", "t:2: network deny is the only");
+	BAD("default allow\nkill ptr\x01" "ace\n", "t:2: a control or non-ASCII");
+	BAD("default allow\nkill ptrac\xc3\xa9\n", "t:2: a control or non-ASCII");
+	BAD("default allow\ninclude\n", "t:2: include needs one profile name");
+	BAD("default allow\ninclude ../etc\n", "t:2: include needs one profile");
+	BAD("default allow\ninclude a b\n", "t:2: include needs one profile");
+	BAD("default allow\ninclude missing\n", "t:2: include: ");
+	BAD("default allow\ninclude t\n", "t:2: include loop: t");
+	BAD("default allow\ninclude loopa\n", "include loop: loopa");
+	BAD("default allow\ninclude killer\n", "killer:1: the included default "
+	    "differs");
+	BAD("default allow\ninclude writable\n", "group/world-writable");
+	BAD("default allow\ninclude dup\nkill ptrace\n",
+	    "t:3: ptrace already has a rule at dup:1");
+	BAD("default allow\ninclude deep1\n", "include nested too deep");
+	{
+		char big[SECCOMP_PROFILE_LINE_MAX + 64];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "default allow\n", 14);
+		big[sizeof(big) - 1] = '\0';
+		BAD(big, "t:2: line longer than");
+	}
+}
+
+static void
+test_good(void)
+{
+	GOOD("default allow\n");
+	GOOD("  # comment\n\ndefault allow # trailing\n\tkill ptrace  mount\n");
+	GOOD("default kill\nallow read write exit_group execve\n");
+	GOOD("default errno EPERM\nallow read\nkill ptrace\n");
+	GOOD("default allow\nkill ioctl arg1 eq 0x5412\n"
+	    "kill ioctl arg1 eq 0x541c\n");
+	GOOD("default allow\nkill clone arg0 has 0x7e020000\n");
+	GOOD("default allow\nerrno 38 clone3\nerrno EAFNOSUPPORT socket\n");
+	GOOD("default allow\ninclude dup\n");
+	GOOD("default allow\nnetwork deny\n");
+	GOOD("default allow\nkill ptrace");	/* no final newline */
+}
+
+static int
+shipped(const char *name)
+{
+	struct seccomp_profile p;
+	char dir[512], err[512];
+
+	snprintf(dir, sizeof(dir), "%s/policy/seccomp", HIVE_SRC);
+	if (seccomp_profile_load(&p, dir, name, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
+	seccomp_profile_free(&p);
+	return 0;
+}
+
+/* Load prog in a child, make one call, report how the child ended:
+ * 1000 + errno if the call failed, 0 if it worked, -SIG if killed. */
+enum { CALL_PTRACE, CALL_INET, CALL_UNIX, CALL_GETPID, CALL_CLONE_NS,
+    CALL_I386 };
+
+static int
+try_call(const struct handler_bpf *b, int call)
+{
+	struct sock_fprog prog = { b->len, b->insn };
+	int st, r = 0;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == -1)
+			_exit(99);
+		switch (call) {
+		case CALL_PTRACE:
+			r = (int)syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0);
+			break;
+		case CALL_INET:
+			r = (int)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+			break;
+		case CALL_UNIX:
+			r = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+			break;
+		case CALL_GETPID:
+			r = (int)syscall(SYS_getpid);
+			break;
+		case CALL_I386:		/* getpid through the i386 ABI */
+#ifdef __x86_64__
+		{
+			long v;
+
+			__asm__ volatile("int $0x80" : "=a"(v) : "a"(20L) :
+			    "memory");
+			r = (int)v;
+		}
+#endif
+			break;
+		case CALL_CLONE_NS:
+			r = (int)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0,
+			    0, 0, 0);
+			if (r == 0)
+				_exit(0);
+			break;
+		}
+		/* raw calls only: no sanitizer interceptor under an
+		 * allowlist */
+		syscall(SYS_exit_group, r == -1 ? (errno > 100 ? 100 : errno) :
+		    0);
+	}
+	if (waitpid(pid, &st, 0) == -1)
+		return -999;
+	if (WIFSIGNALED(st))
+		return -WTERMSIG(st);
+	return WEXITSTATUS(st) == 0 ? 0 : 1000 + WEXITSTATUS(st);
+}
+
+static void
+test_programs(void)
+{
+	struct seccomp_profile p;
+	char dir[512], err[512];
+
+	CHECK(shipped("default") == 0);
+	CHECK(shipped("nonet") == 0);
+	CHECK(shipped("strict") == 0);
+	snprintf(dir, sizeof(dir), "%s/policy/seccomp", HIVE_SRC);
+	if (seccomp_profile_load(&p, dir, "default", err, sizeof(err)) != 0) {
+		CHECK(!"default profile loads");
+		return;
+	}
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_GETPID) == 0);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_CLONE_NS) == -SIGSYS);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
+	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_INET) ==
+	    1000 + EAFNOSUPPORT);
+	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
+#ifdef __x86_64__
+	/* a foreign architecture kills the process, even under "default
+	 * allow" */
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_I386) == -SIGSYS);
+#endif
+	seccomp_profile_free(&p);
+	if (seccomp_profile_load(&p, dir, "nonet", err, sizeof(err)) != 0) {
+		CHECK(!"nonet profile loads");
+		return;
+	}
+	/* "network deny": no network even when the policy says yes */
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) ==
+	    1000 + EAFNOSUPPORT);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_UNIX) == 0);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	seccomp_profile_free(&p);
+}
+
+/* a kill-default profile: network "no" still allows AF_UNIX */
+static void
+test_allowlist_nonet(void)
+{
+	struct seccomp_profile p;
+	const char *text = "default kill\nallow exit_group socket getpid\n";
+	char err[256];
+
+	if (seccomp_profile_parse(&p, NULL, "a", text, strlen(text), err,
+	    sizeof(err)) != 0) {
+		CHECK(!"allowlist parses");
+		return;
+	}
+	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
+	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_INET) ==
+	    1000 + EAFNOSUPPORT);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	seccomp_profile_free(&p);
+	CHECK(seccomp_profile_parse(&p, NULL, "a", "default allow\ninclude x\n",
+	    24, err, sizeof(err)) == -1 && strstr(err, "no profile directory"));
+	CHECK(seccomp_profile_load(&p, tmpdir, "Bad", err, sizeof(err)) == -1);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(tmpdir) == NULL)
+		return 1;
+	put("dup", "kill ptrace\n", 0644);
+	put("killer", "default kill\n", 0644);
+	put("writable", "kill ptrace\n", 0666);
+	put("loopa", "include loopb\n", 0644);
+	put("loopb", "include loopa\n", 0644);
+	put("deep1", "include deep2\n", 0644);
+	put("deep2", "include deep3\n", 0644);
+	put("deep3", "include deep4\n", 0644);
+	put("deep4", "include deep5\n", 0644);
+	put("deep5", "kill ptrace\n", 0644);
+	test_errors();
+	test_good();
+	test_programs();
+	test_allowlist_nonet();
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		if (system(cmd) != 0)
+			t_fail++;
+	}
+	return t_done();
+}
