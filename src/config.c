@@ -330,8 +330,9 @@ config_parse(struct config *c, const char *text, size_t len,
 	return rc == -1 ? -1 : 0;
 }
 
-static int
-config_check_fd(int fd, const char *path, char *err, size_t errlen)
+int
+config_check_fd(int fd, const char *path, off_t max, char *err,
+    size_t errlen)
 {
 	struct stat st;
 
@@ -349,7 +350,7 @@ config_check_fd(int fd, const char *path, char *err, size_t errlen)
 		    "caller; refusing", path, (unsigned)st.st_uid);
 		return -1;
 	}
-	if (st.st_size > CONFIG_FILE_MAX) {
+	if (st.st_size > max) {
 		snprintf(err, errlen, "%s: too large", path);
 		return -1;
 	}
@@ -372,7 +373,7 @@ config_load(struct config *c, const char *path, int must_exist, char *err,
 	}
 	if ((text = malloc(CONFIG_FILE_MAX + 1)) == NULL)
 		fatal("config_load");
-	if (config_check_fd(fd, path, err, errlen) == 0) {
+	if (config_check_fd(fd, path, CONFIG_FILE_MAX, err, errlen) == 0) {
 		n = read(fd, text, CONFIG_FILE_MAX + 1);
 		if (n < 0 || n > CONFIG_FILE_MAX)
 			snprintf(err, errlen, "%s: read failed", path);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "envelope.h"
 
@@ -66,6 +67,15 @@ int config_parse(struct config *, const char *text, size_t len,
  */
 int config_load(struct config *, const char *path, int must_exist,
     char *err, size_t errlen);
+
+/*
+ * The checks every file we trust as configuration gets (hive.conf,
+ * hive.policy), on the opened descriptor: a regular file, not writable
+ * by group or others, owned by root or the caller, at most max bytes.
+ * 0, or -1 with why in err.
+ */
+int config_check_fd(int fd, const char *path, off_t max, char *err,
+    size_t errlen);
 
 /* Normalised output: every keyword, sorted, one per line. */
 void config_print(const struct config *, FILE *);

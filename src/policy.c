@@ -1282,33 +1282,6 @@ policy_parse(struct policy *p, const struct config *cfg, const char *text,
 	return policy_parse_flags(p, cfg, text, len, name, 0, err, errlen);
 }
 
-/* The same checks as hive.conf: see config.c. */
-static int
-policy_check_fd(int fd, const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "%s: writable by group or others; "
-		    "refusing", path);
-		return -1;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		snprintf(err, errlen, "%s: owned by uid %u, not root or the "
-		    "caller; refusing", path, (unsigned)st.st_uid);
-		return -1;
-	}
-	if (st.st_size > POLICY_FILE_MAX) {
-		snprintf(err, errlen, "%s: too large", path);
-		return -1;
-	}
-	return 0;
-}
-
 int
 policy_load(struct policy *p, const struct config *cfg, char *err,
     size_t errlen)
@@ -1332,7 +1305,7 @@ policy_load(struct policy *p, const struct config *cfg, char *err,
 	}
 	if ((text = malloc(POLICY_FILE_MAX + 1)) == NULL)
 		fatal("policy_load");
-	if (policy_check_fd(fd, path, err, errlen) == 0) {
+	if (config_check_fd(fd, path, POLICY_FILE_MAX, err, errlen) == 0) {
 		n = read(fd, text, POLICY_FILE_MAX + 1);
 		if (n < 0 || n > POLICY_FILE_MAX)
 			snprintf(err, errlen, "%s: read failed", path);
