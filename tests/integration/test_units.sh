@@ -70,12 +70,13 @@ if [ "$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null &&
 	mkdir -p "$R/etc" "$R/usr/lib/sysusers.d" "$R/usr/lib/tmpfiles.d"
 	cp "$UNITS/hive.sysusers" "$R/usr/lib/sysusers.d/hive.conf"
 	cp "$UNITS/hive.tmpfiles" "$R/usr/lib/tmpfiles.d/hive.conf"
+	quiet() { "$@" >>"$T/quiet.out" 2>&1; }	# chatter to the log
 	check "systemd-sysusers applies hive.sysusers" \
-	    systemd-sysusers --root="$R" >"$T/sysusers.out" 2>&1
+	    quiet systemd-sysusers --root="$R"
 	check "...creating user hive with no login shell" grep -Eq \
 	    '^hive:x:[0-9]+:[0-9]+:[^:]*:/:/usr/sbin/nologin$' "$R/etc/passwd"
 	check "systemd-tmpfiles applies hive.tmpfiles" \
-	    systemd-tmpfiles --root="$R" --create >"$T/tmpfiles.out" 2>&1
+	    quiet systemd-tmpfiles --root="$R" --create
 	check "...secret/ is 0700 root" \
 	    [ "$(stat -c '%a %U' "$R/etc/hive/secret")" = "700 root" ]
 	check "...keys/ is 0755 root" \
