@@ -378,6 +378,23 @@ rinj_load_str(json_t *o, const char *k, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * A journal file is ours, but a damaged one must not reach the
+ * injector, which treats a malformed request as fatal: check what it
+ * checks (mode, session) and what the reply will be signed with.
+ */
+static int
+rinj_valid_fields(const struct router_inj *q, int has_reply)
+{
+	if (strcmp(q->mode, "now") != 0 && strcmp(q->mode, "next-heartbeat"))
+		return 0;
+	if (q->session[0] != '\0' && !corr_valid_session(q->session))
+		return 0;
+	return !has_reply || (valid_node(q->reply.from) &&
+	    valid_node(q->reply.to) && envelope_valid_id(q->reply.corr) &&
+	    envelope_valid_id(q->reply.reply_to));
+}
+
 /* One journal file back into the table; -1 if it is not ours. */
 static int
 rinj_load(struct router *r, const char *name, uint64_t seq)
@@ -401,6 +418,7 @@ rinj_load(struct router *r, const char *name, uint64_t seq)
 	    rinj_load_str(o, "mode", q->mode, sizeof(q->mode)) ||
 	    rinj_load_str(o, "session", q->session, sizeof(q->session)) ||
 	    instances_slot(r->policy, q->instance) < 0 ||
+	    !rinj_valid_fields(q, rep != NULL) ||
 	    (rep != NULL && (rinj_load_str(rep, "from", q->reply.from,
 	    sizeof(q->reply.from)) || rinj_load_str(rep, "to", q->reply.to,
 	    sizeof(q->reply.to)) || rinj_load_str(rep, "corr", q->reply.corr,

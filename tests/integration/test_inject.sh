@@ -53,13 +53,21 @@ check "the running call finished (delivered) before the exit" \
 check "the journal keeps exactly the two deferred injections" journal_is 2
 rm -f "$T/pg1/calls/gate" "$T/pg1/calls/release"
 mv "$T/pg1/daemon.log" "$T/pg1/daemon.log.1"
+# a damaged entry (bad mode) must not reach the injector, which would
+# take it as a protocol violation and crash the daemon at every start
+printf '{"instance":"pg1-18890","mode":"bogus","session":"","text":"x"}' \
+    >"$T/pg1/state/inject/ffffffffffffff00"
+chown nobody "$T/pg1/state/inject/ffffffffffffff00" 2>/dev/null || true
 start_box pg1
+check "a damaged journal entry is reported and left alone" grep -q \
+    'journal: ffffffffffffff00 is damaged' "$T/pg1/daemon.log"
 check "the next start replays them" \
     grep -q 'journal: 2 injection(s) from the last run' "$T/pg1/daemon.log"
 check "every acknowledged command reached the agent" wait_until drained_once
 check "...exactly once" [ "$(jq -r '.[3]' "$T/pg1/calls/calls.log" |
     grep -o 'drain-[0-9]' | sort | uniq -d | wc -l)" -eq 0 ]
-check "...and the journal is empty again" wait_until journal_is 0
+check "...and the journal holds only the damaged entry again" \
+    wait_until journal_is 1
 
 # --- agent turn, secrets, one injector per user ----------------------------
 printf 'tok-%s\n' "$RANDOM$RANDOM" >"$T/token"
