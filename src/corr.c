@@ -86,6 +86,7 @@ corr_track(struct corr_store *s, const struct envelope *cmd, int64_t ttl,
 	}
 	snprintf(e->id, sizeof(e->id), "%s", cmd->id);
 	snprintf(e->to, sizeof(e->to), "%s", cmd->to);
+	e->ch = cmd->ch;
 	corr_cut_utf8(e->text, CORR_TEXT_MAX, cmd->text);
 	e->sent_at = cmd->ts;
 	e->expires = now + ttl;

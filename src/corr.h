@@ -26,6 +26,7 @@ struct corr_entry {
 	char		 to[NODE_MAX + 1];		/* addressee or "all" */
 	char		 text[CORR_TEXT_MAX + 1];	/* cut at a UTF-8 boundary */
 	char		 session[CORR_SESSION_MAX + 1];	/* "" : none */
+	int		 ch;		/* CH_COMMAND, or CH_SYNC (an action) */
 	int64_t		 sent_at, expires;
 	unsigned	 responses;
 	uint32_t	 client;	/* control client waiting, or 0 */
@@ -41,7 +42,8 @@ struct corr_store {
 void corr_init(struct corr_store *);
 
 /*
- * Track a command (verified, from a local node).  The key is its corr,
+ * Track a command, or a sync with an action (verified, from a local
+ * node): both are answered with responses.  The key is its corr,
  * or its id when it has none (create_reply copies exactly that).  An
  * entry for the same corr and sender is refreshed, keeping its session
  * and waiter.  Returns the entry, or NULL if the store is full.

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "monitor_handlers.h"
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
@@ -127,10 +128,15 @@ daemon_check_policy(const char *config_path)
 		warnx("%s", err);
 		return 1;
 	}
-	/* handler discovery ({handlers_dir} against the policy's handler
-	 * blocks, and each handler's seccomp profile) goes here, before
-	 * the printout */
 	policy_print(&pol, stdout);
+	/* the handlers directory against the policy's blocks, and each
+	 * handler's seccomp profile compiled, as the monitor will */
+	if (mh_check(&cfg, &pol, stdout, err, sizeof(err)) == -1) {
+		warnx("%s", err);
+		keyring_free(&kr);
+		policy_free(&pol);
+		return 1;
+	}
 	keyring_free(&kr);
 	policy_free(&pol);
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;

@@ -28,6 +28,17 @@
  * ALIVE        router -> monitor  (empty) once a second: the watchdog
  * RELOAD       monitor -> router  (empty) SIGHUP: re-read the keyring,
  *                                 publish the roster again
+ * HANDLERS     monitor -> router  str names (the handlers found, comma
+ *                                 separated; at start and each reload,
+ *                                 before RELOAD)
+ * RUN_HANDLER  router -> monitor  u32 tag; str node (ours, who runs
+ *                                 it), from, id, ch (command|sync),
+ *                                 action, envelope (canonical JSON,
+ *                                 verified: the handler's stdin)
+ * HANDLER_DONE monitor -> router  u32 tag (0: a sentinel run); str node,
+ *                                 action, outcome; i64 exit, signal,
+ *                                 duration_ms, ts (start); str result
+ *                                 (compact JSON object or ""), error
  */
 enum imsg_type {
 	IMSG_SIGN_REQ = 1,
@@ -38,6 +49,9 @@ enum imsg_type {
 	IMSG_READY,
 	IMSG_ALIVE,
 	IMSG_RELOAD,
+	IMSG_HANDLERS,
+	IMSG_RUN_HANDLER,
+	IMSG_HANDLER_DONE,
 };
 
 /* Descriptors a child finds after exec: its link to the monitor; an

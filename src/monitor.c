@@ -4,9 +4,11 @@
  * It reads the configuration, the policy and the node secret keys,
  * prepares the state directory, starts the router and one injector per
  * instance user (re-executing this binary with -P), and then answers
- * exactly one request: the router's "sign this envelope", which it
- * rebuilds from fields with compose_envelope() and only for a node this
- * box serves.  It never parses bus input.
+ * two requests: the router's "sign this envelope", which it rebuilds
+ * from fields with compose_envelope() and only for a node this box
+ * serves, and "run handler X with this verified envelope"
+ * (monitor_handlers.c, which also runs the sentinel schedules).  It
+ * never parses bus input.
  *
  * If a child dies, the monitor stops the others and exits non-zero:
  * systemd (Restart=on-failure) restarts the whole unit, so keys, window
@@ -35,6 +37,7 @@
 #include "daemon.h"
 #include "ipc.h"
 #include "log.h"
+#include "monitor_handlers.h"
 #include "mqtt.h"
 #include "notify.h"
 
@@ -53,6 +56,7 @@ struct monitor {
 	size_t			 ninjectors;
 	int			 fd_control;	/* listening; the router's */
 	struct audit		*audit;
+	struct monitor_handlers	*mh;
 	int			 ready;		/* READY=1 sent */
 	long long		 last_alive;	/* ms: the router's last tick */
 	int64_t			 watchdog_ms;
@@ -382,8 +386,10 @@ monitor_ready(const struct ipc_msg *msg, void *arg)
 		fatalx("router sent a malformed ready message");
 	snprintf(state, sizeof(state), "%sSTATUS=%s", m->ready ? "" :
 	    "READY=1\n", status);
-	if (strncmp(status, "connected", 9) == 0)
+	if (strncmp(status, "connected", 9) == 0) {
 		m->ready = 1;
+		mh_go(m->mh);
+	}
 	else
 		snprintf(state, sizeof(state), "STATUS=%s", status);
 	if (notify_send(state) == -1)
@@ -398,6 +404,15 @@ monitor_alive(const struct ipc_msg *msg, void *arg)
 	m->last_alive = mqtt_now_ms();
 }
 
+/* IMSG_RUN_HANDLER: monitor_handlers.c checks and runs it. */
+static void
+monitor_run_handler(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+
+	mh_request(m->mh, msg);
+}
+
 static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
 	    monitor_sign },
@@ -405,6 +420,8 @@ static const struct ipc_rule monitor_from_router[] = {
 	    monitor_audit },
 	{ IMSG_READY, ROLE_ROUTER, IPC_MAX, 512, monitor_ready },
 	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, monitor_alive },
+	{ IMSG_RUN_HANDLER, ROLE_ROUTER, IPC_MAX, IPC_MAX_PAYLOAD,
+	    monitor_run_handler },
 };
 
 /* SIGTERM to every child still running; they drain (router.c,
@@ -450,6 +467,37 @@ monitor_forget(struct monitor *m, pid_t pid)
 	return "";
 }
 
+/* SIGTERM, or a child died: stop everything, within a deadline that
+ * leaves accepted handler runs their timeout. */
+static void
+monitor_begin_stop(struct monitor *m)
+{
+	int64_t budget = mh_stop_budget_ms(m->mh);
+
+	m->stopping = 1;
+	m->stop_deadline = mqtt_now_ms() + (budget > MONITOR_STOP_MS ?
+	    budget : MONITOR_STOP_MS);
+	mh_stop(m->mh);
+	monitor_stop_children(m);
+}
+
+/* A child that has exited, by pid: never waitpid(-1), which would take
+ * the handler supervisors from the runner (handler.h). */
+static pid_t
+monitor_wait_child(struct monitor *m, int *st)
+{
+	size_t k;
+
+	if (m->pid_router > 0 && waitpid(m->pid_router, st, WNOHANG) ==
+	    m->pid_router)
+		return m->pid_router;
+	for (k = 0; k < m->ninjectors; k++)
+		if (m->pid_injector[k] > 0 && waitpid(m->pid_injector[k], st,
+		    WNOHANG) == m->pid_injector[k])
+			return m->pid_injector[k];
+	return 0;
+}
+
 /*
  * A child went away.  While running that is fatal for the unit: stop
  * the others and exit non-zero so the service manager restarts all of
@@ -462,9 +510,8 @@ monitor_reap(struct monitor *m)
 	int st;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		if ((who = monitor_forget(m, pid))[0] == '\0')
-			continue;	/* not ours (none should exist) */
+	while ((pid = monitor_wait_child(m, &st)) > 0) {
+		who = monitor_forget(m, pid);
 		if (m->stopping) {
 			log_debug("%s (pid %d) stopped", who, (int)pid);
 			continue;
@@ -476,28 +523,18 @@ monitor_reap(struct monitor *m)
 		else
 			log_warnx("%s (pid %d) exited with status %d; exiting",
 			    who, (int)pid, WEXITSTATUS(st));
-		m->stopping = 1;
 		m->exit_code = 1;
-		m->stop_deadline = mqtt_now_ms() + MONITOR_STOP_MS;
-		monitor_stop_children(m);
+		monitor_begin_stop(m);
 	}
 }
 
-/*
- * SIGHUP: the node secret keys again (a rotated key takes effect
- * without a restart), then the router re-reads the trusted keyring.
- * All or nothing: if any key fails, the old ones stay and it is
- * logged.  The broker connection is not touched.  node, user and the
- * other settings of hive.conf need a restart (docs/configuration.md).
- */
-static void
-monitor_reload(struct monitor *m)
+/* The node secret keys again, into fresh: 0, or -1 (logged, none kept). */
+static int
+monitor_reload_keys(struct monitor *m, struct seckey *fresh)
 {
-	struct seckey fresh[CONFIG_MAX_NODES];
 	char path[2048], err[1024];
 	size_t i, n;
 
-	(void)notify_send("RELOADING=1");
 	for (n = 0; n < m->nkeys; n++) {
 		snprintf(path, sizeof(path), "%s/%s.key", m->cfg->secret_dir,
 		    m->keys[n].node);
@@ -508,8 +545,47 @@ monitor_reload(struct monitor *m)
 			seckey_free(&fresh[n]);	/* loaded, but wrong */
 		} else if (fresh[n].sk != NULL)
 			continue;
-		log_warnx("SIGHUP: %s: %s; keeping the keys in use", path, err);
+		log_warnx("SIGHUP: %s: %s; nothing reloaded", path, err);
 		for (i = 0; i < n; i++)
+			seckey_free(&fresh[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * SIGHUP: the node secret keys (a rotated key takes effect without a
+ * restart), the policy and the handlers (discovered and their profiles
+ * compiled again), then the router re-reads the trusted keyring and
+ * the policy.  All or nothing on our side: if a key, the policy, the
+ * handlers directory or a profile fails, everything in use stays and
+ * the router is not asked.  The broker connection is not touched.
+ * node, user and the other settings of hive.conf need a restart
+ * (docs/configuration.md).
+ */
+static void
+monitor_reload(struct monitor *m)
+{
+	static struct policy fresh_pol;	/* large: not on the stack */
+	struct seckey fresh[CONFIG_MAX_NODES];
+	char err[1024];
+	size_t i;
+
+	(void)notify_send("RELOADING=1");
+	if (monitor_reload_keys(m, fresh) == -1) {
+		(void)notify_send("READY=1");
+		return;
+	}
+	if (policy_load(&fresh_pol, m->cfg, err, sizeof(err)) == 0)
+		/* instances: the injectors run on (the router warns) */
+		(void)instances_carry(&fresh_pol, m->policy);
+	else
+		goto fail;
+	if (mh_reload(m->mh, m->policy, &fresh_pol, err, sizeof(err)) == -1) {
+ fail:
+		log_warnx("SIGHUP: %s; nothing reloaded", err);
+		policy_free(&fresh_pol);
+		for (i = 0; i < m->nkeys; i++)
 			seckey_free(&fresh[i]);
 		(void)notify_send("READY=1");
 		return;
@@ -520,9 +596,11 @@ monitor_reload(struct monitor *m)
 		log_info("SIGHUP: node %s kid %s", m->keys[i].node,
 		    m->keys[i].kid);
 	}
-	if (m->fd_router != -1 && ipc_send(m->fd_router, IMSG_RELOAD, 0,
-	    NULL, 0) == -1)
-		fatal("ipc to router");
+	if (m->fd_router != -1) {
+		mh_send_names(m->mh);
+		if (ipc_send(m->fd_router, IMSG_RELOAD, 0, NULL, 0) == -1)
+			fatal("ipc to router");
+	}
 	(void)notify_send("READY=1");
 }
 
@@ -537,11 +615,10 @@ monitor_on_signal(struct monitor *m)
 		else if (s == SIGHUP && !m->stopping)
 			monitor_reload(m);
 		else if ((s == SIGTERM || s == SIGINT) && !m->stopping) {
-			log_info("stopping: draining");
+			log_info("stopping: draining (%zu handler run(s))",
+			    mh_active(m->mh));
 			(void)notify_send("STOPPING=1");
-			m->stopping = 1;
-			m->stop_deadline = mqtt_now_ms() + MONITOR_STOP_MS;
-			monitor_stop_children(m);
+			monitor_begin_stop(m);
 		}
 	}
 }
@@ -622,14 +699,23 @@ monitor_stop_overdue(struct monitor *m)
 	m->stop_deadline = mqtt_now_ms() + 1000;
 }
 
+/* poll()'s timeout: the tick, or sooner for a handler or sentinel. */
+static int
+monitor_poll_timeout(const struct monitor *m, int tick)
+{
+	int t = mh_timeout(m->mh);
+
+	return t >= 0 && t < tick ? t : tick;
+}
+
 /* Until asked to stop and every child is gone. */
 static void
 monitor_loop(struct monitor *m)
 {
-	struct pollfd pfd[2 + CONFIG_MAX_NODES];
+	static struct pollfd pfd[2 + CONFIG_MAX_NODES + MH_FDS];
 	int tick = m->watchdog_ms > 0 && m->watchdog_ms / 2 < 1000 ?
 	    (int)(m->watchdog_ms / 2) : 1000;
-	size_t k;
+	size_t k, n, nh;
 
 	while (!m->stopping || monitor_children_left(m) > 0) {
 		pfd[0] = (struct pollfd){ monitor_sigpipe[0], POLLIN, 0 };
@@ -637,9 +723,11 @@ monitor_loop(struct monitor *m)
 		for (k = 0; k < m->ninjectors; k++)
 			pfd[2 + k] = (struct pollfd){ m->fd_injector[k],
 			    POLLIN, 0 };
+		n = 2 + m->ninjectors;
+		nh = mh_fds(m->mh, pfd + n, MH_FDS);
 		monitor_tick(m);
 		monitor_stop_overdue(m);
-		if (poll(pfd, 2 + m->ninjectors, tick) == -1) {
+		if (poll(pfd, n + nh, monitor_poll_timeout(m, tick)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -651,6 +739,9 @@ monitor_loop(struct monitor *m)
 		for (k = 0; k < m->ninjectors; k++)
 			if (pfd[2 + k].revents & (POLLIN | POLLHUP))
 				monitor_on_injector(m, k);
+		/* results first: a finished sentinel may run again now */
+		mh_dispatch(m->mh, pfd + n, nh);
+		mh_tick(m->mh);
 	}
 }
 
@@ -677,9 +768,18 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	monitor_load_keys(&m);
 	monitor_state_dir(&m);
 	monitor_audit_open(&m);
+	if ((m.mh = malloc(sizeof(*m.mh))) == NULL)
+		fatal("malloc");
+	mh_init(m.mh, cfg, pol, &m.fd_router);
 	monitor_control_socket(&m);
 	monitor_start_children(&m);
+	mh_send_names(m.mh);
 	monitor_loop(&m);
+	if (mh_active(m.mh) > 0)
+		log_warnx("%zu handler run(s) still going: killed",
+		    mh_active(m.mh));
+	mh_free(m.mh);
+	free(m.mh);
 	log_info("stopped");
 	audit_close(m.audit);
 	(void)unlink(cfg->control_socket);

@@ -29,6 +29,7 @@ struct mqtt {
 	size_t			 qhead, qlen, dropped, max_payload;
 	int			 connected, conn_rc, suback_mid, puback_mid;
 	int			 acked, msg_flag;
+	int			 unacked;	/* published, not yet acked */
 	int			 acks[MQTT_ACKS_MAX];	/* PUBACKed mids */
 	size_t			 ackhead, acklen;
 	char			 err[256];
@@ -50,6 +51,7 @@ mqtt_on_connect(struct mosquitto *m, void *arg, int rc)
 
 	c->conn_rc = rc;
 	c->connected = rc == 0 ? 1 : -1;
+	c->unacked = 0;		/* a new count: what is resent is acked again */
 }
 
 static void
@@ -78,6 +80,8 @@ mqtt_on_publish(struct mosquitto *m, void *arg, int mid)
 
 	if (mid == c->puback_mid)
 		c->acked = 1;
+	if (c->unacked > 0)
+		c->unacked--;
 	/* for the poll loop: a full ring forgets the oldest, which only
 	 * delays a control client's answer until its own timeout */
 	c->acks[(c->ackhead + c->acklen) % MQTT_ACKS_MAX] = mid;
@@ -345,17 +349,27 @@ mqtt_dropped(const struct mqtt *c)
 void
 mqtt_close(struct mqtt *c)
 {
+	int i;
+
 	if (c == NULL)
 		return;
+	/*
+	 * DISCONNECT, then read until the broker closes (at most 1 s):
+	 * closing a socket with unread bytes in it sends a RST, and a RST
+	 * can make the broker's kernel drop what we wrote last and it had
+	 * not read yet (the final publications of a drain).
+	 */
+	if (c->mosq != NULL) {
+		mosquitto_disconnect(c->mosq);
+		for (i = 0; i < 100; i++)
+			if (mosquitto_loop(c->mosq, 10, 1) != MOSQ_ERR_SUCCESS)
+				break;
+		mosquitto_destroy(c->mosq);
+	}
 	while (c->qlen > 0) {
 		mqtt_msg_free(&c->q[c->qhead]);
 		c->qhead = (c->qhead + 1) % MQTT_QUEUE_MAX;
 		c->qlen--;
-	}
-	if (c->mosq != NULL) {
-		mosquitto_disconnect(c->mosq);
-		mosquitto_loop(c->mosq, 10, 1);
-		mosquitto_destroy(c->mosq);
 	}
 	free(c);
 	mosquitto_lib_cleanup();
@@ -370,6 +384,12 @@ int
 mqtt_fd(const struct mqtt *c)
 {
 	return mosquitto_socket(c->mosq);
+}
+
+int
+mqtt_unacked(const struct mqtt *c)
+{
+	return c->unacked;
 }
 
 int
@@ -448,6 +468,7 @@ mqtt_publish_mid(struct mqtt *c, const char *topic, const void *payload,
 		    mosquitto_strerror(rc));
 		return -1;
 	}
+	c->unacked++;	/* on_publish: QoS 0 written, QoS 1 PUBACKed */
 	return 0;
 }
 

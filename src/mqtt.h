@@ -55,6 +55,9 @@ void mqtt_close(struct mqtt *);
 /* asynchronous use from a poll loop (see mqtt.c) */
 int mqtt_fd(const struct mqtt *);
 int mqtt_want_write(const struct mqtt *);
+/* Publications not yet confirmed by on_publish (QoS 0: written; QoS 1:
+ * PUBACKed); an estimate across reconnects, never below 0. */
+int mqtt_unacked(const struct mqtt *);
 int mqtt_connected(const struct mqtt *);
 int mqtt_io(struct mqtt *, int readable, int writable);
 int mqtt_reconnect(struct mqtt *);

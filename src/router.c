@@ -165,7 +165,7 @@ router_after_publish(struct router *r, const struct router_pending *p,
 	    &why) == -1)
 		fatalx("monitor signed an envelope we cannot parse: %s",
 		    refusal_name(why.reason));
-	if (p->track && e.ch == CH_COMMAND)
+	if (p->track && (e.ch == CH_COMMAND || e.ch == CH_SYNC))
 		router_track(r, &e, p, (int64_t)time(NULL));
 	envelope_free(&e);
 }
@@ -309,6 +309,12 @@ router_subscribe(struct router *r)
 	router_roster(r);
 }
 
+/* Only IMSG_HANDLERS may come before the will's signature. */
+static const struct ipc_rule router_early[] = {
+	{ IMSG_HANDLERS, ROLE_MONITOR, IPC_MAX, 16 * 1024,
+	    router_handlers_msg },
+};
+
 /* The last will, signed now by the monitor: "offline" for our nodes. */
 static char *
 router_will(struct router *r)
@@ -332,9 +338,17 @@ router_will(struct router *r)
 	q.text = text;
 	router_sign_req(&q, r->nodes[0], NULL, 0);
 	free(text);
-	/* nothing else is in flight yet: the next message is the answer */
-	if (ipc_recv(DAEMON_FD_MONITOR, &msg) != 1 ||
-	    msg.hdr.type != IMSG_SIGN_REP || msg.hdr.peer != 0)
+	/* nothing else is in flight yet: the next message is the answer,
+	 * after the handler list the monitor sends as we start */
+	for (;;) {
+		if (ipc_recv(DAEMON_FD_MONITOR, &msg) != 1)
+			fatalx("monitor did not answer the will");
+		if (msg.hdr.type != IMSG_HANDLERS)
+			break;
+		ipc_dispatch(router_early, 1, ROLE_MONITOR, &msg, r);
+		ipc_msg_free(&msg);
+	}
+	if (msg.hdr.type != IMSG_SIGN_REP || msg.hdr.peer != 0)
 		fatalx("monitor did not answer the will");
 	ipc_reader_init(&rd, &msg);
 	if (ipc_get_u32(&rd) != 1 || (wire = (char *)ipc_get_str(&rd)) == NULL ||
@@ -438,6 +452,10 @@ static const struct ipc_rule router_from_monitor[] = {
 	{ IMSG_SIGN_REP, ROLE_MONITOR, IPC_MAX, ENVELOPE_MAX_WIRE + 1024,
 	    router_signed },
 	{ IMSG_RELOAD, ROLE_MONITOR, IPC_EXACT, 0, router_reload },
+	{ IMSG_HANDLERS, ROLE_MONITOR, IPC_MAX, 16 * 1024,
+	    router_handlers_msg },
+	{ IMSG_HANDLER_DONE, ROLE_MONITOR, IPC_MAX, IPC_MAX_PAYLOAD,
+	    router_handler_done },
 };
 static void
 router_on_monitor(struct router *r)
@@ -451,7 +469,8 @@ router_on_monitor(struct router *r)
 	}
 	if (n == -1)
 		fatal("ipc from monitor");
-	ipc_dispatch(router_from_monitor, 2, ROLE_MONITOR, &msg, r);
+	ipc_dispatch(router_from_monitor, sizeof(router_from_monitor) /
+	    sizeof(router_from_monitor[0]), ROLE_MONITOR, &msg, r);
 	ipc_msg_free(&msg);
 }
 
@@ -465,7 +484,9 @@ router_on_injector(struct router *r, int k)
 	struct ipc_msg msg;
 	int n = ipc_recv(DAEMON_FD_INJECTORS + k, &msg);
 
-	if (n == 0 && r->draining) {
+	/* SIGTERM reaches the injectors too: one may close before our
+	 * own loop has seen the signal */
+	if (n == 0 && (r->draining || router_quit)) {
 		r->inj_closed[k] = 1;
 		return;
 	}
@@ -527,6 +548,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */
 		fatal("PR_SET_PDEATHSIG");
 	router_inject_setup(r);	/* as our user: the journal is ours */
+	router_handler_setup(r);
 	sandbox_router();		/* last: see sandbox_router.c */
 	r->started = (int64_t)time(NULL);
 	r->next_beat = r->started;
@@ -611,12 +633,31 @@ router_poll(struct router *r)
 	router_timers(r, now);
 }
 
-/* Every injector gone, or nothing owed and the time is up. */
+/* Sign requests the monitor has not answered yet. */
+static int
+router_signing(const struct router *r)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTER_PENDING; i++)
+		if (r->pending[i].peer != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Every injector gone (or the time is up), no handler run owed and
+ * nothing left to sign:
+ * the monitor answers each one, within its timeout, or refuses it at
+ * once while stopping.
+ */
 static int
 router_drained(const struct router *r, long long deadline)
 {
 	size_t k;
 
+	if (router_runs_active(r) > 0 || router_signing(r))
+		return 0;
 	for (k = 0; k < r->ninjectors; k++)
 		if (!r->inj_closed[k])
 			break;
@@ -637,12 +678,21 @@ router_drain(struct router *r)
 	long long deadline = mqtt_now_ms() + ROUTER_DRAIN_MS;
 
 	r->draining = 1;
-	log_info("draining: %d injection(s) running", 
-	    router_inject_outstanding(r));
+	log_info("draining: %d injection(s), %zu handler run(s)",
+	    router_inject_outstanding(r), router_runs_active(r));
 	while (!router_drained(r, deadline))
 		router_poll(r);
-	/* a last chance for what the drain published to leave */
-	mqtt_io(r->mqtt, 0, mqtt_want_write(r->mqtt));
+	/* what the drain published is acknowledged by the broker before
+	 * we go (3 s at most) */
+	deadline = mqtt_now_ms() + 3000;
+	while (mqtt_connected(r->mqtt) && (mqtt_want_write(r->mqtt) ||
+	    mqtt_unacked(r->mqtt) > 0) && mqtt_now_ms() < deadline) {
+		struct pollfd p = { mqtt_fd(r->mqtt), POLLIN | POLLOUT, 0 };
+
+		if (poll(&p, 1, 100) > 0 && mqtt_io(r->mqtt,
+		    (p.revents & POLLIN) != 0, (p.revents & POLLOUT) != 0) == -1)
+			break;
+	}
 }
 
 int
@@ -665,6 +715,7 @@ router_main(const struct daemon_opts *o, const struct config *cfg,
 	free(r.meta);
 	free(r.corr);
 	router_inject_free(&r);
+	router_handler_free(&r);
 	keyring_free(&r.keyring);
 	log_info("stopped");
 	return 0;

@@ -10,6 +10,8 @@
  *   router_control.c  requests from the local control socket
  *   router_inject.c   the injection journal, the injectors' queues,
  *                     agent-turn replies
+ *   router_handler.c  handler runs: asking the monitor, publishing
+ *                     outcomes, sentinel wake-ups
  */
 #ifndef HIVE_ROUTER_H
 #define HIVE_ROUTER_H
@@ -34,6 +36,20 @@
 #define ROUTER_SEEN	256
 #define ROUTER_INJECT_MAX	512	/* held for the injectors */
 #define ROUTER_DRAIN_MS		25000	/* SIGTERM: wait for injectors */
+#define ROUTER_RUNS		256	/* handler runs asked, not done */
+#define ROUTER_HANDLERS		128	/* POLICY_MAX_HANDLERS */
+
+/* A handler run asked of the monitor: what its outcome answers. */
+struct router_run {
+	uint32_t	 tag;		/* 0: free */
+	int		 ch;		/* CH_COMMAND or CH_SYNC */
+	char		 node[NODE_MAX + 1];	/* ours, that runs it */
+	char		 from[NODE_MAX + 1];
+	char		 id[ENVELOPE_ID_MAX + 1];
+	char		 corr[ENVELOPE_ID_MAX + 1];
+	char		 kid[KID_HEX_LEN + 1];
+	char		 action[ENVELOPE_ACTION_MAX + 1];
+};
 
 /* One injection: journaled, then handed to its instance's injector. */
 struct router_inj {
@@ -88,6 +104,7 @@ struct router_seen {
 	char		 to[NODE_MAX + 1];	/* our node */
 	char		 text[CORR_TEXT_MAX + 1];
 	int64_t		 sent_at, ttl;
+	int		 ch;		/* CH_COMMAND or CH_SYNC */
 };
 
 struct router {
@@ -122,6 +139,11 @@ struct router {
 	uint64_t		 next_seq;
 	int			 journal_dirfd;
 	int			 draining;
+	struct router_run	*runs;		/* ROUTER_RUNS */
+	uint32_t		 next_run_tag;
+	char			 handlers[ROUTER_HANDLERS]
+				    [ENVELOPE_ACTION_MAX + 1];
+	size_t			 nhandlers;
 };
 
 /* router.c */
@@ -145,6 +167,16 @@ void router_injector_msg(struct router *, int slot, const struct ipc_msg *);
 int router_inject_outstanding(const struct router *);
 void router_inject_free(struct router *);
 
+/* router_handler.c */
+void router_handlers_msg(const struct ipc_msg *, void *router);
+int router_has_handler(const struct router *, const char *action);
+json_t *router_handler_names(const struct router *);
+size_t router_runs_active(const struct router *);
+void router_run_handler(struct router *, const struct envelope *);
+void router_handler_done(const struct ipc_msg *, void *router);
+void router_handler_setup(struct router *);
+void router_handler_free(struct router *);
+
 /* router_route.c */
 int router_gate(void *router, enum inbound_stage, const struct envelope *,
     int known, struct refusal *);
@@ -156,6 +188,7 @@ void router_roster(struct router *);
 /* router_corr.c */
 void router_track(struct router *, const struct envelope *cmd,
     const struct router_pending *, int64_t now);
+int router_answered(const struct envelope *);
 void router_observed(struct router *, const struct envelope *cmd, int64_t now);
 int router_response(struct router *, const struct envelope *, int64_t now);
 void router_command_seen(struct router *, const struct envelope *);

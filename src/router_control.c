@@ -29,7 +29,9 @@ router_control_send(struct router *r, uint32_t client, struct ctl_req *q)
 	    .urgency = q->urgency ? q->urgency : "now", .action = q->action,
 	    .corr = q->corr, .reply_to = q->reply_to, .ttl = q->ttl };
 	const char *from = q->from ? q->from : r->nodes[0];
-	int command = strcmp(q->ch, "command") == 0;
+	/* what is answered with responses: a command, a sync's action */
+	int command = strcmp(q->ch, "command") == 0 ||
+	    (strcmp(q->ch, "sync") == 0 && q->action != NULL);
 
 	if (!router_is_local(r, from)) {
 		control_error(r->ctl, client, "not-local", "from must be a node "
@@ -38,7 +40,7 @@ router_control_send(struct router *r, uint32_t client, struct ctl_req *q)
 	}
 	if (!command && (q->wait > 0 || q->session != NULL)) {
 		control_error(r->ctl, client, "bad-request", "wait and session "
-		    "are for commands");
+		    "are for commands (and syncs with an action)");
 		return;
 	}
 	if (c.ttl == 0)

@@ -38,14 +38,14 @@ router_corr_topic(const struct router *r, const char *corr, char *out,
 /* The document of the seed's meta/corr section. */
 static void
 router_corr_doc(struct router *r, const char *signer, const char *corr,
-    const char *from, const char *to, const char *text, int64_t sent_at,
-    int64_t ttl, const char *status)
+    const char *from, const char *to, int ch, const char *text,
+    int64_t sent_at, int64_t ttl, const char *status)
 {
 	char topic[256], *s;
 	json_t *o;
 
 	o = json_pack("{sssssssssssIsssI}", "corr", corr, "from", from,
-	    "to", to, "ch", "command", "text", text,
+	    "to", to, "ch", envelope_ch_name(ch), "text", text,
 	    "sent_at", (json_int_t)sent_at, "status", status,
 	    "ttl", (json_int_t)ttl);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))
@@ -90,8 +90,16 @@ router_track(struct router *r, const struct envelope *cmd,
 		}
 	}
 	log_info("tracking corr=%s id=%s to=%s", c->corr, cmd->id, cmd->to);
-	router_corr_doc(r, cmd->from, c->corr, cmd->from, cmd->to, c->text,
-	    cmd->ts, r->cfg->corr_ttl, "pending");
+	router_corr_doc(r, cmd->from, c->corr, cmd->from, cmd->to, c->ch,
+	    c->text, cmd->ts, r->cfg->corr_ttl, "pending");
+}
+
+/* A command (or a sync with an action: answered the same way) is
+ * tracked so that its responses are accepted. */
+int
+router_answered(const struct envelope *e)
+{
+	return e->ch == CH_COMMAND || (e->ch == CH_SYNC && e->action != NULL);
 }
 
 /* A verified command from one of our nodes (hive-cli with a key, or
@@ -101,7 +109,7 @@ router_observed(struct router *r, const struct envelope *cmd, int64_t now)
 {
 	const char *key = cmd->corr != NULL ? cmd->corr : cmd->id;
 
-	if (cmd->ch != CH_COMMAND || corr_find(r->corr, key, cmd->from) != NULL)
+	if (!router_answered(cmd) || corr_find(r->corr, key, cmd->from) != NULL)
 		return;
 	router_track(r, cmd, NULL, now);
 }
@@ -162,6 +170,9 @@ router_response(struct router *r, const struct envelope *e, int64_t now)
 	    "injected");
 	if (c->client != 0 && control_alive(r->ctl, c->client))
 		router_to_client(r, c, e);
+	else if (c->ch == CH_SYNC)	/* results: meta; failures: alerts */
+		log_info("sync result from=%s corr=%s (logged, not injected)",
+		    e->from, c->corr);
 	else
 		router_enriched(r, c, e);
 	/* one addressee answered and nobody waits for more: over */
@@ -184,9 +195,9 @@ router_corr_expired(struct corr_entry *c, void *arg)
 	router_corr_clear(r, c);
 	if (c->responses > 0)
 		return;
-	snprintf(text, sizeof(text), "Hive alert: no response to command "
+	snprintf(text, sizeof(text), "Hive alert: no response to %s "
 	    "[corr:%s] sent to %s within %llds: \"%s\". Use the hive skill for "
-	    "protocol details.", c->corr, c->to,
+	    "protocol details.", envelope_ch_name(c->ch), c->corr, c->to,
 	    (long long)r->cfg->corr_ttl, c->text);
 	log_warnx("corr=%s expired without a response", c->corr);
 	router_inject(r, c->from, "now", text, c->session[0] ? c->session :
@@ -231,7 +242,7 @@ router_client_gone(struct router *r, uint32_t client)
 void
 router_meta_corr(struct router *r, const struct envelope *e, int64_t now)
 {
-	const char *from, *to, *text, *status;
+	const char *from, *to, *text, *status, *ch = "command";
 	json_int_t sent_at, ttl;
 	struct envelope cmd;
 	struct corr_entry *c;
@@ -241,7 +252,9 @@ router_meta_corr(struct router *r, const struct envelope *e, int64_t now)
 		return;
 	if (json_unpack(doc, "{s:s, s:s, s:s, s:s, s:I, s:I}", "from", &from,
 	    "to", &to, "text", &text, "status", &status, "sent_at", &sent_at,
-	    "ttl", &ttl) == 0 && router_is_local(r, from) &&
+	    "ttl", &ttl) == 0 && json_unpack(doc, "{s?s}", "ch", &ch) == 0 &&
+	    (strcmp(ch, "command") == 0 || strcmp(ch, "sync") == 0) &&
+	    router_is_local(r, from) &&
 	    (strcmp(e->from, from) == 0 || strcmp(e->from, to) == 0) &&
 	    (strcmp(status, "pending") == 0 ||
 	    strcmp(status, "in_progress") == 0) &&
@@ -251,6 +264,7 @@ router_meta_corr(struct router *r, const struct envelope *e, int64_t now)
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.from = from, cmd.to = to, cmd.id = e->corr;
 		cmd.corr = e->corr, cmd.text = text, cmd.ts = sent_at;
+		cmd.ch = strcmp(ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
 		if ((c = corr_track(r->corr, &cmd, sent_at + ttl - now, now))
 		    != NULL)
 			log_info("tracking corr=%s again (from %s)", c->corr,
@@ -268,7 +282,7 @@ router_command_seen(struct router *r, const struct envelope *e)
 	struct router_seen *s;
 	const char *key = e->corr != NULL ? e->corr : e->id;
 
-	if (!router_is_local(r, e->to) || e->ch != CH_COMMAND)
+	if (!router_is_local(r, e->to) || !router_answered(e))
 		return;
 	s = &r->seen[r->seen_next++ % ROUTER_SEEN];
 	memset(s, 0, sizeof(*s));
@@ -278,7 +292,8 @@ router_command_seen(struct router *r, const struct envelope *e)
 	corr_cut_utf8(s->text, CORR_TEXT_MAX, e->text);
 	s->sent_at = e->ts;
 	s->ttl = r->cfg->corr_ttl;
-	router_corr_doc(r, e->to, key, e->from, e->to, s->text, e->ts,
+	s->ch = e->ch;
+	router_corr_doc(r, e->to, key, e->from, e->to, s->ch, s->text, e->ts,
 	    s->ttl, "in_progress");
 }
 
@@ -295,7 +310,7 @@ router_reply_sending(struct router *r, const char *from, const char *to,
 		if (strcmp(s->corr, corr) != 0 || strcmp(s->to, from) != 0 ||
 		    strcmp(s->from, to) != 0)
 			continue;
-		router_corr_doc(r, from, corr, s->from, s->to, s->text,
+		router_corr_doc(r, from, corr, s->from, s->to, s->ch, s->text,
 		    s->sent_at, s->ttl, "completed");
 		memset(s, 0, sizeof(*s));
 		return;

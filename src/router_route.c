@@ -7,10 +7,12 @@
  * carry (we only look for our own, to track them).  Then by channel:
  *
  *   heartbeat  peer bookkeeping only; never reaches the agent
- *   command    without action: injected (now -> now, later ->
- *              next-heartbeat); with action: escalated "no handler"
- *              until the handlers issue lands
- *   sync       with action: as above; without: logged
+ *   command    with an action we have a handler for: run by the
+ *              monitor, the outcome answered (router_handler.c); with
+ *              another action: escalated "no handler installed";
+ *              without: injected (now -> now, later -> next-heartbeat)
+ *   sync       with action: as command (the agent hears of it only
+ *              when the handler fails); without: logged
  *   alert      injected, mode now
  *   status     injected if urgency now, else logged
  *   response   accepted only if it answers a command we sent
@@ -226,7 +228,7 @@ router_state_text(struct router *r, const char *node, int64_t now)
 	    "refused", (json_int_t)refusal_total(&r->in.counters),
 	    "injected", (json_int_t)r->injected,
 	    "pending", (json_int_t)corr_count(r->corr),
-	    "jobs_active", (json_int_t)0);
+	    "jobs_active", (json_int_t)router_runs_active(r));
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))
 	    == NULL)
 		fatalx("router_state_text");
@@ -272,7 +274,8 @@ router_roster(struct router *r)
 	for (i = 0; i < r->nnodes; i++) {
 		o = json_pack("{sssssOsososs}", "node", r->nodes[i],
 		    "role", r->cfg->role, "capabilities", caps,
-		    "handlers", json_array(), "instances", router_instances(r),
+		    "handlers", router_handler_names(r),
+		    "instances", router_instances(r),
 		    "version", HIVE_VERSION);
 		if (o == NULL || (text = json_dumps(o, JSON_COMPACT |
 		    JSON_SORT_KEYS)) == NULL)
@@ -349,6 +352,10 @@ router_route(struct router *r, const struct envelope *e, int64_t now)
 	case CH_COMMAND:
 	case CH_SYNC:
 		router_command_seen(r, e);
+		if (e->action != NULL && router_has_handler(r, e->action)) {
+			router_run_handler(r, e);
+			return;
+		}
 		if (e->action != NULL) {
 			router_no_handler(r, e);
 			return;
@@ -465,7 +472,7 @@ router_message(struct router *r, const struct mqtt_msg *m)
 		log_info("accepted from=%s id=%s ch=%s action=%s", e.from, e.id,
 		    envelope_ch_name(e.ch), e.action ? e.action : "-");
 		router_audit(r, "accepted", &e, NULL, NULL);
-		if (e.ch == CH_COMMAND && router_is_local(r, e.from))
+		if (router_is_local(r, e.from))
 			router_observed(r, &e, now);
 		router_route(r, &e, now);
 	}

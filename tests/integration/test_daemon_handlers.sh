@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# test_daemon_handlers.sh - handlers run by the daemon, end to end:
+#   turq  serves turq-18789 (the sender)
+#   pg1   serves pg1-18890, with handlers in $T/pg1/handlers
+# over a real mosquitto broker, with the openclaw double.  Shows the
+# routing rows for actions (command and sync with a handler, without
+# one), that each outcome comes back as a signed response and a
+# retained {p}/meta/{node}/{action} document, alerts and escalations on
+# failure, zero handler runs for refused input, the sandbox as seen from
+# inside a run, sentinel schedules (quiet, and one that wakes the
+# agent), SIGHUP picking up a new handler, --check-policy, and SIGTERM
+# letting a running handler finish.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# handlers run as another user: needs root; skipped"
+	exit 77
+fi
+
+start_broker
+gen_node turq-18789
+gen_node pg1-18890
+gen_node guest-1
+chmod 755 "$T"
+me=$(id -un)
+
+setup_box turq turq-18789 "corr_ttl 30" "socket send $me
+socket reply $me"
+setup_box pg1 pg1-18890 "handlers_dir $T/pg1/handlers"
+mkdir -m 755 "$T/pg1/policy/seccomp" "$T/pg1/handlers"
+cp "$HIVE_SRC"/policy/seccomp/* "$T/pg1/policy/seccomp/"
+chmod 644 "$T/pg1/policy/seccomp/"*
+mkdir -m 777 "$T/pg1/runs"
+RUNS=$T/pg1/runs
+
+# guest-1 is in the keyring but has no allow line: default deny.
+cat >"$T/pg1/policy/hive.policy" <<'POLICY'
+allow from turq-18789 ch command
+allow from turq-18789 ch sync
+allow from * ch alert
+socket send *
+socket reply *
+handler fail {
+	alert yes
+}
+handler slow {
+	timeout 1s
+	grace 1s
+}
+handler quiet {
+	every 10s
+	seccomp strict
+}
+handler waker {
+	every 10s
+}
+POLICY
+
+handler() {	# handler NAME BODY: a root-owned 0755 shell script
+	printf '#!/bin/sh\n%s\n' "$2" >"$T/pg1/handlers/$1"
+	chmod 755 "$T/pg1/handlers/$1"
+}
+handler echo 'exec cat'
+handler count "echo run >>$RUNS/count.log
+cat >/dev/null
+echo '{\"counted\":true}'"
+handler fail 'echo "disk on fire" >&2
+exit 3'
+handler slow 'sleep 30'
+handler whoami "cat /proc/self/status >$RUNS/status.txt
+cat >/dev/null
+echo '{}'"
+handler slowish "echo started >$RUNS/slowish.started
+sleep 2
+cat >/dev/null
+echo '{\"finished\":true}'"
+handler quiet 'cat >/dev/null
+echo "{}"'
+handler waker "cat >/dev/null
+echo '{\"wake\":\"alert\",\"text\":\"urgent mail from X about Y\"}'"
+
+# --- --check-policy sees the handlers -------------------------------------
+check "--check-policy lists every handler with its profile" \
+    bash -c '"$1" --check-policy -c "$2" | grep -q "^# handler quiet (seccomp strict)"' \
+    _ "$DAEMON" "$T/pg1/hive.conf"
+
+start_box turq
+start_box pg1
+pg1_pid=${PIDS[-1]}	# the monitor (a handler's supervisor has its argv)
+wait_for "$T/pg1/daemon.log" 'start: 8 handler\(s\)'
+TURQ=(--socket "$T/turq/run/hive.sock")
+send() { "$CLI" send "${TURQ[@]}" --to pg1-18890 "$@"; }
+
+# --- command with a handler: the result comes back ------------------------
+rc=0
+send --ch command --action echo --text "hello handler" --wait 20 \
+    >"$T/echo.out" 2>"$T/echo.err" || rc=$?
+check "command + action: --wait returns 0" [ "$rc" -eq 0 ]
+sent_id=$(sed -n 's/^sent: //p' "$T/echo.err" | jq -r .id)
+check "...the response is the handler's JSON result (the envelope it read)" \
+    [ "$(jq -r '.text | fromjson | .text + " " + .id' "$T/echo.out")" = \
+    "hello handler $sent_id" ]
+check "...signed by pg1-18890 as a response to the command" \
+    [ "$(jq -r '.from + " " + .ch + " " + .corr' "$T/echo.out")" = \
+    "pg1-18890 response $sent_id" ]
+check "...and the agent was not woken for it" \
+    bash -c '! grep -q "hello handler" "$1"' _ "$T/pg1/calls/calls.log"
+meta_echo() { "$CLI" sync-status "${TURQ[@]}" --action echo --json |
+    jq -e --arg id "$sent_id" '.[] | select(.data.node == "pg1-18890" and
+    .data.status == "ok" and .data.trigger_id == $id and
+    .data.from == "turq-18789" and .data.result.text == "hello handler" and
+    (.data.duration_ms | type) == "number")' >/dev/null; }
+check "the outcome is retained at {p}/meta/pg1-18890/echo" wait_until meta_echo
+check "the audit log has the handler's outcome" \
+    wait_for "$T/pg1/log/audit.log" '"action":"echo".*"event":"handler"'
+
+# --- failure: error response, alert to the sender -------------------------
+rc=0
+send --ch command --action fail --text "try" --wait 20 >"$T/fail.out" \
+    2>/dev/null || rc=$?
+check "a failing handler's response carries the error and stderr" \
+    grep -q '"error: handler fail on pg1-18890: error: exit 3; stderr: disk on fire"' \
+    "$T/fail.out"
+check "...and (alert yes) an alert reaches the sender's agent" \
+    wait_for "$T/turq/calls/calls.log" 'handler fail on pg1-18890 failed \(error\)'
+rc=0
+send --ch command --action slow --text "never ends" --wait 20 \
+    >"$T/slow.out" 2>/dev/null || rc=$?
+check "a handler over its timeout is reported as timeout" \
+    grep -q 'error: handler slow on pg1-18890: timeout' "$T/slow.out"
+nothing_left() { ! pgrep -u nobody -f 'sleep 30' >/dev/null; }
+check "...and nothing of it is left running" wait_until nothing_left
+
+# --- sync: quiet on success, escalated on failure -------------------------
+send --ch sync --action count --text "sync now" >/dev/null
+check "sync + action runs the handler" wait_for "$RUNS/count.log" run
+meta_count() { "$CLI" sync-status "${TURQ[@]}" --action count --json |
+    jq -e '.[] | select(.data.status == "ok" and .data.result.counted)' \
+    >/dev/null; }
+check "...its result is retained for sync-status" wait_until meta_count
+check "...and the agent on pg1 is not woken by a success" \
+    bash -c '! grep -q "sync now" "$1"' _ "$T/pg1/calls/calls.log"
+send --ch sync --action fail --text "sync broken" >/dev/null
+check "a failed sync is escalated to the local agent" \
+    wait_for "$T/pg1/calls/calls.log" "action 'fail' failed on pg1-18890 \(error\)"
+check "the sender logs the sync's response without waking its agent" \
+    wait_for "$T/turq/daemon.log" 'sync result from=pg1-18890'
+
+# --- no handler: escalated, as before -------------------------------------
+send --ch command --action nope --text "improvise" >/dev/null
+check "an action without a handler is escalated to the agent" \
+    wait_for "$T/pg1/calls/calls.log" "Received action 'nope' but no handler installed"
+
+# --- refused input runs nothing -------------------------------------------
+runs_before=$(count_lines "$RUNS/count.log" run)
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/guest-1.key" \
+    --to pg1-18890 --ch command --action count --text "not allowed" >/dev/null
+check "a policy-denied sender is refused" \
+    wait_for "$T/pg1/daemon.log" 'refused reason=policy-denied'
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key" \
+    --to pg1-18890 --ch command --action count --text "once" >"$T/once.wire"
+wait_for "$RUNS/count.log" "run" 
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/command \
+    -f "$T/once.wire"
+check "the same command again: the replay is refused" \
+    wait_for "$T/pg1/daemon.log" 'refused reason=replay'
+want=$((runs_before + 1))
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch alert --text marker >/dev/null
+wait_for "$T/pg1/calls/calls.log" marker
+check "refused messages ran no handler (only the one accepted copy did)" \
+    [ "$(count_lines "$RUNS/count.log" run)" -eq "$want" ]
+
+# --- the sandbox, seen from inside a run ----------------------------------
+send --ch command --action whoami --text who --wait 20 >/dev/null
+check "the handler ran as nobody" \
+    grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "$RUNS/status.txt"
+check "...with no capabilities" bash -c 'grep -E "^Cap(Eff|Prm|Amb):" "$1" |
+    grep -vq "0000000000000000$" && exit 1 || exit 0' _ "$RUNS/status.txt"
+check "...no new privileges and a seccomp filter" bash -c \
+    'grep -q "^NoNewPrivs:[[:space:]]*1" "$1" && grep -q "^Seccomp:[[:space:]]*2" "$1"' \
+    _ "$RUNS/status.txt"
+
+# --- roster and sentinels --------------------------------------------------
+roster_has() { "$CLI" roster "${TURQ[@]}" --json | jq -e '.[] |
+    select(.data.node == "pg1-18890") | .data.handlers |
+    index("echo") and index("waker")' >/dev/null; }
+check "the roster lists the handlers" wait_until roster_has
+check "a sentinel that asks to wake the agent does, with its text" \
+    wait_for "$T/pg1/calls/calls.log" \
+    'Hive alert from sentinel waker on pg1-18890 \(this box.s daemon\): urgent mail from X about Y'
+meta_quiet() { "$CLI" sync-status "${TURQ[@]}" --action quiet --json |
+    jq -e '.[] | select(.data.trigger_id == "sentinel" and
+    .data.status == "ok")' >/dev/null; }
+check "a quiet sentinel's result is published" wait_until meta_quiet
+check "...and it woke nobody" bash -c '! grep -q "sentinel quiet" "$1"' \
+    _ "$T/pg1/calls/calls.log"
+
+# --- SIGHUP picks up a new handler -----------------------------------------
+handler late 'cat >/dev/null; echo "{\"late\":1}"'
+kill -HUP "$pg1_pid"
+wait_for "$T/pg1/daemon.log" 'SIGHUP: 9 handler\(s\)'
+rc=0
+send --ch command --action late --text "new" --wait 20 >"$T/late.out" \
+    2>/dev/null || rc=$?
+check "after SIGHUP a new handler runs" \
+    [ "$rc" -eq 0 -a "$(jq -r '.text | fromjson | .late' "$T/late.out")" = 1 ]
+
+# --- SIGTERM lets a running handler finish ---------------------------------
+send --ch command --action slowish --text "finish me" --wait 20 \
+    >"$T/slowish.out" 2>/dev/null &
+waiter=$!
+wait_until test -e "$RUNS/slowish.started"
+kill -TERM "$pg1_pid"
+rc=0
+wait "$waiter" || rc=$?
+check "a handler running at SIGTERM finishes and its result is sent" \
+    [ "$rc" -eq 0 -a "$(jq -r '.text | fromjson | .finished' \
+    "$T/slowish.out")" = true ]
+rc=0
+wait "$pg1_pid" || rc=$?
+check "...and the daemon exits 0" [ "$rc" -eq 0 ]
+
+finish
