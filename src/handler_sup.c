@@ -226,17 +226,20 @@ child_mounts(const struct policy_handler *p)
 		child_fail("private /tmp");
 }
 
-/* Every capability out of the bounding set, one prctl each, up to the
- * first number this kernel does not know (EINVAL). */
+/* Every capability out of the bounding set, up to the first number
+ * this kernel does not know (EINVAL).  Each drop commits new
+ * credentials (about 0.5 us), a read does not: only what is there is
+ * dropped (under the shipped unit, 6 of 41). */
 CHILD static void
 child_bounding(void)
 {
-	int c;
+	int c, in;
 
-	for (c = 0; prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == 0; c++)
-		;
+	for (c = 0; (in = prctl(PR_CAPBSET_READ, c, 0, 0, 0)) >= 0; c++)
+		if (in == 1 && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) == -1)
+			child_fail("clearing the bounding set");
 	if (errno != EINVAL || c <= CAP_SETFCAP)
-		child_fail("clearing the bounding set");
+		child_fail("reading the bounding set");
 }
 
 /*
