@@ -13,7 +13,12 @@ keygen_usage(void)
 {
 	fprintf(stderr, "usage: hive-cli keygen --node NAME [--dir DIR]\n"
 	    "Writes DIR/NAME.key (mode 0600) and DIR/NAME.pub; never\n"
-	    "overwrites.  Prints the key id (kid).  DIR defaults to '.'.\n");
+	    "overwrites.  Prints the key id (kid).  DIR defaults to '.'.\n"
+	    "Takes no common options and reads no configuration.\n"
+	    "  --node NAME  node id (required)\n"
+	    "  --dir DIR    directory to write into (default .)\n"
+	    "  --help       this help\n"
+	    "exit: 0 ok, 2 usage, I/O or refusing to overwrite\n");
 }
 
 int

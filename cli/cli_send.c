@@ -67,7 +67,7 @@ send_usage(void)
 static void
 reply_usage(void)
 {
-	fprintf(stderr, "usage: hive-cli reply --to-msg JSON|FILE --text TEXT "
+	fprintf(stderr, "usage: hive-cli reply --to-msg JSON|FILE|- --text TEXT "
 	    "[--urgency now|later]\n"
 	    "         [--ttl S] [--no-verify] [--sign-key FILE | --socket PATH]\n"
 	    "         [broker options]\n"

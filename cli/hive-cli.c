@@ -37,7 +37,9 @@ usage(void)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: hive-cli VERB [options]\n\nverbs:\n");
+	fprintf(stderr, "usage: hive-cli VERB [options]\n"
+	    "       hive-cli --help | help\n"
+	    "       hive-cli --version\n\nverbs:\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(stderr, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
 	fprintf(stderr, "\n'hive-cli VERB --help' describes a verb.\n"

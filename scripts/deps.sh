@@ -7,11 +7,13 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
       libcap-ng-dev mosquitto mosquitto-clients jq openssl
-      systemd procps)
+      systemd procps groff-base mandoc)
 # systemd: systemd-analyze, -sysusers and -tmpfiles for
 # tests/integration/test_units.sh (no systemd needs to run: the checks
 # are offline).  procps: /bin/kill, which the unit's ExecReload= names
 # and systemd-analyze verify wants to find.
+# groff-base, mandoc: tests/integration/test_help.sh lints the manual
+# pages with both (groff -ww, mandoc -Tlint).
 
 missing=()
 for p in "${PKGS[@]}"; do
