@@ -55,6 +55,12 @@ handler quiet {
 handler waker {
 	every 10s
 }
+handler bomb {
+	user daemon
+	timeout 2s
+	grace 1s
+	processes 32
+}
 POLICY
 
 handler() {	# handler NAME BODY: a root-owned 0755 shell script
@@ -75,6 +81,10 @@ handler slowish "echo started >$RUNS/slowish.started
 sleep 2
 cat >/dev/null
 echo '{\"finished\":true}'"
+handler bomb 'b() { b | b & }; b'
+handler escape "cat >/dev/null
+setsid sh -c 'sleep 61 & sleep 62' >/dev/null 2>&1 &
+echo '{\"escaped\":\"maybe\"}'"
 handler quiet 'cat >/dev/null
 echo "{}"'
 handler waker "cat >/dev/null
@@ -88,7 +98,7 @@ check "--check-policy lists every handler with its profile" \
 start_box turq
 start_box pg1
 pg1_pid=${PIDS[-1]}	# the monitor (a handler's supervisor has its argv)
-wait_for "$T/pg1/daemon.log" 'start: 8 handler\(s\)'
+wait_for "$T/pg1/daemon.log" 'start: 10 handler\(s\)'
 TURQ=(--socket "$T/turq/run/hive.sock")
 send() { "$CLI" send "${TURQ[@]}" --to pg1-18890 "$@"; }
 
@@ -131,6 +141,25 @@ check "a handler over its timeout is reported as timeout" \
     grep -q 'error: handler slow on pg1-18890: timeout' "$T/slow.out"
 nothing_left() { ! pgrep -u nobody -f 'sleep 30' >/dev/null; }
 check "...and nothing of it is left running" wait_until nothing_left
+
+# --- hostile handlers through the daemon -----------------------------------
+rc=0
+send --ch command --action bomb --text "boom" --wait 30 >"$T/bomb.out" \
+    2>/dev/null || rc=$?
+check "a fork bomb ends in bounded time, not ok" \
+    grep -Eq 'error: handler bomb on pg1-18890: (timeout|error|killed|bad-output)' "$T/bomb.out"
+bomb_gone() { ! pgrep -u daemon >/dev/null; }
+check "...and none of its processes is left" wait_until bomb_gone
+send --ch command --action escape --text "run away" --wait 20 >/dev/null
+escapees_gone() { ! pgrep -f 'sleep 6[12]' >/dev/null; }
+check "a grandchild that left the session is killed after the run" \
+    wait_until escapees_gone
+rc=0
+send --ch command --action echo --text "still there" --wait 20 \
+    >"$T/after.out" 2>/dev/null || rc=$?
+check "...and the daemon keeps serving" \
+    [ "$rc" -eq 0 -a "$(jq -r '.text | fromjson | .text' "$T/after.out")" = \
+    "still there" ]
 
 # --- sync: quiet on success, escalated on failure -------------------------
 send --ch sync --action count --text "sync now" >/dev/null
@@ -199,7 +228,7 @@ check "...and it woke nobody" bash -c '! grep -q "sentinel quiet" "$1"' \
 # --- SIGHUP picks up a new handler -----------------------------------------
 handler late 'cat >/dev/null; echo "{\"late\":1}"'
 kill -HUP "$pg1_pid"
-wait_for "$T/pg1/daemon.log" 'SIGHUP: 9 handler\(s\)'
+wait_for "$T/pg1/daemon.log" 'SIGHUP: 11 handler\(s\)'
 rc=0
 send --ch command --action late --text "new" --wait 20 >"$T/late.out" \
     2>/dev/null || rc=$?
