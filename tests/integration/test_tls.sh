@@ -3,6 +3,9 @@
 # TLS, a password file and client certificates: the right CA, user and
 # certificate connect; a wrong CA, a wrong password, plain TCP to a TLS
 # port, or a missing client certificate are broker errors (exit 3).
+# Then the daemon: over TLS with a password, across a broker restart
+# (the reconnect happens as the router's user, inside its sandbox), and
+# refusing to start against a broker whose CA it does not trust.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -79,6 +82,39 @@ check "a host name the certificate does not carry is refused (3)" bash -c '
     "$CLI" send -h 127.0.0.1 -p "$TLS_PORT" \
     --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command \
     --text x --cafile "$P/ca.crt" -u turq --password-file "$P/pw"
+
+# --- the daemon over TLS, with a password, across a broker restart ---
+chmod 755 "$T"
+BROKER_PORT=$TLS_PORT
+setup_box tb turq-18789 "cafile $P/ca.crt
+username turq
+password_file $P/pw" "socket send *"
+sed -i 's/^host 127.0.0.1$/host localhost/' "$T/tb/hive.conf"
+start_box tb
+ok "the daemon connects over TLS with a password and subscribes"
+"$CLI" send --socket "$T/tb/run/hive.sock" --to turq-18789 --ch alert \
+    --text "over tls" >/dev/null
+check "...and its traffic flows (an alert to itself is injected)" \
+    wait_for "$T/tb/calls/calls.log" "over tls"
+restart_broker TERM
+# our own heartbeat coming back proves the subscriptions are in place
+beat_after() { sed -n '/reconnecting to the broker/,$p' "$T/tb/daemon.log" |
+    grep -q 'accepted from=turq-18789 .*ch=heartbeat'; }
+check "after a broker restart it reconnects over TLS (as its own user)" \
+    wait_until beat_after
+"$CLI" send --socket "$T/tb/run/hive.sock" --to turq-18789 --ch alert \
+    --text "tls again" >/dev/null
+check "...and traffic flows again" wait_for "$T/tb/calls/calls.log" "tls again"
+setup_box tbad turq-18789 "cafile $P/other.crt
+username turq
+password_file $P/pw"
+sed -i 's/^host 127.0.0.1$/host localhost/' "$T/tbad/hive.conf"
+rc=0
+timeout 30 "$DAEMON" -f -c "$T/tbad/hive.conf" 2>"$T/tbad/daemon.log" || rc=$?
+check "a daemon that does not trust the broker's CA does not start (exit 1)" \
+    [ "$rc" -eq 1 ]
+check "...and says why" grep -q 'router: fatal: broker: .*TLS error' \
+    "$T/tbad/daemon.log"
 
 BROKER_EXTRA="cafile $P/ca.crt
 certfile $P/server.crt
