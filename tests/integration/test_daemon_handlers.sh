@@ -6,7 +6,8 @@
 # routing rows for actions (command and sync with a handler, without
 # one), that each outcome comes back as a signed response and a
 # retained {p}/meta/{node}/{action} document, alerts and escalations on
-# failure, zero handler runs for refused input, the sandbox as seen from
+# failure, zero handler runs and injections for refused input (policy-denied,
+# replayed, forged, topic-mismatched, expired), the sandbox as seen from
 # inside a run, sentinel schedules (quiet, and one that wakes the
 # agent), SIGHUP picking up a new handler, --check-policy, and SIGTERM
 # letting a running handler finish.
@@ -195,10 +196,39 @@ mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/command \
 check "the same command again: the replay is refused" \
     wait_for "$T/pg1/daemon.log" 'refused reason=replay'
 want=$((runs_before + 1))
+# forged: a key that claims to be turq but is not in pg1's keyring
+mkdir -m 700 "$T/rogue"
+"$CLI" keygen --node turq-18789 --dir "$T/rogue" >/dev/null
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/rogue/turq-18789.key" \
+    --to pg1-18890 --ch command --action count --text "forged" >/dev/null
+check "a forged command (unknown key) is refused" \
+    wait_for "$T/pg1/daemon.log" 'refused reason=unknown-key'
+# signed for one topic, published on another; and one past its ttl
+stash() {	# stash FILE ARGS...: a valid envelope nobody receives
+	local f=$1; shift
+	"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --prefix stash \
+	    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --action count \
+	    "$@" >"$f"
+}
+stash "$T/mismatch.wire" --ch command --text "wrong topic"
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/sync \
+    -f "$T/mismatch.wire"
+check "a command published on the sync topic is refused" \
+    wait_for "$T/pg1/daemon.log" 'refused reason=topic-mismatch'
+stash "$T/expired.wire" --ch command --text "too late" --ttl 1
+exp_at=$(jq '.ts + .ttl' "$T/expired.wire")
+past_ttl() { [ "$(date +%s)" -gt "$exp_at" ]; }
+wait_until past_ttl
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/command \
+    -f "$T/expired.wire"
+check "an expired command is refused" \
+    wait_for "$T/pg1/daemon.log" 'refused reason=expired'
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch alert --text marker >/dev/null
 wait_for "$T/pg1/calls/calls.log" marker
 check "refused messages ran no handler (only the one accepted copy did)" \
     [ "$(count_lines "$RUNS/count.log" run)" -eq "$want" ]
+check "...and reached no agent" bash -c '! grep -Eq "not allowed|forged|wrong topic|too late" "$1"' \
+    _ "$T/pg1/calls/calls.log"
 
 # --- the sandbox, seen from inside a run ----------------------------------
 send --ch command --action whoami --text who --wait 20 >/dev/null
