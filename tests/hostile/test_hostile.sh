@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# test_hostile.sh - the hostile-input corpus against a running daemon.
+#
+# A real mosquitto and a hive-daemon serving pg1-18890, with the
+# openclaw double and a handler "rec" that records every run.  Each
+# input of tests/hostile/manifest is published in turn and must be
+# refused with its reason: the audit log (every refusal, unlike the
+# rate-limited "refused reason=" log lines) gets exactly one new
+# refused line, naming that reason and the input's topic.  Then floods:
+# one sender over its rate, distinct ids past the window's capacity,
+# and mixed garbage while the router's memory is watched; a restart and
+# the valid command replayed once more.  At the end: no refused input
+# ran the handler or reached the agent, the daemon still answers a
+# valid command with --wait, and every reason appeared in the log.
+set -euo pipefail
+. "$HIVE_SRC/tests/integration/lib.sh"
+HERE=$HIVE_SRC/tests/hostile
+SIGN=$HIVE_BIN/tests/hive-test-sign
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# handlers run as another user: needs root; skipped"
+	exit 77
+fi
+
+start_broker
+for n in turq-18789 pg1-18890 guest-1 revoked-1 old-1 flood-1 wflood-1; do
+	gen_node "$n"
+done
+mkdir -m 700 "$T/priv/rogue"	# turq's name, a key nobody trusts
+"$CLI" keygen --node turq-18789 --dir "$T/priv/rogue" >/dev/null
+kid_of() { awk '!/^#/ {print $2}' "$T/keys/$1.pub" | base64 -d |
+    b2sum -l 256 | cut -c1-16; }
+printf '%s\nnode old-1 before 4102444800\n' "$(kid_of revoked-1)" \
+    >"$T/keys/revoked"
+chmod 755 "$T" "$T/keys"
+
+# A small window (fills fast), a small skew (its entries go fast), an
+# audit log that does not rotate during the test.
+setup_box pg1 pg1-18890 "handlers_dir $T/pg1/handlers
+window_capacity 64
+max_skew 2
+audit_max_size 1073741824"
+mkdir -m 755 "$T/pg1/policy/seccomp" "$T/pg1/handlers"
+cp "$HIVE_SRC"/policy/seccomp/* "$T/pg1/policy/seccomp/"
+chmod 644 "$T/pg1/policy/seccomp/"*
+# guest-1 is in the keyring with no allow line: denied by default
+cat >"$T/pg1/policy/hive.policy" <<'POLICY'
+allow from turq-18789 ch command
+allow from turq-18789 ch sync
+rate from flood-1 1/m burst 5
+rate from wflood-1 100000/s burst 1000000
+POLICY
+mkdir -m 777 "$T/pg1/runs"
+RUNS=$T/pg1/runs/rec.log
+: >"$RUNS"
+chmod 666 "$RUNS"
+printf '#!/bin/sh\necho run >>%s\ncat >/dev/null\necho %s\n' "$RUNS" \
+    "'{\"rec\":true}'" >"$T/pg1/handlers/rec"
+chmod 755 "$T/pg1/handlers/rec"
+
+start_box pg1
+MONITOR=${PIDS[-1]}
+wait_for "$T/pg1/daemon.log" 'start: 1 handler\(s\)'
+AUDIT=$T/pg1/log/audit.log
+LOG=$T/pg1/daemon.log
+CALLS=$T/pg1/calls/calls.log
+PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
+
+refused_n() { count_lines "$AUDIT" '"event":"refused"'; }
+more_refused() { [ "$(refused_n)" -gt "$1" ]; }
+accepted_n() { count_lines "$AUDIT" "\"event\":\"accepted\".*\"id\":\"$1\""; }
+last_refused() { grep '"event":"refused"' "$AUDIT" | tail -1; }
+runs() { count_lines "$RUNS" run; }
+publish() {	# publish TOPIC FILE
+	if [ -s "$2" ]; then "${PUB[@]}" -t "hive/$1" -f "$2"
+	else "${PUB[@]}" -t "hive/$1" -n; fi
+}
+
+# --- the corpus, one input at a time ----------------------------------------
+mkdir "$T/out"
+python3 "$HERE/gen.py" corpus "$SIGN" "$T/priv" "$T/out"
+total=$(wc -l <"$T/out/list")
+check "the corpus has at least 40 inputs ($total)" [ "$total" -ge 40 ]
+printf 'marker' >"$T/marker.bin"
+
+# one_input NAME TOPIC EXPECT ID: publish it, then judge the outcome
+one_input() {
+	local name=$1 topic=$2 expect=$3 id=$4 n0 a0 line
+	n0=$(refused_n)
+	a0=$(accepted_n "$id")
+	publish "$topic" "$T/out/$name.bin"
+	case $expect in
+	accepted)
+		check "$name: accepted" wait_for "$AUDIT" \
+		    "\"event\":\"accepted\".*\"id\":\"$id\""
+		return ;;
+	ignored)	# nothing to wait for: a refused marker behind it
+		publish pg1-18890/marker "$T/marker.bin"
+		topic=pg1-18890/marker expect=bad-json ;;
+	esac
+	if ! wait_until more_refused "$n0"; then
+		fail "$name: no refusal (expected $expect)"
+		return
+	fi
+	line=$(last_refused)
+	if [ "$(jq -r .reason <<<"$line")" = "$expect" ] &&
+	    jq -e --arg t "topic=hive/$topic" '.detail | endswith($t)' \
+	    <<<"$line" >/dev/null && [ "$(refused_n)" -eq $((n0 + 1)) ]; then
+		ok "$name: refused as $expect"
+	else
+		fail "$name: expected $expect on hive/$topic, got $line"
+	fi
+	if [ "$(accepted_n "$id")" -ne "$a0" ]; then
+		fail "$name: ...but it was also accepted"
+	fi
+}
+while read -r name topic expect id; do
+	one_input "$name" "$topic" "$expect" "$id"
+done <"$T/out/list"
+wait_until test "$(runs)" -ge 1 || true
+check "only the one valid command ran the handler" [ "$(runs)" -eq 1 ]
+check "nothing reached the agent" [ ! -s "$CALLS" ]
+
+# --- one sender over its rate (rate from flood-1 1/m burst 5) ---------------
+rate_refused() { count_lines "$AUDIT" \
+    '"detail":"from=flood-1;.*"reason":"rate-limited"'; }
+rate_done() { [ $(( $(count_lines "$AUDIT" \
+    '"event":"accepted","from":"flood-1"') + $(rate_refused) )) -ge 30 ]; }
+python3 "$HERE/gen.py" flood rate 30 "$SIGN" "$T/priv" |
+    "${PUB[@]}" -t hive/pg1-18890/status -l
+check "a flood of 30 from one sender: each one accepted or refused" \
+    wait_until rate_done
+check "...at most the burst (5, and 1 a minute) accepted, the rest rate-limited" \
+    [ "$(rate_refused)" -ge 24 ]
+
+# --- mixed garbage while the router's memory is watched ---------------------
+ROUTER=$(pgrep -P "$MONITOR" -f -- '-P router')
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$ROUTER/status"; }
+chunk() {	# chunk N: N garbage messages, until all N are refused
+	local n0
+	n0=$(refused_n)
+	python3 "$HERE/gen.py" flood garbage "$1" "$SIGN" "$T/priv" |
+	    "${PUB[@]}" -t hive/pg1-18890/command -l
+	wait_until bash -c '[ "$(grep -c "\"event\":\"refused\"" "$1")" -ge "$2" ]' \
+	    _ "$AUDIT" $((n0 + $1))
+}
+chunk 600	# warm up: the allocator's arenas, the audit pipe, the queue
+rss0=$(rss)
+chunk 600 && chunk 600 && chunk 600 && ok "1800 garbage messages all refused" ||
+    fail "garbage flood: refusals missing"
+rss1=$(rss)
+echo "# router VmRSS: ${rss0} kB before, ${rss1} kB after 1800 garbage messages"
+check "the router's memory stays bounded (after <= 1.5 x before)" \
+    [ $((rss1 * 2)) -le $((rss0 * 3)) ]
+state_refused() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 \
+    -t hive/meta/pg1-18890/state | jq -r '.text | fromjson | .refused'; }
+counted() { [ "$(state_refused)" -eq "$(refused_n)" ]; }
+check "the state document counts every refusal the audit log holds" \
+    wait_until counted
+
+# --- distinct ids past the window's capacity (64) ---------------------------
+wfull() { count_lines "$AUDIT" \
+    '"detail":"; topic=hive/pg1-18890/status".*"reason":"window-full"'; }
+w_ok() { count_lines "$AUDIT" '"event":"accepted","from":"wflood-1"'; }
+w_done() { [ $(( $(w_ok) + $(wfull) )) -ge 200 ]; }
+python3 "$HERE/gen.py" flood window 200 "$SIGN" "$T/priv" |
+    "${PUB[@]}" -t hive/pg1-18890/status -l
+check "200 distinct ids: each one accepted or refused" wait_until w_done
+check "...past the capacity, window-full (fail closed, nothing evicted)" \
+    [ "$(wfull)" -ge $((200 - 64)) -a "$(w_ok)" -le 64 ]
+
+# --- a restart: the window is on disk ---------------------------------------
+kill -TERM "$MONITOR"
+rc=0; wait "$MONITOR" || rc=$?
+check "the daemon survived the corpus and stops with status 0" [ "$rc" -eq 0 ]
+mv "$LOG" "$T/pg1/daemon-1.log"
+start_box pg1
+MONITOR=${PIDS[-1]}
+n0=$(refused_n)
+publish pg1-18890/command "$T/out/101-valid-command.bin"
+check "after a restart the valid command is still a replay" \
+    wait_until more_refused "$n0"
+check "...refused as replay" [ "$(last_refused | jq -r .reason)" = replay ]
+
+# --- the daemon still answers -----------------------------------------------
+# The flood's window entries live ttl 1 + max_skew 2 seconds: a probe
+# from wflood-1 tells when there is room again.
+probe_ok() {
+	local id n0
+	id=probe-$RANDOM$RANDOM
+	n0=$(refused_n)
+	printf '{"v":2,"id":"%s","ts":%s,"from":"wflood-1","to":"pg1-18890","ch":"status","urgency":"later","ttl":1,"text":"probe"}\n' \
+	    "$id" "$(date +%s)" | "$SIGN" "$T/priv/wflood-1.key" |
+	    "${PUB[@]}" -t hive/pg1-18890/status -l
+	wait_until bash -c 'grep -q "\"id\":\"$2\"" "$1" ||
+	    [ "$(grep -c "\"event\":\"refused\"" "$1")" -gt "$3" ]' \
+	    _ "$AUDIT" "$id" "$n0"
+	grep -q "\"event\":\"accepted\".*\"id\":\"$id\"" "$AUDIT"
+}
+check "the window has room again once the flood's entries expire" \
+    wait_until probe_ok
+rc=0
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key" \
+    --keys "$T/keys" --to pg1-18890 --ch command --action rec \
+    --text "still there?" --wait 20 >"$T/final.out" 2>"$T/final.err" || rc=$?
+check "a valid command --wait is answered after all of it" \
+    [ "$rc" -eq 0 -a "$(jq -r '.text | fromjson | .rec' "$T/final.out")" = true ]
+check "the handler ran twice in all: the valid command and this one" \
+    [ "$(runs)" -eq 2 ]
+check "no injection at all: calls.log is empty" [ ! -s "$CALLS" ]
+
+# --- every reason was named in the daemon's log -----------------------------
+for reason in $(awk '!/^#/ && NF == 5 {print $3}' "$HERE/manifest" |
+    grep -v '^accepted$\|^ignored$' | sort -u) rate-limited window-full; do
+	check "the log names reason=$reason" \
+	    grep -q "refused reason=$reason " "$T/pg1/daemon-1.log" "$LOG"
+done
+check "the router never died" bash -c \
+    '! grep -q "router .* \(killed\|exited\)" "$1" "$2"' _ "$T/pg1/daemon-1.log" "$LOG"
+
+finish
