@@ -8,7 +8,7 @@
   gen.py flood KIND COUNT SIGNER KEYDIR >LINES
       COUNT payloads, one per line, for mosquitto_pub -l:
         rate     valid status (later) envelopes from flood-1
-        window   the same from wflood-1, ttl 1, every id distinct
+        window   the same from wflood-1, short-lived, every id distinct
         garbage  a mix of oversize, deep, duplicate-key, invalid UTF-8,
                  forged (bad signature) and unknown-key envelopes
 
@@ -227,9 +227,13 @@ def flood(kind, count, signer, keydir):
     if kind == "garbage":
         lines = garbage(count, signer, keydir, now)
     else:
-        node, ttl = ("flood-1", 600) if kind == "rate" else ("wflood-1", 1)
+        # the window flood's entries must go soon (ts + ttl + max_skew)
+        # but be fresh when they arrive, however slow the machine:
+        # ts at the daemon's max_skew (2) ahead, acceptable for 5 s
+        node, ttl, ts = ("flood-1", 600, now) if kind == "rate" else \
+            ("wflood-1", 3, now + 2)
         lines = [l.encode() for l in sign(signer, keydir, node,
-                 [status(node, ttl, now, i) for i in range(count)])]
+                 [status(node, ttl, ts, i) for i in range(count)])]
     sys.stdout.buffer.write(b"".join(l + b"\n" for l in lines))
 
 

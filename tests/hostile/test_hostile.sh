@@ -189,14 +189,14 @@ check "after a restart the valid command is still a replay" \
 check "...refused as replay" [ "$(last_refused | jq -r .reason)" = replay ]
 
 # --- the daemon still answers -----------------------------------------------
-# The flood's window entries live ttl 1 + max_skew 2 seconds: a probe
+# The flood's window entries live until ts + ttl + max_skew (7 s): a probe
 # from wflood-1 tells when there is room again.
 probe_ok() {
 	local id n0
 	id=probe-$RANDOM$RANDOM
 	n0=$(refused_n)
-	printf '{"v":2,"id":"%s","ts":%s,"from":"wflood-1","to":"pg1-18890","ch":"status","urgency":"later","ttl":1,"text":"probe"}\n' \
-	    "$id" "$(date +%s)" | "$SIGN" "$T/priv/wflood-1.key" |
+	printf '{"v":2,"id":"%s","ts":%s,"from":"wflood-1","to":"pg1-18890","ch":"status","urgency":"later","ttl":3,"text":"probe"}\n' \
+	    "$id" $(($(date +%s) + 2)) | "$SIGN" "$T/priv/wflood-1.key" |
 	    "${PUB[@]}" -t hive/pg1-18890/status -l
 	wait_until bash -c 'grep -q "\"id\":\"$2\"" "$1" ||
 	    [ "$(grep -c "\"event\":\"refused\"" "$1")" -gt "$3" ]' \
