@@ -597,6 +597,15 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 		router_message(r, &m);
 		mqtt_msg_free(&m);
 	}
+	/* never expected (the queue is drained after every read), but an
+	 * acknowledged message lost must not go unsaid */
+	if (mqtt_dropped(r->mqtt) != r->dropped_seen) {
+		log_warnx("receive queue full: %zu message(s) the broker had "
+		    "delivered were lost", mqtt_dropped(r->mqtt) -
+		    r->dropped_seen);
+		router_audit(r, "lost", NULL, "queue-full", "receive queue");
+		r->dropped_seen = mqtt_dropped(r->mqtt);
+	}
 }
 
 static void

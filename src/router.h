@@ -128,6 +128,7 @@ struct router {
 	int64_t			 next_connect;
 	uint64_t		 injected, delivered, inject_failed;
 	uint64_t		 observed;
+	size_t			 dropped_seen;	/* mqtt_dropped() logged */
 	int			 subscribed, ready;
 	struct ratelog		 ratelog;	/* refusal log lines */
 	struct ratelimit	 rates;		/* policy "rate" buckets */
