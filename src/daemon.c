@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "attach.h"
 #include "daemon.h"
 #include "monitor_handlers.h"
 #include "keys.h"
@@ -48,8 +49,14 @@ daemon_slot(const char *s)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: hive-daemon [-dfn] [-c FILE]\n"
+	fprintf(stderr, "usage: hive-daemon [-dfn] [-A SOCKET] [-c FILE]\n"
+	    "       hive-daemon -P router|injector -A SOCKET [-d] [-I N] "
+	    "[-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
+	    "  -A SOCKET  split mode (one service unit per role): the "
+	    "monitor\n"
+	    "           listens there and starts no children; a role started\n"
+	    "           with -P connects there for its links (docs/systemd.md)\n"
 	    "  -c FILE  configuration (default %s)\n"
 	    "  -d       debug logging\n"
 	    "  -f       foreground (logs to stderr; the default under systemd)\n"
@@ -149,16 +156,17 @@ main(int argc, char *argv[])
 		{ "check-policy", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1 };
+	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL };
 	static struct policy pol;
 	struct config cfg;
 	const char *role = NULL;
 	char errbuf[1024];
 	int c, check = 0, check_policy = 0;
 
-	while ((c = getopt_long(argc, argv, "c:dfI:nP:", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "A:c:dfI:nP:", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
+		case 'A': o.attach = optarg; break;
 		case 'C': check_policy = 1; break;
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
@@ -187,6 +195,8 @@ main(int argc, char *argv[])
 	}
 	if (policy_load(&pol, &cfg, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
+	if (role != NULL && o.attach != NULL)
+		attach_role(role, &o, &cfg, &pol);
 	if (role != NULL)
 		return daemon_role(role, &o, &cfg, &pol);
 	return monitor_main(&o, &cfg, &pol);

@@ -75,6 +75,7 @@ struct daemon_opts {
 	int		 foreground;
 	int		 debug;
 	int		 slot;		/* -I: which injector, else -1 */
+	const char	*attach;	/* -A: split mode's socket (attach.h) */
 };
 
 int monitor_main(const struct daemon_opts *, const struct config *,
@@ -87,7 +88,10 @@ int injector_main(const struct daemon_opts *, const struct config *,
 /* daemon.c: SIGTERM/SIGINT call on_term, SIGPIPE ignored */
 void daemon_child_signals(void (*on_term)(int));
 
-/* privdrop.c: switch to user (if root) and lock down; fatal on failure */
+/* privdrop.c: switch to user (given CAP_SETUID/CAP_SETGID) and lock
+ * down; fatal on failure */
 void privdrop(const char *user, const char *role);
+/* 1 if cap (CAP_*) is in our effective set */
+int privdrop_has_cap(int cap);
 
 #endif

@@ -21,6 +21,8 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <linux/capability.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -31,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "audit.h"
 #include "instances.h"
 #include "compose.h"
@@ -66,6 +69,7 @@ struct monitor {
 	int			 exit_code;
 	long long		 stop_deadline;	/* ms: then SIGKILL */
 	char			 self[4096];
+	struct mon_attach	*attach;	/* -A: split mode, no children */
 };
 
 static int monitor_sigpipe[2] = { -1, -1 };
@@ -100,15 +104,18 @@ monitor_load_keys(struct monitor *m)
 	m->nkeys = n;
 }
 
-/* The router writes the window there: create it, owned by its user. */
+/* The router writes the window there: create it, owned by its user.
+ * In split mode the router's own unit makes it (StateDirectory=). */
 static void
 monitor_state_dir(const struct monitor *m)
 {
 	struct passwd *pw;
 
+	if (m->opts->attach != NULL)
+		return;
 	if (mkdir(m->cfg->state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("mkdir %s", m->cfg->state_dir);
-	if (geteuid() != 0)
+	if (!privdrop_has_cap(CAP_CHOWN))
 		return;
 	if ((pw = getpwnam(m->cfg->user)) == NULL)
 		fatalx("no such user '%s'", m->cfg->user);
@@ -431,11 +438,28 @@ monitor_stop_children(struct monitor *m)
 {
 	size_t k;
 
+	if (m->attach != NULL) {
+		(void)monitor_attach_stop(m->attach, SIGTERM);
+		return;
+	}
 	if (m->pid_router > 0)
 		kill(m->pid_router, SIGTERM);
 	for (k = 0; k < m->ninjectors; k++)
 		if (m->pid_injector[k] > 0)
 			kill(m->pid_injector[k], SIGTERM);
+}
+
+/* Split mode: the roles attached whose link is still open. */
+static int
+monitor_attach_left(const struct monitor *m)
+{
+	size_t k;
+	int n = m->fd_router != -1 && monitor_attach_attached(m->attach, -1);
+
+	for (k = 0; k < m->ninjectors; k++)
+		n += m->fd_injector[k] != -1 &&
+		    monitor_attach_attached(m->attach, (int)k);
+	return n;
 }
 
 static int
@@ -444,6 +468,8 @@ monitor_children_left(const struct monitor *m)
 	size_t k;
 	int n = m->pid_router > 0;
 
+	if (m->attach != NULL)
+		return monitor_attach_left(m);
 	for (k = 0; k < m->ninjectors; k++)
 		n += m->pid_injector[k] > 0;
 	return n;
@@ -526,6 +552,23 @@ monitor_reap(struct monitor *m)
 		m->exit_code = 1;
 		monitor_begin_stop(m);
 	}
+}
+
+/* Split mode: a role's link closing is its death (we have no SIGCHLD
+ * for it), with monitor_reap()'s consequences. */
+static void
+monitor_link_lost(struct monitor *m, const char *who)
+{
+	if (m->attach == NULL)
+		return;		/* SIGCHLD tells the rest */
+	if (m->stopping) {
+		log_debug("%s closed its link", who);
+		return;
+	}
+	log_warnx("%s closed its link; exiting so the service manager "
+	    "restarts us", who);
+	m->exit_code = 1;
+	monitor_begin_stop(m);
 }
 
 /* The node secret keys again, into fresh: 0, or -1 (logged, none kept). */
@@ -633,9 +676,12 @@ monitor_on_router(struct monitor *m)
 		ipc_dispatch(monitor_from_router, sizeof(monitor_from_router) /
 		    sizeof(monitor_from_router[0]), ROLE_ROUTER, &msg, m);
 		ipc_msg_free(&msg);
-	} else if (r == 0) {
+	} else if (r == 0 || errno == ECONNRESET) {
+		/* ECONNRESET: it exited with an answer of ours unread (a
+		 * heartbeat signed while it drained): a close all the same */
 		close(m->fd_router);
 		m->fd_router = -1;	/* SIGCHLD tells the rest */
+		monitor_link_lost(m, "router");
 	} else if (errno != EAGAIN)
 		fatal("ipc from router");
 }
@@ -679,6 +725,7 @@ monitor_on_injector(struct monitor *m, size_t k)
 {
 	close(m->fd_injector[k]);
 	m->fd_injector[k] = -1;
+	monitor_link_lost(m, "injector");
 }
 
 /* Past the drain deadline, whoever is left is killed. */
@@ -691,6 +738,11 @@ monitor_stop_overdue(struct monitor *m)
 		return;
 	log_warnx("children still running %d s after SIGTERM: killing",
 	    MONITOR_STOP_MS / 1000);
+	if (m->attach != NULL) {
+		(void)monitor_attach_stop(m->attach, SIGKILL);
+		m->stop_deadline = mqtt_now_ms() + 1000;
+		return;
+	}
 	if (m->pid_router > 0)
 		kill(m->pid_router, SIGKILL);
 	for (k = 0; k < m->ninjectors; k++)
@@ -712,7 +764,7 @@ monitor_poll_timeout(const struct monitor *m, int tick)
 static void
 monitor_loop(struct monitor *m)
 {
-	static struct pollfd pfd[2 + CONFIG_MAX_NODES + MH_FDS];
+	static struct pollfd pfd[3 + CONFIG_MAX_NODES + MH_FDS];
 	int tick = m->watchdog_ms > 0 && m->watchdog_ms / 2 < 1000 ?
 	    (int)(m->watchdog_ms / 2) : 1000;
 	size_t k, n, nh;
@@ -724,6 +776,8 @@ monitor_loop(struct monitor *m)
 			pfd[2 + k] = (struct pollfd){ m->fd_injector[k],
 			    POLLIN, 0 };
 		n = 2 + m->ninjectors;
+		pfd[n++] = (struct pollfd){ m->attach != NULL ?
+		    monitor_attach_fd(m->attach) : -1, POLLIN, 0 };
 		nh = mh_fds(m->mh, pfd + n, MH_FDS);
 		monitor_tick(m);
 		monitor_stop_overdue(m);
@@ -739,6 +793,8 @@ monitor_loop(struct monitor *m)
 		for (k = 0; k < m->ninjectors; k++)
 			if (pfd[2 + k].revents & (POLLIN | POLLHUP))
 				monitor_on_injector(m, k);
+		if (pfd[n - 1].revents & POLLIN)
+			monitor_attach_accept(m->attach);
 		/* results first: a finished sentinel may run again now */
 		mh_dispatch(m->mh, pfd + n, nh);
 		mh_tick(m->mh);
@@ -772,7 +828,12 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 		fatal("malloc");
 	mh_init(m.mh, cfg, pol, &m.fd_router);
 	monitor_control_socket(&m);
-	monitor_start_children(&m);
+	if (o->attach != NULL) {	/* the attach socket has it now */
+		m.attach = monitor_attach_open(o->attach, cfg, pol,
+		    m.fd_control, &m.fd_router, m.fd_injector);
+		m.fd_control = -1;
+	} else
+		monitor_start_children(&m);
 	mh_send_names(m.mh);
 	monitor_loop(&m);
 	if (mh_active(m.mh) > 0)
@@ -782,6 +843,7 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	free(m.mh);
 	log_info("stopped");
 	audit_close(m.audit);
+	monitor_attach_close(m.attach);
 	(void)unlink(cfg->control_socket);
 	for (i = 0; i < m.nkeys; i++)
 		seckey_free(&m.keys[i]);
