@@ -284,7 +284,10 @@ monitor_sign_reply(struct monitor *m, uint32_t peer, int ok, const char *s)
 
 	ipc_put_u32(&w, ok ? 1 : 0);
 	ipc_put_str(&w, s);
-	if (ipc_send(m->fd_router, IMSG_SIGN_REP, peer, w.p, w.len) == -1)
+	/* EPIPE/ECONNRESET: the router exited with a request in flight (a
+	 * heartbeat while it drained); the link's EOF tells the rest */
+	if (ipc_send(m->fd_router, IMSG_SIGN_REP, peer, w.p, w.len) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET)
 		fatal("ipc_send to router");
 	ipc_writer_free(&w);
 }
