@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_units.sh - the service files in systemd/: every *.service parses
-# cleanly (systemd-analyze verify) and scores an exposure of at most
-# 1.0 with systemd-analyze security --offline=true; the sysusers and
-# tmpfiles files apply to an empty root; the launchd plist parses.
+# cleanly (systemd-analyze verify), scores an exposure of at most 1.0
+# with systemd-analyze security --offline=true and explains what it
+# does not set; the split units agree on the attach socket; the
+# sysusers and tmpfiles files apply to an empty root; the launchd plist
+# parses.
 # Needs no running systemd (CI runs in a container as root);
 # scripts/deps.sh installs systemd-analyze (package systemd).
 set -euo pipefail
@@ -54,6 +56,8 @@ for unit in "$UNITS"/*.service; do
 	fi
 	check "$name: exposure $((x / 10)).$((x % 10)) is at most $((MAX_TENTHS / 10)).$((MAX_TENTHS % 10))" \
 	    [ "$x" -le "$MAX_TENTHS" ]
+	check "$name: says what it could not set, and why" \
+	    grep -q '^# --- could not set' "$unit"
 	if [ "$x" -gt "$MAX_TENTHS" ]; then
 		# what still counts, for whoever has to bring it down
 		SYSTEMD_COLORS=0 systemd-analyze security --offline=true \
@@ -61,6 +65,23 @@ for unit in "$UNITS"/*.service; do
 	fi
 done
 check "systemd/ holds at least one unit" [ "$n" -gt 0 ]
+
+# split mode: the monitor listens where the roles attach, runs as its
+# own account without network; the roles run as users of their own
+execstart() { sed -n 's/^ExecStart=//p' "$UNITS/$1"; }
+sock=$(execstart hive-daemon.service | sed -n 's/.* -A \([^ ]*\) .*/\1/p')
+check "hive-daemon.service starts the monitor in split mode (-A)" \
+    [ -n "$sock" ]
+for u in hive-router.service hive-injector@.service; do
+	check "$u attaches to the monitor's socket $sock" \
+	    grep -q -- "^ExecStart=.* -P [a-z]* -A $sock " "$UNITS/$u"
+	check "...is stopped with it and ordered before it" \
+	    grep -q '^BindsTo=hive-daemon.service$' "$UNITS/$u"
+done
+check "the monitor runs as hive-monitor with no network" \
+    grep -q '^User=hive-monitor$' "$UNITS/hive-daemon.service"
+check "...and PrivateNetwork=yes" \
+    grep -q '^PrivateNetwork=yes$' "$UNITS/hive-daemon.service"
 
 # sysusers and tmpfiles: applied to an empty root, they create the
 # account and the configuration tree with the modes the daemon wants.
@@ -75,10 +96,23 @@ if [ "$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null &&
 	    quiet systemd-sysusers --root="$R"
 	check "...creating user hive with no login shell" grep -Eq \
 	    '^hive:x:[0-9]+:[0-9]+:[^:]*:/:/usr/sbin/nologin$' "$R/etc/passwd"
+	check "...and user hive-monitor, likewise" grep -Eq \
+	    '^hive-monitor:x:[0-9]+:[0-9]+:[^:]*:/:/usr/sbin/nologin$' \
+	    "$R/etc/passwd"
+	mkdir -p "$R/etc/hive/secret"
+	echo key >"$R/etc/hive/secret/n.key"	# as root, e.g. by keygen
+	chmod 600 "$R/etc/hive/secret/n.key"
+	: >"$R/etc/hive/hive.conf"; chmod 600 "$R/etc/hive/hive.conf"
 	check "systemd-tmpfiles applies hive.tmpfiles" \
 	    quiet systemd-tmpfiles --root="$R" --create
-	check "...secret/ is 0700 root" \
-	    [ "$(stat -c '%a %U' "$R/etc/hive/secret")" = "700 root" ]
+	# uids as the empty root's passwd has them, not the host's
+	mon=$(awk -F: '$1 == "hive-monitor" { print $3 }' "$R/etc/passwd")
+	check "...secret/ is 0700 hive-monitor" \
+	    [ "$(stat -c '%a %u' "$R/etc/hive/secret")" = "700 $mon" ]
+	check "...a key written there as root goes to hive-monitor, still 0600" \
+	    [ "$(stat -c '%a %u' "$R/etc/hive/secret/n.key")" = "600 $mon" ]
+	check "...hive.conf is readable by every role (0644 root)" \
+	    [ "$(stat -c '%a %U' "$R/etc/hive/hive.conf")" = "644 root" ]
 	check "...keys/ is 0755 root" \
 	    [ "$(stat -c '%a %U' "$R/etc/hive/keys")" = "755 root" ]
 else
