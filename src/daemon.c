@@ -49,14 +49,12 @@ daemon_slot(const char *s)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: hive-daemon [-dfn] [-A SOCKET] [-c FILE]\n"
-	    "       hive-daemon -P router|injector -A SOCKET [-d] [-I N] "
-	    "[-c FILE]\n"
+	fprintf(stderr, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
-	    "  -A SOCKET  split mode (one service unit per role): the "
+	    "  -A socket  split mode (one service unit per role): the "
 	    "monitor\n"
-	    "           listens there and starts no children; a role started\n"
-	    "           with -P connects there for its links (docs/systemd.md)\n"
+	    "           listens there for the router and the injectors and\n"
+	    "           starts no children (hive-daemon(8), docs/systemd.md)\n"
 	    "  -c FILE  configuration (default %s)\n"
 	    "  -d       debug logging\n"
 	    "  -f       foreground (logs to stderr; the default under systemd)\n"
