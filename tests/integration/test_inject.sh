@@ -115,9 +115,15 @@ check "...the call ran as the instance user (nobody)" \
     --ch alert --text "disk full" >/dev/null
 wait_until calls_ge mini 2
 argv_of mini 2 >"$T/argv2"
+# the double writes its environment after its argv: wait for both
+env_ge2() { [ "$(wc -l <"$T/mini/calls/env.log")" -ge 2 ]; }
+wait_until env_ge2
+url_as_daemon() {
+	[ "$(grep -c -x -e event -e --url -e ws://127.0.0.1:18789 "$T/argv2")" \
+	    -eq 3 ] && [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r .uid)" = 1 ]
+}
 check "event instance with a url: system event --url, as user daemon" \
-    [ "$(grep -c -x -e event -e --url -e ws://127.0.0.1:18789 "$T/argv2")" \
-      -eq 3 ] && [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r .uid)" = 1 ]
+    url_as_daemon
 check "...and no secret of the other instance in its environment" \
     [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r '.token')" = null ]
 finish
