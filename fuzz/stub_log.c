@@ -26,7 +26,7 @@ void log_warnx(const char *fmt, ...) { }
 void log_info(const char *fmt, ...) { }
 void log_debug(const char *fmt, ...) { }
 
-static void __attribute__((noreturn))
+static void __attribute__((noreturn, format(printf, 1, 0)))
 stub_fatal(const char *fmt, va_list ap)
 {
 	jmp_buf *j = stub_fatal_jmp;
