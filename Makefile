@@ -6,8 +6,10 @@ BUILD   ?= build
 PREFIX  ?= /usr/local
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
+# seconds per harness in make fuzz-smoke
+FUZZ_TIME ?= 20
 
-.PHONY: all deps build test test-asan bench demo install clean
+.PHONY: all deps build test test-asan fuzz-smoke bench demo install clean
 
 all: build
 
@@ -23,6 +25,7 @@ build: deps
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
 
 # The whole suite again under AddressSanitizer and UBSan.
 test-asan: deps
@@ -31,6 +34,16 @@ test-asan: deps
 	@cmake --build $(BUILD)-asan -j $(JOBS) >$(BUILD)-asan/build.log 2>&1 || \
 	    { cat $(BUILD)-asan/build.log; exit 1; }
 	cd $(BUILD)-asan && ctest --output-on-failure -j $(JOBS)
+
+# Every libFuzzer harness of fuzz/ for FUZZ_TIME seconds (clang,
+# ASan+UBSan); fails on any crash.  Longer runs: docs/security.md.
+fuzz-smoke: deps
+	@CC=clang cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DHIVE_FUZZ=ON >/dev/null
+	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzzers \
+	    >$(BUILD)-fuzz/build.log 2>&1 || \
+	    { cat $(BUILD)-fuzz/build.log; exit 1; }
+	scripts/fuzz-smoke.sh $(BUILD)-fuzz $(FUZZ_TIME)
 
 # Speed goals, measured as ratios (bench/README.md); not tests.
 bench: build
@@ -43,4 +56,4 @@ install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-fuzz

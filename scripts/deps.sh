@@ -7,13 +7,17 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
       libcap-ng-dev mosquitto mosquitto-clients jq openssl
-      systemd procps groff-base mandoc)
+      systemd procps groff-base mandoc clang libclang-rt-14-dev)
 # systemd: systemd-analyze, -sysusers and -tmpfiles for
 # tests/integration/test_units.sh (no systemd needs to run: the checks
 # are offline).  procps: /bin/kill, which the unit's ExecReload= names
 # and systemd-analyze verify wants to find.
 # groff-base, mandoc: tests/integration/test_help.sh lints the manual
 # pages with both (groff -ww, mandoc -Tlint).
+# clang, libclang-rt-14-dev: make fuzz-smoke builds fuzz/ with
+# -fsanitize=fuzzer; libFuzzer's runtime (libclang_rt.fuzzer*.a) is in
+# libclang-rt-14-dev, which clang-14 only recommends, and we install
+# without recommends.
 
 missing=()
 for p in "${PKGS[@]}"; do

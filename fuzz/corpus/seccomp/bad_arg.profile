@@ -1,0 +1,2 @@
+default allow
+kill ioctl arg6 eq 1

@@ -1,0 +1,2 @@
+default allow
+include ../etc

@@ -1,0 +1,2 @@
+kill ptrace
+default allow

@@ -1,0 +1,4 @@
+default errno EPERM
+allow read
+errno 38 clone3
+errno EAFNOSUPPORT socket
