@@ -8,8 +8,10 @@ DAEMON="$HIVE_BIN/hive-daemon"
 mkdir -m 755 "$T/pol" "$T/pol2" "$T/keys" "$T/pol/seccomp" "$T/pol2/seccomp"
 # the profiles themselves belong to the handler sandbox; here they
 # only need to exist
-: >"$T/pol/seccomp/default"
-: >"$T/pol2/seccomp/default"
+for p in default nonet strict; do
+	: >"$T/pol/seccomp/$p"
+	: >"$T/pol2/seccomp/$p"
+done
 cat >"$T/hive.conf" <<CONF
 node turq-18789,mini1-18889
 user nobody
