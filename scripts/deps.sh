@@ -7,7 +7,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
       libcap-ng-dev mosquitto mosquitto-clients jq openssl
-      systemd procps groff-base mandoc clang libclang-rt-14-dev)
+      systemd procps groff-base mandoc clang libclang-rt-14-dev
+      git curl python3)
 # systemd: systemd-analyze, -sysusers and -tmpfiles for
 # tests/integration/test_units.sh (no systemd needs to run: the checks
 # are offline).  procps: /bin/kill, which the unit's ExecReload= names
@@ -18,6 +19,10 @@ PKGS=(build-essential cmake pkg-config
 # -fsanitize=fuzzer; libFuzzer's runtime (libclang_rt.fuzzer*.a) is in
 # libclang-rt-14-dev, which clang-14 only recommends, and we install
 # without recommends.
+# jq: the example handlers (handlers.d/) and the tests read JSON with it.
+# git, curl: the git-sync and check-services example handlers;
+# python3: a local HTTP server in tests/integration/
+# test_example_handlers.sh (and the skills' front-matter check).
 
 missing=()
 for p in "${PKGS[@]}"; do
