@@ -5,7 +5,9 @@
 
 # start_broker: sets BROKER_PORT and BROKER_PID.  Lines in
 # $BROKER_EXTRA (e.g. TLS or password settings) are added after the
-# listener line; $BROKER_PERSIST replaces "persistence false".
+# listener line; $BROKER_PERSIST replaces "persistence false".  With
+# $BROKER_SETSID set, the broker runs in a session of its own, out of
+# reach of a Ctrl-C meant for the script (the demo stops it last).
 start_broker() {
 	local try port conf log
 	for try in 1 2 3 4 5 6 7 8 9 10; do
@@ -25,7 +27,8 @@ start_broker() {
 		log_type information
 		CONF
 		: >"$log"
-		mosquitto -c "$conf" >>"$T/mosquitto.out" 2>&1 &
+		${BROKER_SETSID:+setsid} mosquitto -c "$conf" \
+		    >>"$T/mosquitto.out" 2>&1 &
 		BROKER_PID=$!
 		PIDS+=("$BROKER_PID")
 		end=$((SECONDS + 10))

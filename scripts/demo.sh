@@ -1,41 +1,119 @@
 #!/usr/bin/env bash
-# demo.sh - hive on a private loopback broker, narrated.  Run through
-# `make demo`.  Everything it starts lives in a temporary directory and
-# is stopped on exit, Ctrl-C included.  Exits non-zero if any step does
-# not behave as shown.
+# demo.sh - two hive nodes on a private loopback broker, narrated.  Run
+# through `make demo`, as root (the daemon runs handlers as another
+# user).  Everything it starts lives in a temporary directory and is
+# stopped on exit, Ctrl-C included; the daemons' logs are there, never
+# on the screen.  Exits non-zero if any step does not behave as shown.
 #
-# Until hive-daemon lands, node pg1-18890 is played by the test
-# responder (tests/tools/responder.c): the same verification gate
-# (src/inbound.c) and replay window the daemon uses.
+#   turq-18789  the master: sends through its daemon's control socket
+#   pg1-18890   a member: runs the example handlers ping and echo
+#               (handlers.d/) and a deliberately slow one, sandboxed
+#
+# Both daemons wake an OpenClaw gateway through the `openclaw` test
+# double (tests/tools/openclaw-double, which records what it is told),
+# unless a real `openclaw` is on PATH.
 set -euo pipefail
 : "${HIVE_BIN:?run through make demo}"
 HIVE_SRC=$(cd "$(dirname "$0")/.." && pwd)
 CLI="$HIVE_BIN/hive-cli"
-RESPONDER="$HIVE_BIN/tests/hive-test-responder"
+DAEMON="$HIVE_BIN/hive-daemon"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "make demo needs root: hive-daemon runs handlers as nobody" >&2
+	exit 2
+fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/hive-demo.XXXXXX")
+chmod 755 "$T"
 PIDS=()
 STEP=0
+FAILED=
 
+# Stop the daemons first and the broker (PIDS[0]) last: a daemon told to
+# stop publishes what it still owes (a handler's outcome) before it
+# exits, and without a broker it would wait for its 30 s deadline.
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$T"
+	trap "" INT TERM	# a second Ctrl-C must not cut the cleanup short
+	for p in "${PIDS[@]:1}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]:1}"; do wait "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]:0:1}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	if [ -n "$FAILED" ]; then
+		printf '   logs kept in %s\n' "$T"
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
 trap 'echo; echo "interrupted"; exit 130' INT TERM
 . "$HIVE_SRC/scripts/broker.sh"
+# The broker and the daemons run in sessions of their own: Ctrl-C
+# reaches this script, whose cleanup stops them in order.
+BROKER_SETSID=1
 
 say()  { STEP=$((STEP + 1)); printf '\n\033[1m%d. %s\033[0m\n' "$STEP" "$*"; }
 show() { printf '   %s\n' "$@"; }
-die()  { printf '\n   DEMO FAILED: %s (logs: %s)\n' "$*" "$T"; trap - EXIT; exit 1; }
-wait_line() {
-	local end=$((SECONDS + 10))
+cmd()  { printf '   \033[2m$ %s\033[0m\n' "$*"; }
+die()  {	# a step that failed because of Ctrl-C is an interruption
+	[ $? -eq 130 ] && { echo; echo "interrupted"; exit 130; }
+	FAILED=1; printf '\n   DEMO FAILED: %s\n' "$*"; exit 1
+}
+wait_line() {	# wait_line FILE REGEX [SECONDS]
+	local end=$((SECONDS + ${3:-10}))
 	while [ $SECONDS -lt $end ]; do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
+}
+wait_cmd() {	# wait_cmd CMD...: until it succeeds, 15 s at most
+	local end=$((SECONDS + 15))
+	while [ $SECONDS -lt $end ]; do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# box NAME NODE: hive.conf, policy, secret key, openclaw for one daemon
+box() {
+	local b=$T/$1
+	mkdir -m 755 "$b" "$b/policy" "$b/policy/seccomp" "$b/handlers" "$b/bin"
+	mkdir -m 700 "$b/secret"
+	mkdir -m 777 "$b/calls"
+	cp "$T/priv/$2.key" "$b/secret/"
+	install -m 644 "$HIVE_SRC"/policy/seccomp/* "$b/policy/seccomp/"
+	if command -v openclaw >/dev/null; then
+		OPENCLAW=$(command -v openclaw)
+	else
+		cp "$HIVE_SRC/tests/tools/openclaw-double" "$b/bin/openclaw"
+		: >"$b/calls/calls.log"
+		: >"$b/calls/env.log"
+		chmod 666 "$b/calls/calls.log" "$b/calls/env.log"
+		OPENCLAW=$b/bin/openclaw
+	fi
+	cat >"$b/hive.conf" <<-CONF
+	node $2
+	host 127.0.0.1
+	port $BROKER_PORT
+	keys $T/keys
+	secret_dir $b/secret
+	state_dir $b/state
+	control_socket $b/run/hive.sock
+	log_dir $b/log
+	policy_dir $b/policy
+	handlers_dir $b/handlers
+	user nobody
+	heartbeat_interval 2
+	openclaw $OPENCLAW
+	openclaw_port auto
+	CONF
+	chmod 600 "$b/hive.conf"
+}
+start() {	# start NAME
+	setsid "$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
+	PIDS+=("$!")
+	wait_line "$T/$1/daemon.log" 'subscribed; ready' ||
+	    die "hive-daemon for $1 did not start (see $T/$1/daemon.log)"
 }
 
 say "Start a private mosquitto broker on a free loopback port"
@@ -49,54 +127,126 @@ for n in turq-18789 pg1-18890; do
 	cp "$T/priv/$n.pub" "$T/keys/"
 	show "$n  kid $kid"
 done
-"$CLI" keys list --keys "$T/keys" | cut -c1-42,116- | sed 's/^/   /'
+chmod 755 "$T/keys"
 
-say "pg1-18890 listens: every message passes parse, signature, freshness, replay window"
-"$RESPONDER" -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys" \
-    --sign-key "$T/priv/pg1-18890.key" --state "$T/pg1.window" --count 2 \
-    >"$T/pg1.out" 2>"$T/pg1.err" &
-PIDS+=("$!")
-wait_line "$T/pg1.out" '^ready$' || die "responder did not subscribe"
-show "subscribed to hive/pg1-18890/+ (its output: $T/pg1.out)"
+say "Start a hive-daemon for each node"
+box turq turq-18789
+box pg1 pg1-18890
+cat >"$T/turq/policy/hive.policy" <<-'POLICY'
+	allow from pg1-18890 ch alert
+POLICY
+# pg1 obeys turq for three actions, each handler in its own sandbox
+cat >"$T/pg1/policy/hive.policy" <<-'POLICY'
+	allow from turq-18789 ch command action ping
+	allow from turq-18789 ch command action echo
+	allow from turq-18789 ch command action slow
+	handler ping {
+		timeout 2s
+		memory 32M
+		processes 32
+		fsize 0
+		seccomp strict
+	}
+	handler echo {
+		timeout 5s
+		memory 64M
+		processes 32
+		fsize 0
+		seccomp strict
+	}
+	handler slow {
+		timeout 2s
+		grace 1s
+		seccomp strict
+		alert no
+	}
+POLICY
+chmod 644 "$T"/*/policy/hive.policy
+install -m 755 "$HIVE_SRC/handlers.d/ping" "$HIVE_SRC/handlers.d/echo" \
+    "$T/pg1/handlers/"
+printf '#!/bin/sh\n# never answers in time\nsleep 67\n' >"$T/pg1/handlers/slow"
+chmod 755 "$T/pg1/handlers/slow"
+start turq
+start pg1
+show "turq-18789: master, no handlers     (log: $T/turq/daemon.log)"
+show "pg1-18890:  handlers ping, echo, slow (log: $T/pg1/daemon.log)"
+show "policy on pg1: turq-18789 may run ping, echo, slow; nobody else anything"
 
-B=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys")
-say "turq-18789 sends a signed command and waits for the signed answer"
-show '$ hive-cli send --to pg1-18890 --ch command --text "check disk usage" --wait 10'
-"$CLI" send "${B[@]}" --sign-key "$T/priv/turq-18789.key" --to pg1-18890 \
-    --ch command --text "check disk usage" --wait 10 >"$T/reply.json" \
-    2>"$T/send.err" || die "no verified reply"
-show "reply: $(jq -c '{from, ch, corr, text}' "$T/reply.json")"
-sed -n 's/^sent: //p' "$T/send.err" >"$T/cmd.json"
+TURQ=(--socket "$T/turq/run/hive.sock")
+say "turq-18789 asks pg1-18890 to run 'ping' and waits for the signed answer"
+cmd "hive-cli send --to pg1-18890 --ch command --action ping --text 'are you there?' --wait 10"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --action ping \
+    --text "are you there?" --wait 10 >"$T/ping.json" 2>"$T/ping.err" ||
+    die "no answer to ping ($(tail -n 1 "$T/ping.err"))"
+jq -e '.from == "pg1-18890" and (.text | fromjson | .pong)' "$T/ping.json" \
+    >/dev/null || die "the answer is not pg1-18890's pong: $(cat "$T/ping.json")"
+show "answer from $(jq -r .from "$T/ping.json") (signed, key $(jq -r .kid "$T/ping.json")): $(jq -r .text "$T/ping.json")"
+show "(handlers.d/ping, run as nobody under seccomp 'strict', without network)"
+sed -n 's/^sent: //p' "$T/ping.err" >"$T/cmd.json"
 
-say "Someone replays that exact command on the bus"
+cmd "hive-cli send --to pg1-18890 --ch command --action echo --args '{\"n\":42}' --text hello --wait 10"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --action echo \
+    --args '{"n":42}' --text hello --wait 10 >"$T/echo.json" \
+    2>"$T/echo.err" || die "no answer to echo"
+[ "$(jq -r .text "$T/echo.json")" = '{"text":"hello","args":{"n":42}}' ] ||
+    die "echo answered $(jq -r .text "$T/echo.json")"
+show "answer: $(jq -r .text "$T/echo.json")"
+
+say "The cluster as the master's daemon sees it"
+roster_ok() { "$CLI" roster "${TURQ[@]}" --json 2>/dev/null |
+    jq -e '[.[].data.node] | index("turq-18789") and index("pg1-18890")' \
+    >/dev/null; }
+status_ok() { "$CLI" status "${TURQ[@]}" --json 2>/dev/null |
+    jq -e '[.[].data.node] | index("turq-18789") and index("pg1-18890")' \
+    >/dev/null; }
+wait_cmd status_ok || die "status does not show both nodes"
+wait_cmd roster_ok || die "roster does not show both nodes"
+cmd "hive-cli status"
+"$CLI" status "${TURQ[@]}" | sed 's/^/   /'
+cmd "hive-cli roster"
+"$CLI" roster "${TURQ[@]}" | sed 's/^/   /'
+
+say "Someone replays the ping command on the bus, byte for byte"
+cmd "mosquitto_pub -t hive/pg1-18890/command -f cmd.json"
+runs=$(grep -c 'handler ping for pg1-18890' "$T/pg1/daemon.log" || true)
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 \
     -t hive/pg1-18890/command -f "$T/cmd.json"
-wait_line "$T/pg1.out" 'refused reason=replay' || die "replay not refused"
-show "pg1-18890: $(grep 'reason=replay' "$T/pg1.out")"
+wait_line "$T/pg1/daemon.log" 'refused reason=replay' ||
+    die "the replay was not refused"
+show "pg1-18890: $(grep -o 'refused reason=replay.*' "$T/pg1/daemon.log" | head -n 1)"
 
 say "A rogue key claims to be turq-18789"
 "$CLI" keygen --node turq-18789 --dir "$T/rogue" >/dev/null
+cmd "hive-cli send --sign-key rogue/turq-18789.key --to pg1-18890 --ch command --action ping --text 'rm -rf /'"
 "$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
     --sign-key "$T/rogue/turq-18789.key" --to pg1-18890 --ch command \
-    --text "rm -rf /" >/dev/null
-wait_line "$T/pg1.out" 'refused reason=unknown-key' || die "forgery accepted"
-show "pg1-18890: $(grep 'reason=unknown-key' "$T/pg1.out")"
+    --action ping --text "rm -rf /" >/dev/null 2>&1 ||
+    die "could not publish the forgery"
+wait_line "$T/pg1/daemon.log" 'refused reason=(unknown-key|bad-signature)' ||
+    die "the forgery was not refused"
+show "pg1-18890: $(grep -Eo 'refused reason=(unknown-key|bad-signature).*' "$T/pg1/daemon.log" | head -n 1)"
+[ "$(grep -c 'handler ping for pg1-18890' "$T/pg1/daemon.log" || true)" -eq "$runs" ] ||
+    die "a refused message ran a handler"
+show "neither ran a handler"
 
 say "A broker in the middle edits the text of a signed command"
-sed 's/check disk usage/format the disk/' "$T/cmd.json" >"$T/tampered.json"
-show "\$ hive-cli verify --keys keys/ tampered.json"
-if "$CLI" verify --keys "$T/keys" "$T/tampered.json" >"$T/verify.out"; then
-	die "tampered envelope verified"
+sed 's/are you there?/format the disk/' "$T/cmd.json" >"$T/tampered.json"
+cmd "hive-cli verify tampered.json"
+if "$CLI" verify --keys "$T/keys" "$T/tampered.json" >"$T/verify.out" 2>&1; then
+	die "the tampered envelope verified"
 fi
 show "$(cat "$T/verify.out")"
 
-say "A fresh, honest command still gets through"
-"$CLI" send "${B[@]}" --sign-key "$T/priv/turq-18789.key" --to pg1-18890 \
-    --ch command --text "still there?" --wait 10 >"$T/reply2.json" \
-    2>/dev/null || die "honest command refused"
-show "reply: $(jq -c '{from, text}' "$T/reply2.json")"
-[ "$(grep -c '^accepted' "$T/pg1.out")" -eq 2 ] ||
-    die "pg1 accepted something it should not have"
+say "A handler that overruns its 2 s timeout is stopped, and the sender told"
+cmd "hive-cli send --to pg1-18890 --ch command --action slow --text 'take your time' --wait 15"
+"$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --action slow \
+    --text "take your time" --wait 15 >"$T/slow.json" 2>"$T/slow.err" ||
+    die "no answer about the slow handler"
+grep -q 'error: handler slow on pg1-18890: timeout' "$T/slow.json" ||
+    die "the slow handler did not time out: $(jq -r .text "$T/slow.json")"
+show "answer: $(jq -r .text "$T/slow.json")"
+gone() { ! pgrep -u nobody -f 'sleep 67' >/dev/null; }
+wait_cmd gone || die "the slow handler's sleep is still running"
+show "nothing of it is left running"
 
-printf '\n\033[1mDemo complete:\033[0m 2 accepted, %s refused, nothing forged got through.\n' \
-    "$(grep -c '^refused' "$T/pg1.out")"
+printf '\n\033[1mDemo complete:\033[0m signed commands answered by sandboxed handlers; a replay, a forgery and a tampered copy refused; a runaway handler stopped.\n'
