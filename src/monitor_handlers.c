@@ -147,6 +147,15 @@ mh_report(const struct mh_loaded *l, const char *when)
 	log_info("%s: %zu handler(s)", when, l->set->n);
 }
 
+/* A random start delay in 0..jitter (ms): sentinels of many boxes do
+ * not all run at once. */
+static int64_t
+mh_jitter_ms(const struct policy_handler *ph)
+{
+	return ph->jitter_s > 0 ? (int64_t)randombytes_uniform(
+	    (uint32_t)ph->jitter_s * 1000 + 1) : 0;
+}
+
 /* The sentinels of a policy, for the handlers that exist. */
 static void
 mh_schedule(struct monitor_handlers *mh)
@@ -175,8 +184,7 @@ mh_schedule(struct monitor_handlers *mh)
 		hive_strlcpy(s->node, ph->wake[0] != '\0' ? ph->wake :
 		    nodes[0], sizeof(s->node));
 		s->base_ms = now;
-		s->next_ms = now + (ph->jitter_s > 0 ? (int64_t)
-		    randombytes_uniform((uint32_t)ph->jitter_s * 1000 + 1) : 0);
+		s->next_ms = now + mh_jitter_ms(ph);
 		log_info("sentinel %s every %llds (jitter %llds) wakes %s",
 		    s->action, (long long)ph->every_s,
 		    (long long)ph->jitter_s, s->node);
@@ -437,8 +445,7 @@ mh_sentinel_run(struct monitor_handlers *mh, struct mh_sentinel *s,
 	s->base_ms += ph->every_s * 1000;
 	if (s->base_ms < now_ms)	/* a stopped clock or a long stall */
 		s->base_ms = now_ms;
-	s->next_ms = s->base_ms + (ph->jitter_s > 0 ? (int64_t)
-	    randombytes_uniform((uint32_t)ph->jitter_s * 1000 + 1) : 0);
+	s->next_ms = s->base_ms + mh_jitter_ms(ph);
 	if (s->busy) {
 		log_warnx("sentinel %s: the last run is not done; skipped",
 		    s->action);

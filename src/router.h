@@ -42,6 +42,9 @@
 /* A handler run asked of the monitor: what its outcome answers. */
 struct router_run {
 	uint32_t	 tag;		/* 0: free */
+	int		 sentinel;	/* a scheduled run: no sender */
+	int64_t		 exit_status;	/* the outcome's: -1 unless it exited */
+	int64_t		 signal;	/* 0 unless killed */
 	int		 ch;		/* CH_COMMAND or CH_SYNC */
 	char		 node[NODE_MAX + 1];	/* ours, that runs it */
 	char		 from[NODE_MAX + 1];

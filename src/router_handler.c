@@ -123,33 +123,10 @@ static void router_run_outcome(struct router *, const struct router_run *,
  * Addressed to "all", it runs once on this box, as our first node; not
  * at all when one of our own nodes sent it (the box it came from).
  */
-void
-router_run_handler(struct router *r, const struct envelope *e)
+static void
+router_run_fill(struct router_run *run, const struct envelope *e,
+    const char *node)
 {
-	struct router_run *run;
-	struct ipc_writer w = { 0 };
-	struct buf canon;
-	const char *node = router_is_local(r, e->to) ? e->to : r->nodes[0];
-
-	if (!router_is_local(r, e->to) && router_is_local(r, e->from))
-		return;
-	if ((run = router_run_alloc(r)) == NULL) {
-		struct router_run busy = { .tag = 0 };
-
-		log_warnx("handler %s: %d runs outstanding; refused",
-		    e->action, ROUTER_RUNS);
-		busy.ch = e->ch;
-		hive_strlcpy(busy.node, node, sizeof(busy.node));
-		hive_strlcpy(busy.from, e->from, sizeof(busy.from));
-		hive_strlcpy(busy.id, e->id, sizeof(busy.id));
-		hive_strlcpy(busy.corr, e->corr ? e->corr : e->id,
-		    sizeof(busy.corr));
-		hive_strlcpy(busy.kid, e->kid, sizeof(busy.kid));
-		hive_strlcpy(busy.action, e->action, sizeof(busy.action));
-		router_run_outcome(r, &busy, "refused", 0, (int64_t)time(NULL),
-		    "", "busy: too many handler runs outstanding");
-		return;
-	}
 	run->ch = e->ch;
 	hive_strlcpy(run->node, node, sizeof(run->node));
 	hive_strlcpy(run->from, e->from, sizeof(run->from));
@@ -157,6 +134,29 @@ router_run_handler(struct router *r, const struct envelope *e)
 	hive_strlcpy(run->corr, e->corr ? e->corr : e->id, sizeof(run->corr));
 	hive_strlcpy(run->kid, e->kid, sizeof(run->kid));
 	hive_strlcpy(run->action, e->action, sizeof(run->action));
+}
+
+void
+router_run_handler(struct router *r, const struct envelope *e)
+{
+	struct router_run *run, busy = { .tag = 0 };
+	struct ipc_writer w = { 0 };
+	struct buf canon;
+	const char *node = router_is_local(r, e->to) ? e->to : r->nodes[0];
+
+	if (!router_is_local(r, e->to) && router_is_local(r, e->from))
+		return;
+	if ((run = router_run_alloc(r)) == NULL) {
+		/* answered at once, from a record that takes no slot */
+		log_warnx("handler %s: %d runs outstanding; refused",
+		    e->action, ROUTER_RUNS);
+		router_run_fill(&busy, e, node);
+		busy.exit_status = -1;
+		router_run_outcome(r, &busy, "refused", 0, (int64_t)time(NULL),
+		    "", "busy: too many handler runs outstanding");
+		return;
+	}
+	router_run_fill(run, e, node);
 	buf_init(&canon, 2 * ENVELOPE_MAX_WIRE);
 	if (envelope_canonical(e->root, &canon) == -1 ||
 	    buf_cstr(&canon) == NULL)
@@ -186,13 +186,17 @@ router_run_doc(const struct router_run *run, const char *outcome,
 	char *s;
 
 	o = json_pack("{sssssssssIsI}", "node", run->node, "action",
-	    run->action, "trigger_id", run->tag != 0 ? run->id : "sentinel",
+	    run->action, "trigger_id", !run->sentinel ? run->id : "sentinel",
 	    "status", outcome, "ts", (json_int_t)ts,
 	    "duration_ms", (json_int_t)duration_ms);
 	if (o == NULL)
 		fatalx("router_run_doc");
-	if (run->tag != 0)
+	if (!run->sentinel)
 		json_object_set_new(o, "from", json_string(run->from));
+	if (run->exit_status >= 0)
+		json_object_set_new(o, "exit", json_integer(run->exit_status));
+	if (run->signal > 0)
+		json_object_set_new(o, "signal", json_integer(run->signal));
 	if (result[0] != '\0' && (res = json_loads(result,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		fatalx("monitor sent a handler result that is not JSON");
@@ -273,7 +277,7 @@ router_run_escalate(struct router *r, const struct router_run *run,
 
 	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
 		fatal("malloc");
-	if (run->tag != 0)
+	if (!run->sentinel)
 		snprintf(text, INJECT_TEXT_MAX, "Hive %s [corr:%s] from %s "
 		    "(signed, key %s): action '%s' failed on %s (%s)%s%.2000s "
 		    "Use the hive skill for protocol details.",
@@ -335,13 +339,13 @@ router_run_audit(struct router *r, const struct router_run *run,
 	char detail[128];
 
 	memset(&e, 0, sizeof(e));
-	e.from = run->tag != 0 ? run->from : run->node;
+	e.from = !run->sentinel ? run->from : run->node;
 	e.to = run->node;
-	e.id = run->tag != 0 ? run->id : "sentinel";
-	e.ch = run->tag != 0 ? (enum envelope_ch)run->ch : CH_STATUS;
+	e.id = !run->sentinel ? run->id : "sentinel";
+	e.ch = !run->sentinel ? (enum envelope_ch)run->ch : CH_STATUS;
 	e.action = run->action;
-	e.corr = run->tag != 0 ? run->corr : NULL;
-	snprintf(detail, sizeof(detail), "%s%s ms=%lld", run->tag != 0 ? "" :
+	e.corr = !run->sentinel ? run->corr : NULL;
+	snprintf(detail, sizeof(detail), "%s%s ms=%lld", !run->sentinel ? "" :
 	    "sentinel ", outcome, (long long)duration_ms);
 	router_audit(r, "handler", &e, strcmp(outcome, "ok") == 0 ? NULL :
 	    outcome, detail);
@@ -359,7 +363,7 @@ router_run_outcome(struct router *r, const struct router_run *run,
 	router_run_audit(r, run, outcome, duration_ms);
 	router_run_meta(r, run, doc);
 	free(doc);
-	if (run->tag == 0) {			/* a sentinel */
+	if (run->sentinel) {			/* a sentinel */
 		if (ok)
 			router_run_wake(r, run, result);
 		else if (policy_handler_for(r->policy, run->action)->alert)
@@ -383,7 +387,7 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 	struct router_run *run = NULL, sentinel;
 	struct ipc_reader rd;
 	const char *node, *action, *outcome, *result, *error;
-	int64_t duration, ts;
+	int64_t duration, ts, exit_status, sig;
 	uint32_t tag;
 	size_t i;
 
@@ -392,8 +396,8 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 	node = ipc_get_str(&rd);
 	action = ipc_get_str(&rd);
 	outcome = ipc_get_str(&rd);
-	(void)ipc_get_i64(&rd);		/* exit: in the error text */
-	(void)ipc_get_i64(&rd);		/* signal: likewise */
+	exit_status = ipc_get_i64(&rd);
+	sig = ipc_get_i64(&rd);
 	duration = ipc_get_i64(&rd);
 	ts = ipc_get_i64(&rd);
 	result = ipc_get_str(&rd);
@@ -406,6 +410,7 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 		fatalx("monitor sent a malformed handler outcome");
 	if (tag == 0) {
 		memset(&sentinel, 0, sizeof(sentinel));
+		sentinel.sentinel = 1;
 		hive_strlcpy(sentinel.node, node, sizeof(sentinel.node));
 		hive_strlcpy(sentinel.action, action, sizeof(sentinel.action));
 		run = &sentinel;
@@ -418,6 +423,8 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 		fatalx("monitor answered handler run %u never asked for", tag);
 	log_info("handler %s on %s: %s (%lld ms)", action, node, outcome,
 	    (long long)duration);
+	run->exit_status = exit_status;
+	run->signal = sig;
 	router_run_outcome(r, run, outcome, duration, ts, result, error);
 	memset(run, 0, sizeof(*run));
 }

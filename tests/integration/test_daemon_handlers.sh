@@ -121,6 +121,7 @@ meta_echo() { "$CLI" sync-status "${TURQ[@]}" --action echo --json |
     jq -e --arg id "$sent_id" '.[] | select(.data.node == "pg1-18890" and
     .data.status == "ok" and .data.trigger_id == $id and
     .data.from == "turq-18789" and .data.result.text == "hello handler" and
+    .data.exit == 0 and (.data | has("signal") | not) and
     (.data.duration_ms | type) == "number")' >/dev/null; }
 check "the outcome is retained at {p}/meta/pg1-18890/echo" wait_until meta_echo
 check "the audit log has the handler's outcome" \
