@@ -17,10 +17,7 @@ set -euo pipefail
 HERE=$HIVE_SRC/tests/hostile
 SIGN=$HIVE_BIN/tests/hive-test-sign
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# handlers run as another user: needs root; skipped"
-	exit 77
-fi
+need_root_for_handlers
 
 start_broker
 for n in turq-18789 pg1-18890 guest-1 revoked-1 old-1 flood-1 wflood-1; do

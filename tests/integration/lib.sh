@@ -114,6 +114,23 @@ $3
 CONF
 	chmod 600 "$T/$box/hive.conf"
 }
+# setup_handler_box NAME NODES: a box with a handlers directory
+# ($T/NAME/handlers, root's, 0755) and the shipped seccomp profiles in
+# its policy; the policy file is the caller's to write.
+setup_handler_box() {
+	setup_box "$1" "$2" "handlers_dir $T/$1/handlers"
+	mkdir -m 755 "$T/$1/policy/seccomp" "$T/$1/handlers"
+	cp "$HIVE_SRC"/policy/seccomp/* "$T/$1/policy/seccomp/"
+	chmod 644 "$T/$1/policy/seccomp/"*
+}
+# Handlers run as other users: a test that needs them skips (77)
+# unless root.
+need_root_for_handlers() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "# handlers run as another user: needs root; skipped"
+		exit 77
+	fi
+}
 start_box() {	# start_box NAME
 	"$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
 	PIDS+=("$!")

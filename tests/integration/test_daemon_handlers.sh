@@ -14,10 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# handlers run as another user: needs root; skipped"
-	exit 77
-fi
+need_root_for_handlers
 
 start_broker
 gen_node turq-18789
@@ -28,10 +25,7 @@ me=$(id -un)
 
 setup_box turq turq-18789 "corr_ttl 30" "socket send $me
 socket reply $me"
-setup_box pg1 pg1-18890 "handlers_dir $T/pg1/handlers"
-mkdir -m 755 "$T/pg1/policy/seccomp" "$T/pg1/handlers"
-cp "$HIVE_SRC"/policy/seccomp/* "$T/pg1/policy/seccomp/"
-chmod 644 "$T/pg1/policy/seccomp/"*
+setup_handler_box pg1 pg1-18890
 mkdir -m 777 "$T/pg1/runs"
 RUNS=$T/pg1/runs
 

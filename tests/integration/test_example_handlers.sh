@@ -13,10 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "# handlers run as another user: needs root; skipped"
-	exit 77
-fi
+need_root_for_handlers
 
 start_broker
 gen_node turq-18789
@@ -26,10 +23,7 @@ me=$(id -un)
 
 setup_box turq turq-18789 "corr_ttl 30" "socket send $me
 socket reply $me"
-setup_box pg1 pg1-18890 "handlers_dir $T/pg1/handlers"
-mkdir -m 755 "$T/pg1/policy/seccomp" "$T/pg1/handlers"
-cp "$HIVE_SRC"/policy/seccomp/* "$T/pg1/policy/seccomp/"
-chmod 644 "$T/pg1/policy/seccomp/"*
+setup_handler_box pg1 pg1-18890
 
 # --- the shipped handler blocks, as they are ------------------------------
 # but for the schedules: git-sync runs only when asked (its hourly run
