@@ -33,13 +33,9 @@ chmod 755 "$T" "$T/keys"
 
 # A small window (fills fast), a small skew (its entries go fast), an
 # audit log that does not rotate during the test.
-setup_box pg1 pg1-18890 "handlers_dir $T/pg1/handlers
-window_capacity 64
+setup_handler_box pg1 pg1-18890 "window_capacity 64
 max_skew 2
 audit_max_size 1073741824"
-mkdir -m 755 "$T/pg1/policy/seccomp" "$T/pg1/handlers"
-cp "$HIVE_SRC"/policy/seccomp/* "$T/pg1/policy/seccomp/"
-chmod 644 "$T/pg1/policy/seccomp/"*
 # guest-1 is in the keyring with no allow line: denied by default
 cat >"$T/pg1/policy/hive.policy" <<'POLICY'
 allow from turq-18789 ch command

@@ -114,11 +114,12 @@ $3
 CONF
 	chmod 600 "$T/$box/hive.conf"
 }
-# setup_handler_box NAME NODES: a box with a handlers directory
+# setup_handler_box NAME NODES [EXTRA-CONFIG]: a box with a handlers directory
 # ($T/NAME/handlers, root's, 0755) and the shipped seccomp profiles in
 # its policy; the policy file is the caller's to write.
 setup_handler_box() {
-	setup_box "$1" "$2" "handlers_dir $T/$1/handlers"
+	setup_box "$1" "$2" "handlers_dir $T/$1/handlers
+${3:-}"
 	mkdir -m 755 "$T/$1/policy/seccomp" "$T/$1/handlers"
 	cp "$HIVE_SRC"/policy/seccomp/* "$T/$1/policy/seccomp/"
 	chmod 644 "$T/$1/policy/seccomp/"*
