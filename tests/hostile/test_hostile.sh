@@ -90,8 +90,9 @@ one_input() {
 	publish "$topic" "$T/out/$name.bin"
 	case $expect in
 	accepted)
-		check "$name: accepted" wait_for "$AUDIT" \
-		    "\"event\":\"accepted\".*\"id\":\"$id\""
+		if wait_for "$AUDIT" "\"event\":\"accepted\".*\"id\":\"$id\""
+		then INPUTS_OK=$((INPUTS_OK + 1))
+		else fail "$name: not accepted"; fi
 		return ;;
 	ignored)	# nothing to wait for: a refused marker behind it
 		publish pg1-18890/marker "$T/marker.bin"
@@ -105,7 +106,7 @@ one_input() {
 	if [ "$(jq -r .reason <<<"$line")" = "$expect" ] &&
 	    jq -e --arg t "topic=hive/$topic" '.detail | endswith($t)' \
 	    <<<"$line" >/dev/null && [ "$(refused_n)" -eq $((n0 + 1)) ]; then
-		ok "$name: refused as $expect"
+		INPUTS_OK=$((INPUTS_OK + 1))
 	else
 		fail "$name: expected $expect on hive/$topic, got $line"
 	fi
@@ -113,9 +114,14 @@ one_input() {
 		fail "$name: ...but it was also accepted"
 	fi
 }
+# One line for the corpus when all is well (a failing input has its own
+# line), so that a CI log's excerpt reaches the checks after it.
+INPUTS_OK=0
 while read -r name topic expect id; do
 	one_input "$name" "$topic" "$expect" "$id"
 done <"$T/out/list"
+check "all $total inputs judged as the manifest says ($INPUTS_OK did)" \
+    [ "$INPUTS_OK" -eq "$total" ]
 wait_until test "$(runs)" -ge 1 || true
 check "only the one valid command ran the handler" [ "$(runs)" -eq 1 ]
 check "nothing reached the agent" [ ! -s "$CALLS" ]
@@ -138,8 +144,9 @@ rss() { awk '/^VmRSS:/ {print $2}' "/proc/$ROUTER/status"; }
 chunk() {	# chunk N: N garbage messages, until all N are refused
 	local n0
 	n0=$(refused_n)
-	python3 "$HERE/gen.py" flood garbage "$1" "$SIGN" "$T/priv" |
-	    "${PUB[@]}" -t hive/pg1-18890/command -l
+	python3 "$HERE/gen.py" flood garbage "$1" "$SIGN" "$T/priv" \
+	    >"$T/garbage.txt"
+	"${PUB[@]}" -t hive/pg1-18890/command -l <"$T/garbage.txt"
 	wait_until bash -c '[ "$(grep -c "\"event\":\"refused\"" "$1")" -ge "$2" ]' \
 	    _ "$AUDIT" $((n0 + $1))
 }
@@ -148,9 +155,15 @@ rss0=$(rss)
 chunk 600 && chunk 600 && chunk 600 && ok "1800 garbage messages all refused" ||
     fail "garbage flood: refusals missing"
 rss1=$(rss)
-echo "# router VmRSS: ${rss0} kB before, ${rss1} kB after 1800 garbage messages"
-check "the router's memory stays bounded (after <= 1.5 x before)" \
-    [ $((rss1 * 2)) -le $((rss0 * 3)) ]
+# How much the router holds at once depends on how far it falls behind
+# the publisher (its receive queue, up to 1024 messages), which depends
+# on the machine's load: the bound is one whole chunk queued at once
+# above the warmed-up size.  A leak of the refused messages would hold
+# all three chunks.
+chunk_kb=$(( $(stat -c %s "$T/garbage.txt") / 1024 ))
+echo "# router VmRSS: ${rss0} kB before, ${rss1} kB after 1800 garbage messages (a chunk: ${chunk_kb} kB)"
+check "the router's memory stays bounded (after <= before + one chunk)" \
+    [ "$rss1" -le $((rss0 + chunk_kb)) ]
 state_refused() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 \
     -t hive/meta/pg1-18890/state | jq -r '.text | fromjson | .refused'; }
 counted() { [ "$(state_refused)" -eq "$(refused_n)" ]; }

@@ -14,6 +14,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/hive-it.XXXXXX")
 PIDS=()
 FAILS=0
 PASSES=0
+FAILED=()
 
 cleanup() {
 	local rc=$? p
@@ -26,15 +27,21 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+# A command that stops the test under set -e says which one it was: the
+# log of a CI run shows the line, not just an exit status.
+trap 'err_=$?; [[ $- != *e* ]] ||
+    echo "not ok - ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $err_" >&2' ERR
 
 ok()   { PASSES=$((PASSES + 1)); echo "ok - $*"; }
-fail() { FAILS=$((FAILS + 1)); echo "not ok - $*"; }
+fail() { FAILS=$((FAILS + 1)); FAILED+=("$*"); echo "not ok - $*"; }
 check() {	# check "description" command...
 	local d=$1; shift
 	if "$@"; then ok "$d"; else fail "$d"; fi
 }
 finish() {
 	echo "$PASSES passed, $FAILS failed"
+	local f
+	for f in "${FAILED[@]}"; do echo "# failed: $f"; done
 	[ "$FAILS" -eq 0 ] && [ "$PASSES" -gt 0 ]
 }
 
