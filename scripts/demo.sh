@@ -213,7 +213,7 @@ mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 \
     -t hive/pg1-18890/command -f "$T/cmd.json"
 wait_line "$T/pg1/daemon.log" 'refused reason=replay' ||
     die "the replay was not refused"
-show "pg1-18890: $(grep -o 'refused reason=replay.*' "$T/pg1/daemon.log" | head -n 1)"
+show "pg1-18890: $(grep -m 1 -o 'refused reason=replay.*' "$T/pg1/daemon.log")"
 
 say "A rogue key claims to be turq-18789"
 "$CLI" keygen --node turq-18789 --dir "$T/rogue" >/dev/null
@@ -224,7 +224,7 @@ cmd "hive-cli send --sign-key rogue/turq-18789.key --to pg1-18890 --ch command -
     die "could not publish the forgery"
 wait_line "$T/pg1/daemon.log" 'refused reason=(unknown-key|bad-signature)' ||
     die "the forgery was not refused"
-show "pg1-18890: $(grep -Eo 'refused reason=(unknown-key|bad-signature).*' "$T/pg1/daemon.log" | head -n 1)"
+show "pg1-18890: $(grep -m 1 -Eo 'refused reason=(unknown-key|bad-signature).*' "$T/pg1/daemon.log")"
 [ "$(grep -c 'handler ping for pg1-18890' "$T/pg1/daemon.log" || true)" -eq "$runs" ] ||
     die "a refused message ran a handler"
 show "neither ran a handler"

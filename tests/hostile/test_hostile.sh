@@ -51,12 +51,10 @@ printf '#!/bin/sh\necho run >>%s\ncat >/dev/null\necho %s\n' "$RUNS" \
     "'{\"rec\":true}'" >"$T/pg1/handlers/rec"
 chmod 755 "$T/pg1/handlers/rec"
 
-# Under AddressSanitizer (make test-asan) freed memory waits in a
-# quarantine of 256 MB before reuse, which the memory check below would
-# measure instead of the router: keep it small for this daemon.
-if ldd "$DAEMON" | grep -q libasan; then
-	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
-fi
+# Under AddressSanitizer (make test-asan) the router's memory is the
+# sanitizer's: the memory check below is left to the plain build.
+ASAN=
+if ldd "$DAEMON" | grep -q libasan; then ASAN=1; fi
 start_box pg1
 MONITOR=${PIDS[-1]}
 wait_for "$T/pg1/daemon.log" 'start: 1 handler\(s\)'
@@ -162,8 +160,15 @@ rss1=$(rss)
 # all three chunks.
 chunk_kb=$(( $(stat -c %s "$T/garbage.txt") / 1024 ))
 echo "# router VmRSS: ${rss0} kB before, ${rss1} kB after 1800 garbage messages (a chunk: ${chunk_kb} kB)"
-check "the router's memory stays bounded (after <= before + one chunk)" \
-    [ "$rss1" -le $((rss0 + chunk_kb)) ]
+# Under AddressSanitizer the figure is the sanitizer's (shadow memory,
+# size-class pools, quarantine), not the router's: the plain build's
+# pass of this test is the one that judges it.
+if [ -n "$ASAN" ]; then
+	echo "# memory bound not judged under AddressSanitizer"
+else
+	check "the router's memory stays bounded (after <= before + one chunk)" \
+	    [ "$rss1" -le $((rss0 + chunk_kb)) ]
+fi
 state_refused() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 \
     -t hive/meta/pg1-18890/state | jq -r '.text | fromjson | .refused'; }
 counted() { [ "$(state_refused)" -eq "$(refused_n)" ]; }

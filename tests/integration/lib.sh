@@ -28,7 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 # A command that stops the test under set -e says which one it was: the
-# log of a CI run shows the line, not just an exit status.
+# log of a CI run shows the line, not just an exit status.  set -E: also
+# inside functions (a failed assignment in a helper stops the test too).
+set -E
 trap 'err_=$?; [[ $- != *e* ]] ||
     echo "not ok - ${BASH_SOURCE[0]##*/}:$LINENO: \"$BASH_COMMAND\" exited $err_" >&2' ERR
 

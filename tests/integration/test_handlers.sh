@@ -82,8 +82,8 @@ EOF
 run() {
 	local all
 	all=$("$RUNH" --dir "$H" --profiles "$PROF" "$@")
-	OUT=$(printf '%s\n' "$all" | head -n 1)
-	SURV=$(printf '%s\n' "$all" | tail -n 1)
+	OUT=${all%%$'\n'*}
+	SURV=${all##*$'\n'}
 	[ "$SURV" = '{"survivors":0}' ] || fail "$*: $SURV"
 }
 field() { printf '%s\n' "$OUT" | jq -r "$1"; }
@@ -219,7 +219,7 @@ amb=$("${SP[@]}" grep CapAmb /proc/self/status | awk '{print $2}')
 check "setpriv grants ambient capabilities (the test can fail)" \
     test "$amb" != 0000000000000000
 OUT=$("${SP[@]}" "$RUNH" --dir "$H" --profiles "$PROF" \
-    --action hostile-setuid | head -n 1)
+    --action hostile-setuid | sed -n 1p)
 is "ambient CAP_SETUID runner: setresuid(0,0,0) fails" .stdout.setresuid -1
 is "ambient CAP_SETUID runner: setuid(0) fails" .stdout.setuid -1
 is "ambient CAP_SETUID runner: setgid(0) fails" .stdout.setgid -1
@@ -304,7 +304,7 @@ check "private-tmp: nothing reached the host's /tmp" \
 run --action fs --read-only-root 1
 is "read-only-root alone: /tmp read-only too" .stdout.tmp fail
 OUT=$(setpriv --reuid=nobody --regid=nogroup --init-groups "$RUNH" \
-    --dir "$H" --profiles "$PROF" --action fs --private-tmp 1 | head -n 1)
+    --dir "$H" --profiles "$PROF" --action fs --private-tmp 1 | sed -n 1p)
 is "private-tmp when not root: refused" .outcome refused
 is "private-tmp when not root: says unsupported" \
     '.error | endswith("unsupported here")' true
