@@ -20,7 +20,9 @@ cleanup() {
 	local rc=$? p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ] || [ -n "${KEEP_TMP:-}" ]; then
+	# a skip (77) has nothing to look at
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ "$FAILS" -ne 0 ] ||
+	    [ -n "${KEEP_TMP:-}" ]; then
 		echo "logs kept in $T" >&2
 	else
 		rm -rf "$T"
