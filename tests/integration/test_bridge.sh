@@ -35,6 +35,9 @@ ns_cleanup() {	# what we started in our namespaces, then the namespaces
 	done
 }
 trap 'cleanup; ns_cleanup' EXIT
+# names with our pid: one left over can only be from a run that died
+ip netns del "$NSA" 2>/dev/null || true
+ip netns del "$NSB" 2>/dev/null || true
 if ! err=$(ip netns add "$NSA" 2>&1); then
 	echo "# the kernel forbids network namespaces here ($err); skipped"
 	exit 77
