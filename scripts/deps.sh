@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config
       libmosquitto-dev libsodium-dev libjansson-dev libseccomp-dev
       libcap-ng-dev mosquitto mosquitto-clients jq openssl
       systemd procps groff-base mandoc clang libclang-rt-14-dev
-      git curl python3)
+      git curl python3 iproute2)
 # systemd: systemd-analyze, -sysusers and -tmpfiles for
 # tests/integration/test_units.sh (no systemd needs to run: the checks
 # are offline).  procps: /bin/kill, which the unit's ExecReload= names
@@ -23,6 +23,8 @@ PKGS=(build-essential cmake pkg-config
 # git, curl: the git-sync and check-services example handlers;
 # python3: a local HTTP server in tests/integration/
 # test_example_handlers.sh (and the skills' front-matter check).
+# iproute2: ip netns and veth pairs, the two hosts of
+# tests/integration/test_bridge.sh.
 
 missing=()
 for p in "${PKGS[@]}"; do

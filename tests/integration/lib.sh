@@ -20,7 +20,9 @@ cleanup() {
 	local rc=$? p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-	if [ "$rc" -ne 0 ] || [ "$FAILS" -ne 0 ] || [ -n "${KEEP_TMP:-}" ]; then
+	# a skip (77) has nothing to look at
+	if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ "$FAILS" -ne 0 ] ||
+	    [ -n "${KEEP_TMP:-}" ]; then
 		echo "logs kept in $T" >&2
 	else
 		rm -rf "$T"
@@ -87,6 +89,7 @@ DAEMON="$HIVE_BIN/hive-daemon"
 # socket, and an openclaw double recording into $T/NAME/calls.
 # setup_box NAME NODES EXTRA-CONFIG [EXTRA-POLICY]
 # The policy lets every keyring member command, sync and alert the box.
+# The broker is $BROKER_ADDR (default 127.0.0.1) port $BROKER_PORT.
 setup_box() {
 	local box=$1 nodes=$2 n
 	mkdir -p "$T/$box"
@@ -107,7 +110,7 @@ POLICY
 	chmod 666 "$T/$box/calls/calls.log" "$T/$box/calls/env.log"
 	cat >"$T/$box/hive.conf" <<CONF
 node $nodes
-host 127.0.0.1
+host ${BROKER_ADDR:-127.0.0.1}
 port $BROKER_PORT
 keys $T/keys
 secret_dir $T/$box/secret
@@ -141,8 +144,10 @@ need_root_for_handlers() {
 		exit 77
 	fi
 }
-start_box() {	# start_box NAME
-	"$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
+start_box() {	# start_box NAME [NETNS]: in network namespace NETNS if given
+	local ns=()
+	[ -z "${2:-}" ] || ns=(ip netns exec "$2")	# which execs the daemon
+	"${ns[@]}" "$DAEMON" -f -c "$T/$1/hive.conf" 2>"$T/$1/daemon.log" &
 	PIDS+=("$!")
 	wait_for "$T/$1/daemon.log" 'subscribed; ready'
 }
