@@ -46,11 +46,13 @@ daemon_slot(const char *s)
 	return s[0] - '0';
 }
 
+/* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2 */
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
+	fprintf(f, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
+	    "       hive-daemon --help | --version\n"
 	    "  -A socket  split mode (one service unit per role): the "
 	    "monitor\n"
 	    "           listens there for the router and the injectors and\n"
@@ -60,9 +62,11 @@ usage(void)
 	    "  -f       foreground (logs to stderr; the default under systemd)\n"
 	    "  -n       check the configuration, print it normalised, exit\n"
 	    "  --check-policy  load the configuration, the policy and the\n"
-	    "           keyring; print the effective policy; exit 0, or 1\n",
-	    CONFIG_DEFAULT_PATH);
-	exit(2);
+	    "           keyring; print the effective policy; exit 0, or 1\n"
+	    "  --help     this text, exit 0\n"
+	    "  --version  print \"hive-daemon %s\", exit 0\n",
+	    CONFIG_DEFAULT_PATH, HIVE_VERSION);
+	exit(status);
 }
 
 static int
@@ -152,6 +156,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "check-policy", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL };
@@ -169,14 +175,18 @@ main(int argc, char *argv[])
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
 		case 'f': o.foreground = 1; break;
+		case 'H': usage(stdout, 0); break;
 		case 'I': o.slot = daemon_slot(optarg); break;
 		case 'n': check = 1; break;
 		case 'P': role = optarg; break;
-		default: usage();
+		case 'V':
+			printf("hive-daemon %s\n", HIVE_VERSION);
+			return 0;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	log_init(role ? role : "monitor", o.debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	if (sodium_init() < 0)
