@@ -4,11 +4,12 @@
 # and that ACL file, two daemons logging in as their nodes
 #   turq  serves turq-18789
 #   pg1   serves pg1-18890 and mini1-18889 (the ACL's `user` block)
-# Shows: both connect (their last will is allowed); a --wait round trip;
+# Shows: both connect; a --wait round trip;
 # a message to the second node of a box arrives; status sees every
 # node; and what the ACL withholds: turq's credentials cannot read
 # pg1's command topic (pg1's own can), cannot wipe pg1's retained
-# state, and an anonymous client cannot connect.
+# state, and an anonymous client cannot connect; a node's last will
+# (published by the broker, under the node's ACL) reaches the others.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -54,7 +55,7 @@ PG1=(--socket "$T/pg1/run/hive.sock")
 status_has() { "$CLI" status "${TURQ[@]}" --json >"$T/status.json" &&
     [ "$(jq -r '[.[].data | select(.status == "online") | .node] | sort |
     join(",")' "$T/status.json")" = "mini1-18889,pg1-18890,turq-18789" ]; }
-check "turq's status shows the three nodes online (meta read, will allowed)" \
+check "turq's status shows the three nodes online (meta read and written)" \
     wait_until status_has
 rc=0
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "check disk" \
@@ -117,5 +118,16 @@ check "an anonymous client cannot connect" [ "$rc" -ne 0 ]
 check "the daemons saw no refusal on the way" \
     bash -c '! grep -h "refused reason=" "$1" "$2"' _ \
     "$T/turq/daemon.log" "$T/pg1/daemon.log"
+
+# the last will: the broker publishes it for the node when its router's
+# connection drops, and checks it against that node's ACL then
+router=$(sed -n 's/^monitor: info: started router pid \([0-9]*\)$/\1/p' \
+    "$T/turq/daemon.log")
+kill -KILL "$router"
+turq_offline() { "$CLI" status "${PG1[@]}" --json >"$T/status2.json" &&
+    [ "$(jq -r '.[].data | select(.node == "turq-18789") | .status' \
+    "$T/status2.json")" = offline ]; }
+check "turq's last will (offline) reaches pg1 through the ACL" \
+    wait_until turq_offline
 
 finish
