@@ -92,7 +92,15 @@ daemon_read(int fd, long long deadline, char *buf)
 	return o;
 }
 
-/* {"ok":false,...}: print it and choose the exit code */
+/*
+ * {"ok":false,...}: print it and choose the exit code.  "broker" (not
+ * connected) and "busy" (the daemon's queues towards the broker are
+ * full) say the bus path is not there right now: nothing is known to
+ * have been delivered and the same request may succeed later, as with
+ * a broker we cannot reach ourselves (3).  Every other code says the
+ * request itself, or this box's policy, is wrong: retrying the same
+ * request will not help (2).
+ */
 static int
 daemon_refused(json_t *o)
 {
@@ -100,8 +108,10 @@ daemon_refused(json_t *o)
 	const char *msg = json_string_value(json_object_get(o, "error"));
 
 	warnx("hive-daemon: %s: %s", code ? code : "error", msg ? msg : "?");
-	return code != NULL && strcmp(code, "broker") == 0 ? EXIT_BROKER :
-	    EXIT_USAGE;
+	if (code != NULL && (strcmp(code, "broker") == 0 ||
+	    strcmp(code, "busy") == 0))
+		return EXIT_BROKER;
+	return EXIT_USAGE;
 }
 
 static int

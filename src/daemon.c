@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -21,6 +22,7 @@
 #include "keys.h"
 #include "log.h"
 #include "policy.h"
+#include "window.h"
 
 /* A child role stops on SIGTERM/SIGINT through its own flag and never
  * dies of SIGPIPE: a closed link is seen as an error return instead. */
@@ -46,11 +48,14 @@ daemon_slot(const char *s)
 	return s[0] - '0';
 }
 
+/* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2 */
 static void
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
+	fprintf(f, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
+	    "       hive-daemon --reset-window [-c FILE]\n"
+	    "       hive-daemon --help | --version\n"
 	    "  -A socket  split mode (one service unit per role): the "
 	    "monitor\n"
 	    "           listens there for the router and the injectors and\n"
@@ -60,9 +65,14 @@ usage(void)
 	    "  -f       foreground (logs to stderr; the default under systemd)\n"
 	    "  -n       check the configuration, print it normalised, exit\n"
 	    "  --check-policy  load the configuration, the policy and the\n"
-	    "           keyring; print the effective policy; exit 0, or 1\n",
-	    CONFIG_DEFAULT_PATH);
-	exit(2);
+	    "           keyring; print the effective policy; exit 0, or 1\n"
+	    "  --reset-window  with the daemon stopped: replace the replay\n"
+	    "           window by an empty one whose floor is now + max_skew\n"
+	    "           (docs/operations.md); exit 0, or 1\n"
+	    "  --help     this text, exit 0\n"
+	    "  --version  print \"hive-daemon %s\", exit 0\n",
+	    CONFIG_DEFAULT_PATH, HIVE_VERSION);
+	exit(status);
 }
 
 static int
@@ -147,11 +157,50 @@ daemon_check_policy(const char *config_path)
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
+/*
+ * --reset-window: the operator's way out of a torn or corrupt window
+ * file, or of one restored from a backup (docs/operations.md).  The new
+ * window refuses every envelope with ts <= now + max_skew as
+ * window-reset, since the forgotten one may have accepted it.  It runs
+ * as the router would (privdrop to `user` when we can switch), so the
+ * file belongs to the account that will open it, and it fails while a
+ * daemon holds the file's lock.
+ */
+static int
+daemon_reset_window(const char *config_path)
+{
+	struct config cfg;
+	struct window *w;
+	enum window_open_status st;
+	char path[2048], err[1024];
+	int64_t floor;
+
+	config_defaults(&cfg);
+	if (config_load(&cfg, config_path, 1, err, sizeof(err)) == -1)
+		errx(2, "%s", err);
+	privdrop(cfg.user, "reset-window");
+	snprintf(path, sizeof(path), "%s/window", cfg.state_dir);
+	st = window_open(path, (size_t)cfg.window_capacity, time(NULL),
+	    cfg.limits.max_skew, WINDOW_RESET, &w, err, sizeof(err));
+	if (w == NULL) {
+		warnx("replay window %s: %s", window_open_status_name(st), err);
+		return 1;
+	}
+	floor = window_floor(w);
+	window_free(w);
+	printf("%s: reset; envelopes with ts <= %lld are refused as "
+	    "window-reset\n", path, (long long)floor);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "check-policy", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'H' },
+		{ "reset-window", no_argument, NULL, 'R' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL };
@@ -159,7 +208,7 @@ main(int argc, char *argv[])
 	struct config cfg;
 	const char *role = NULL;
 	char errbuf[1024];
-	int c, check = 0, check_policy = 0;
+	int c, check = 0, check_policy = 0, reset_window = 0;
 
 	while ((c = getopt_long(argc, argv, "A:c:dfI:nP:", longopts, NULL)) !=
 	    -1) {
@@ -169,20 +218,27 @@ main(int argc, char *argv[])
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
 		case 'f': o.foreground = 1; break;
+		case 'H': usage(stdout, 0); break;
 		case 'I': o.slot = daemon_slot(optarg); break;
 		case 'n': check = 1; break;
 		case 'P': role = optarg; break;
-		default: usage();
+		case 'R': reset_window = 1; break;
+		case 'V':
+			printf("hive-daemon %s\n", HIVE_VERSION);
+			return 0;
+		default: usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	log_init(role ? role : "monitor", o.debug ? LOG_LVL_DEBUG :
 	    LOG_LVL_INFO);
 	if (sodium_init() < 0)
 		errx(2, "libsodium failed to initialise");
 	if (check_policy)
 		return daemon_check_policy(o.config_path);
+	if (reset_window)
+		return daemon_reset_window(o.config_path);
 	config_defaults(&cfg);
 	if (config_load(&cfg, o.config_path, 1, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);

@@ -165,6 +165,40 @@ closed=$((BROKER_PORT == 65535 ? 1024 : BROKER_PORT + 1))
 "$CLI" send -h 127.0.0.1 -p "$closed" --sign-key "$T/priv/turq-18789.key" \
     --to pg1-18890 --ch command --text x >/dev/null 2>&1 || rc=$?
 check "broker unreachable exits 3" [ "$rc" -eq 3 ]
+
+# The daemon's refusal codes, as hive-cli maps them to exit codes
+# (docs/cli.md, "Exit codes"): a stand-in for the daemon's control
+# socket answers each request with the code the test names, so that
+# "busy" (hard to provoke in a real daemon: its queues must be full)
+# is checked as well as the others.
+cat >"$T/fake-daemon.py" <<'PY'
+import json, os, socket, sys
+path, codes = sys.argv[1], sys.argv[2:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(path + ".tmp"); s.listen(4); os.rename(path + ".tmp", path)
+for code in codes:
+    c, _ = s.accept()
+    json.loads(c.recv(200000))
+    c.send(json.dumps({"ok": False, "code": code,
+                       "error": "stand-in"}).encode())
+    c.close()
+PY
+codes=(busy broker denied bad-request not-local refused oversize)
+python3 "$T/fake-daemon.py" "$T/fake.sock" "${codes[@]}" &
+PIDS+=("$!")
+wait_until test -S "$T/fake.sock"
+for code in "${codes[@]}"; do
+	rc=0
+	"$CLI" send --socket "$T/fake.sock" --to pg1-18890 --ch command \
+	    --text x >/dev/null 2>"$T/fake.err" || rc=$?
+	case $code in busy|broker) want=3 ;; *) want=2 ;; esac
+	check "the daemon answering $code: exit $want" \
+	    bash -c '[ "$1" -eq "$2" ] && grep -q "hive-daemon: $3: stand-in" "$4"' \
+	    _ "$rc" "$want" "$code" "$T/fake.err"
+done
+rc=0; "$CLI" send --socket "$T/no-such.sock" --to pg1-18890 --ch command \
+    --text x >/dev/null 2>&1 || rc=$?
+check "no daemon at the control socket: exit 3" [ "$rc" -eq 3 ]
 rc=0; "$CLI" send --to pg1-18890 --text x >/dev/null 2>&1 || rc=$?
 check "missing --ch is a usage error (2)" [ "$rc" -eq 2 ]
 rc=0; "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch chat --text x \

@@ -329,4 +329,31 @@ check "...after telling systemd STOPPING" grep -q '^STOPPING=1$' \
     "$T/notify.log"
 check "the replay was not injected" [ "$(calls)" -eq "$before" ]
 
+# --- a torn window stops the start; --reset-window, with its floor -------
+size=$(stat -c %s "$T/state/window")
+truncate -s $((size - 5)) "$T/state/window"
+rc=0
+"$DAEMON" -f -c "$T/hive.conf" 2>"$T/daemon3.log" || rc=$?
+check "a torn window file stops the daemon (exit non-zero)" [ "$rc" -ne 0 ]
+check "...saying so" grep -q 'replay window torn' "$T/daemon3.log"
+rc=0
+"$DAEMON" --reset-window -c "$T/hive.conf" >"$T/reset.out" 2>&1 || rc=$?
+check "hive-daemon --reset-window exits 0" [ "$rc" -eq 0 ]
+check "...and names the floor" \
+    grep -Eq '/window: reset; envelopes with ts <= [0-9]+ are refused' \
+    "$T/reset.out"
+start_daemon daemon4.log
+rc=0
+"$DAEMON" --reset-window -c "$T/hive.conf" >/dev/null 2>"$T/reset2.err" || rc=$?
+check "--reset-window refuses while the daemon holds the window (exit 1)" \
+    [ "$rc" -eq 1 ]
+before=$(calls)
+"${PUB[@]}" -t hive/pg1-18890/command -f "$T/cmd.json"
+check "the command the lost window had admitted is refused as window-reset" \
+    wait_for "$T/daemon4.log" 'refused reason=window-reset'
+kill -TERM "$DAEMON_PID"
+rc=0; wait "$DAEMON_PID" || rc=$?
+check "...not injected" [ "$(calls)" -eq "$before" ]
+check "...and the daemon stops with status 0" [ "$rc" -eq 0 ]
+
 finish

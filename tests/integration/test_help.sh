@@ -3,7 +3,9 @@
 # completion tell the same story (no broker needed):
 #  - every flag a hive-cli verb's --help lists is in that verb's
 #    section of docs/man/hive-cli.1, and the reverse; likewise for
-#    hive-daemon's usage and hive-daemon.8;
+#    hive-daemon --help and hive-daemon.8 (every option src/daemon.c
+#    parses is in the page); hive-daemon --help and --version exit 0
+#    and the version is hive-cli's;
 #  - every long option in cli/*.c that a verb accepts is in its --help,
 #    and every flag its --help lists is accepted;
 #  - every hive.conf keyword in src/config.c is in hive.conf.5 with the
@@ -191,9 +193,25 @@ done
 # --- hive-daemon -------------------------------------------------------
 
 D8="$MAN/hive-daemon.8"
-"$DAEMON" --help >"$T/dusage" 2>&1 || true
-usage=$(grep -v 'unrecognized option\|invalid option' "$T/dusage" |
-    flags_in_bundled)
+rc=0; "$DAEMON" --help >"$T/dusage" 2>"$T/dusage.err" || rc=$?
+check "hive-daemon --help exits 0" [ "$rc" -eq 0 ]
+check "hive-daemon --help prints the usage on stdout, nothing on stderr" \
+    bash -c 'grep -q "^usage: hive-daemon" "$1" && [ ! -s "$2" ]' _ \
+    "$T/dusage" "$T/dusage.err"
+rc=0; "$DAEMON" --no-such-flag >"$T/dbad" 2>"$T/dbad.err" || rc=$?
+check "hive-daemon with an unknown flag: usage on stderr, exit 2" \
+    bash -c '[ "$1" -eq 2 ] && [ ! -s "$2" ] && grep -q "^usage: hive-daemon" "$3"' \
+    _ "$rc" "$T/dbad" "$T/dbad.err"
+rc=0; dver=$("$DAEMON" --version) || rc=$?
+cver=$("$CLI" --version)
+vre='^hive-daemon [0-9]+\.[0-9]+\.[0-9]+$'
+check "hive-daemon --version exits 0 and says hive-daemon VERSION" \
+    bash -c '[ "$1" -eq 0 ] && [[ $2 =~ $3 ]]' _ "$rc" "$dver" "$vre"
+check "...the version hive-cli --version gives" \
+    [ "${dver#hive-daemon }" = "${cver#hive-cli }" ]
+check "...the version hive-daemon.8 names" \
+    grep -qF "\"hive ${dver#hive-daemon }\"" "$D8"
+usage=$(flags_in_bundled <"$T/dusage")
 check "hive-daemon usage lists flags" [ -n "$usage" ]
 man_all=$(man_sh "$D8" OPTIONS | tp_tags | roff_plain | flags_in)
 internal=$(man_sh "$D8" OPTIONS | man_ss /dev/stdin INTERNAL | tp_tags |
