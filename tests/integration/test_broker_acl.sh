@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_broker_acl.sh - the mosquitto ACL of docs/operations.md
-# (broker/hive.acl) works with hive: a real mosquitto with passwords
+# (docs/examples/hive.acl) works with hive: a real mosquitto with passwords
 # and that ACL file, two daemons logging in as their nodes
 #   turq  serves turq-18789
 #   pg1   serves pg1-18890 and mini1-18889 (the ACL's `user` block)
@@ -13,7 +13,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ACL_SRC="$HIVE_SRC/broker/hive.acl"
+ACL_SRC="$HIVE_SRC/docs/examples/hive.acl"
 chmod 755 "$T"
 for n in turq-18789 pg1-18890; do
 	printf 'pw-%s\n' "$n" >"$T/$n.pw"
