@@ -140,10 +140,15 @@ rm -f /etc/hive-handler-pwned
 run --action writeetc
 is "write to /etc as nobody: error" .outcome error
 check "write to /etc: no file" test ! -e /etc/hive-handler-pwned
-run --action forkbomb --procs 40 --timeout-ms 3000 --grace-ms 500
+# The bombs run as an account no other test runs handlers as: RLIMIT_NPROC
+# counts every process of the user on the machine, so 40 of nobody's
+# would make a concurrent test's handler fail its exec (EAGAIN).
+BOMBER=games
+run --action forkbomb --procs 40 --timeout-ms 3000 --grace-ms 500 \
+    --user "$BOMBER"
 check "fork bomb: not ok" test "$(field .outcome)" != ok
 none_left "fork bomb"
-run --action forkmany --procs 40
+run --action forkmany --procs 40 --user "$BOMBER"
 is "1000 background sleeps: error" .outcome error
 check "1000 background sleeps: stopped by RLIMIT_NPROC" \
     grep -q "Cannot fork" <<<"$(field .stderr)"
