@@ -147,4 +147,13 @@ want="injector: info: openclaw instance=turq-18789 exit=0 answered: "
 want+="{ \"ok\": true, \"note\": \"??${a300:0:175}..."
 check "the CLI's answer is logged: one printable line, cut at 200 bytes" \
     grep -qxF -- "$want" "$T/mini/daemon.log"
+
+# --- the outcome, published ------------------------------------------------
+# mini's state document, as pg1's daemon verified it: the agent turn and
+# the two alerts delivered, nothing failed
+mini_counts() { "$CLI" status --socket "$T/pg1/run/hive.sock" --json |
+    jq -e '.[] | select(.data.node == "mini1-18889") |
+    .data.delivered >= 3 and .data.inject_failed == 0' >/dev/null; }
+check "the state document counts the deliveries (seen from pg1)" \
+    wait_until mini_counts
 finish
