@@ -1,6 +1,7 @@
 # Thin wrapper around CMake.  The two commands a new user needs:
 #   make demo    build and show hive on a private loopback broker
 #   make test    build and run every test (installs packages as root)
+#   make test-openclaw   the end-to-end test against a real OpenClaw
 
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -9,7 +10,8 @@ CMAKE_FLAGS ?=
 # seconds per harness in make fuzz-smoke
 FUZZ_TIME ?= 20
 
-.PHONY: all deps build test test-asan fuzz-smoke bench demo install clean
+.PHONY: all deps build test test-asan fuzz-smoke test-openclaw bench demo \
+	install clean
 
 all: build
 
@@ -44,6 +46,12 @@ fuzz-smoke: deps
 	    >$(BUILD)-fuzz/build.log 2>&1 || \
 	    { cat $(BUILD)-fuzz/build.log; exit 1; }
 	scripts/fuzz-smoke.sh $(BUILD)-fuzz $(FUZZ_TIME)
+
+# hive against a real OpenClaw gateway: Node 24 and the openclaw CLI
+# from the npm registry, cached outside the tree (docs/openclaw.md).
+# Run by CI after make test; not part of it, which needs only Debian.
+test-openclaw: build
+	HIVE_BIN=$(CURDIR)/$(BUILD) scripts/openclaw-e2e
 
 # Speed goals, measured as ratios (bench/README.md); not tests.
 bench: build

@@ -70,6 +70,7 @@
 #define INJ_OUT_MAX		65536
 #define INJ_SECRET_MAX		4096
 #define INJ_REPLY_MAX		16000	/* fits a response envelope */
+#define INJ_ANSWER_LOG		200	/* bytes of the CLI's answer logged */
 
 struct inj_job {
 	int		 used, running;
@@ -483,6 +484,49 @@ inj_ok(const struct inj_inst *in, char *reply, size_t len)
 	return ok;
 }
 
+/*
+ * The CLI's answer, one log line per call: what an operator needs to
+ * see why a gateway said no.  Its stdout is the gateway's words, not
+ * ours: at most INJ_ANSWER_LOG bytes, printable ASCII only (a run of
+ * blanks and line breaks is one space, any other byte '?'), so it can
+ * neither forge log lines nor flood the log.  An agent turn's reply is
+ * the agent's text, already sent on the bus; it is cut the same way.
+ */
+static void
+inj_log_answer(const struct inj_inst *in, int status, int timed_out)
+{
+	char line[INJ_ANSWER_LOG + 4];
+	size_t i, n = 0;
+
+	for (i = 0; i < in->outlen && n < INJ_ANSWER_LOG; i++) {
+		unsigned char c = (unsigned char)in->out[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if (n > 0 && line[n - 1] != ' ')
+				line[n++] = ' ';
+		} else
+			line[n++] = c > 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (n > 0 && line[n - 1] == ' ')
+		n--;
+	if (i < in->outlen) {
+		memcpy(line + n, "...", 3);
+		n += 3;
+	}
+	line[n] = '\0';
+	if (n == 0)
+		hive_strlcpy(line, "(nothing)", sizeof(line));
+	if (timed_out)
+		log_info("openclaw instance=%s timeout answered: %s",
+		    in->pi.node, line);
+	else if (WIFEXITED(status))
+		log_info("openclaw instance=%s exit=%d answered: %s",
+		    in->pi.node, WEXITSTATUS(status), line);
+	else
+		log_info("openclaw instance=%s signal=%d answered: %s",
+		    in->pi.node, WTERMSIG(status), line);
+}
+
 static void
 inj_finish(struct injector *j, struct inj_inst *in, int status, int timed_out)
 {
@@ -493,6 +537,7 @@ inj_finish(struct injector *j, struct inj_inst *in, int status, int timed_out)
 	int retry = in->pi.inject == INJECT_EVENT &&
 	    job->attempts < INJ_EVENT_ATTEMPTS;
 
+	inj_log_answer(in, status, timed_out);
 	close(in->out_fd);
 	in->out_fd = -1;
 	in->child = 0;

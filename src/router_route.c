@@ -219,7 +219,7 @@ router_state_text(struct router *r, const char *node, int64_t now)
 
 	if (getloadavg(load, 1) != 1)
 		load[0] = -1;
-	o = json_pack("{sssssIsIsIsfsosIsIsIsIsI}", "node", node,
+	o = json_pack("{sssssIsIsIsfsosIsIsIsIsIsIsI}", "node", node,
 	    "status", "online", "since", (json_int_t)r->started,
 	    "uptime", (json_int_t)(now - r->started),
 	    "last_heartbeat", (json_int_t)now, "load", load[0],
@@ -227,6 +227,8 @@ router_state_text(struct router *r, const char *node, int64_t now)
 	    "accepted", (json_int_t)r->in.accepted,
 	    "refused", (json_int_t)refusal_total(&r->in.counters),
 	    "injected", (json_int_t)r->injected,
+	    "delivered", (json_int_t)r->delivered,
+	    "inject_failed", (json_int_t)r->inject_failed,
 	    "pending", (json_int_t)corr_count(r->corr),
 	    "jobs_active", (json_int_t)router_runs_active(r));
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS))

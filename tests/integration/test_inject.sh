@@ -8,7 +8,8 @@
 #     comes back to the sender of the command as the signed response;
 #   - gateway token and password reach the CLI through its environment,
 #     never its argv;
-#   - one injector per instance user, each running as that user.
+#   - one injector per instance user, each running as that user;
+#   - the CLI's answer is logged, one printable line, capped.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,9 @@ wait "$pid" || rc=$?
 check "SIGTERM: the daemon drains and exits 0" [ "$rc" -eq 0 ]
 check "the running call finished (delivered) before the exit" \
     grep -q 'delivered instance=pg1-18890' "$T/pg1/daemon.log"
+check "...and the daemon logged the CLI's answer" grep -qF \
+    'openclaw instance=pg1-18890 exit=0 answered: {"ok":true}' \
+    "$T/pg1/daemon.log"
 check "the journal keeps exactly the two deferred injections" journal_is 2
 rm -f "$T/pg1/calls/gate" "$T/pg1/calls/release"
 mv "$T/pg1/daemon.log" "$T/pg1/daemon.log.1"
@@ -126,4 +130,30 @@ check "event instance with a url: system event --url, as user daemon" \
     url_as_daemon
 check "...and no secret of the other instance in its environment" \
     [ "$(sed -n 2p "$T/mini/calls/env.log" | jq -r '.token')" = null ]
+
+# --- the CLI's answer in the log --------------------------------------------
+# valid JSON (delivered), but multi-line, not ASCII and long: the log
+# gets one line of printable ASCII, whitespace runs as one space, cut at
+# 200 bytes
+a300=$(printf 'A%.0s' $(seq 300))
+printf '{\n\t"ok": true,\n\t"note": "\303\251%s"\n}\n' "$a300" \
+    >"$T/mini/calls/answer"
+"$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 --to turq-18789 \
+    --ch alert --text "long answer" >/dev/null
+delivered2() { [ "$(count_lines "$T/mini/daemon.log" \
+    'delivered instance=turq-18789 attempts=1')" -ge 2 ]; }
+wait_until delivered2
+want="injector: info: openclaw instance=turq-18789 exit=0 answered: "
+want+="{ \"ok\": true, \"note\": \"??${a300:0:175}..."
+check "the CLI's answer is logged: one printable line, cut at 200 bytes" \
+    grep -qxF -- "$want" "$T/mini/daemon.log"
+
+# --- the outcome, published ------------------------------------------------
+# mini's state document, as pg1's daemon verified it: the agent turn and
+# the two alerts delivered, nothing failed
+mini_counts() { "$CLI" status --socket "$T/pg1/run/hive.sock" --json |
+    jq -e '.[] | select(.data.node == "mini1-18889") |
+    .data.delivered >= 3 and .data.inject_failed == 0' >/dev/null; }
+check "the state document counts the deliveries (seen from pg1)" \
+    wait_until mini_counts
 finish
