@@ -1,17 +1,23 @@
 /*
- * handler.c - find the handlers, and run them under a bounded number
- * of supervisors (src/handler_sup.c) driven by the monitor's poll loop.
+ * handler.c - find the handlers, and run a bounded number of them at
+ * once from the monitor's poll loop: each a confined child forked
+ * straight from here (src/handler_child.c), watched through a pidfd,
+ * its timeout kept here, what it leaves behind swept once it has
+ * exited (src/handler_reap.c).
  *
  * Discovery opens every candidate with O_NOFOLLOW and checks owner and
  * mode on the opened descriptor; that descriptor is the one executed
  * (execveat AT_EMPTY_PATH), so nothing can be swapped in between.  The
  * runner copies what a run needs, feeds stdin through a pipe sized to
  * hold it all before the fork (no stdin polling, no SIGPIPE), collects
- * stdout and stderr up to their caps, and turns the supervisor's
- * report into one outcome.
+ * stdout and stderr up to their caps, and turns the handler's wait
+ * status into one outcome.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+#include <linux/capability.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,7 +30,8 @@
 #include <unistd.h>
 
 #include "handler.h"
-#include "handler_sup.h"
+#include "handler_child.h"
+#include "handler_reap.h"
 #include "log.h"
 #include "util.h"
 
@@ -213,7 +220,14 @@ handler_outcome_name(enum handler_outcome o)
 }
 
 #define RUN_ENV		8
-#define RUN_BACKSTOP_MS	5000	/* beyond timeout + grace */
+#define RUN_SWEEP_MS	2	/* between sweeps while strays die */
+
+/* flags */
+#define RUN_TIMED_OUT		0x01	/* SIGTERM was sent at the timeout */
+#define RUN_STOPPED		0x02	/* stopped at once: over the cap, or
+					 * the runner going away */
+#define RUN_SETUP_FAILED	0x04	/* the child never reached execve */
+#define RUN_LOST		0x08	/* its status was taken elsewhere */
 
 struct handler_run {
 	struct handler_run	*next;
@@ -224,16 +238,17 @@ struct handler_run {
 	char			*in;
 	size_t			 inlen;
 	char			*env[RUN_ENV];
-	int			 running;
-	pid_t			 sup, hpid;
-	int			 fd_out, fd_err, fd_status, fd_ctl;
+	int			 running;	/* forked */
+	pid_t			 hpid;
+	int			 fd_pid;	/* pidfd, until reaped */
+	int			 fd_out, fd_err, fd_fail;
 	char			*out, *err;
 	size_t			 outlen, errlen;
 	int			 over_cap;
-	struct sup_status	 st;
-	size_t			 stlen;	/* of the current record */
-	int			 have_done;
-	int64_t			 backstop;
+	int			 reaped, wstatus, flags, leftovers;
+	int			 sweeping;	/* strays still dying */
+	int64_t			 start, t_term, t_kill, t_sweep;
+	char			 msg[CHILD_MSG_MAX];
 };
 
 static int64_t
@@ -254,6 +269,8 @@ handler_runner_init(struct handler_runner *r, int max_handlers,
 	r->next_id = 1;
 	r->done = done;
 	r->arg = arg;
+	/* fail closed: without it no run starts (handler_run_start) */
+	r->reaper = handler_reap_init() == 0;
 }
 
 void
@@ -278,8 +295,8 @@ run_free(struct handler_run *run)
 	run_close(&run->exec_fd);
 	run_close(&run->fd_out);
 	run_close(&run->fd_err);
-	run_close(&run->fd_status);
-	run_close(&run->fd_ctl);
+	run_close(&run->fd_fail);
+	run_close(&run->fd_pid);
 	handler_bpf_free(&run->bpf);
 	free(run->in);
 	free(run->out);
@@ -320,7 +337,7 @@ run_new(const struct policy_handler *pol, const struct handler_bpf *bpf,
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return NULL;
-	run->fd_out = run->fd_err = run->fd_status = run->fd_ctl = -1;
+	run->fd_out = run->fd_err = run->fd_fail = run->fd_pid = -1;
 	run->pol = *pol;
 	run->script = script;
 	run->exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 3);
@@ -357,50 +374,51 @@ run_stdin(struct handler_run *run, int *rd)
 	return 0;
 }
 
+static int64_t handler_now_ms(void);
+
+/* The handler started: pipes, the child, its pidfd. */
 static int
-run_spawn(struct handler_run *run)
+run_spawn(struct handler_runner *r, struct handler_run *run)
 {
 	int in = -1, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int st[2] = { -1, -1 }, ctl[2] = { -1, -1 }, rc = -1;
-	struct sup_spawn s;
+	int fail[2] = { -1, -1 }, rc = -1;
+	struct child_spawn s;
 
 	if (run_stdin(run, &in) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(err, O_CLOEXEC) == -1 || pipe2(st, O_CLOEXEC) == -1 ||
-	    pipe2(ctl, O_CLOEXEC) == -1)
+	    pipe2(err, O_CLOEXEC) == -1 || pipe2(fail, O_CLOEXEC) == -1)
 		goto out;
-	memset(&s, 0, sizeof(s));
-	s.pol = &run->pol;
-	s.bpf = &run->bpf;
-	s.exec_fd = run->exec_fd;
-	s.script = run->script;
-	s.fd_in = in;
-	s.fd_out = out[1];
-	s.fd_err = err[1];
-	s.fd_status = st[1];
-	s.fd_ctl = ctl[0];
-	s.argv0 = run->pol.action;
-	s.envp = run->env;
-	if ((run->sup = handler_sup_spawn(&s)) == -1)
+	s = (struct child_spawn){ &run->pol, &run->bpf, run->exec_fd,
+	    run->script, in, out[1], err[1], fail[1], run->pol.action,
+	    run->env };
+	run->start = handler_now_ms();
+	if ((run->hpid = handler_child_spawn(&s)) == -1)
 		goto out;
+	if ((run->fd_pid = (int)syscall(SYS_pidfd_open, run->hpid, 0)) == -1) {
+		/* cannot watch it: it must not run */
+		kill(run->hpid, SIGKILL);
+		while (waitpid(run->hpid, NULL, 0) == -1 && errno == EINTR)
+			;
+		goto out;
+	}
 	run->fd_out = out[0];
 	run->fd_err = err[0];
-	run->fd_status = st[0];
-	run->fd_ctl = ctl[1];
-	out[0] = err[0] = st[0] = ctl[1] = -1;
+	run->fd_fail = fail[0];
+	out[0] = err[0] = fail[0] = -1;
 	fcntl(run->fd_out, F_SETFL, O_NONBLOCK);
 	fcntl(run->fd_err, F_SETFL, O_NONBLOCK);
-	fcntl(run->fd_status, F_SETFL, O_NONBLOCK);
+	fcntl(run->fd_fail, F_SETFL, O_NONBLOCK);
 	run->running = 1;
-	run->backstop = handler_now_ms() + RUN_BACKSTOP_MS +
-	    run->pol.timeout_ms + (run->pol.grace_ms > 0 ? run->pol.grace_ms :
-	    0);
+	run->t_term = run->start + run->pol.timeout_ms;
+	run->t_kill = run->t_term + (run->pol.grace_ms > 0 ?
+	    run->pol.grace_ms : 0);
+	if (r->started != NULL)
+		r->started(r->arg, run->id, run->hpid);
 	rc = 0;
 out:
 	run_close(&in);
 	run_close(&out[0]); run_close(&out[1]);
 	run_close(&err[0]); run_close(&err[1]);
-	run_close(&st[0]); run_close(&st[1]);
-	run_close(&ctl[0]); run_close(&ctl[1]);
+	run_close(&fail[0]); run_close(&fail[1]);
 	return rc;
 }
 
@@ -447,6 +465,22 @@ runner_fits(const struct handler_runner *r, const struct handler_run *run)
 	    mine < at_least_one(run->pol.concurrency);
 }
 
+/* Whether we may signal a process of uid (the timeout, the sweep):
+ * one of our uids, or CAP_KILL in effect.  Without, a handler could
+ * not be stopped: the run is refused. */
+static int
+runner_can_signal(uid_t uid)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (uid == getuid() || uid == geteuid())
+		return 1;
+	if (syscall(SYS_capget, &h, d) == -1)
+		return 0;
+	return (d[CAP_KILL / 32].effective & (1U << (CAP_KILL % 32))) != 0;
+}
+
 uint64_t
 handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
     const struct handler_bpf *bpf, int exec_fd, int script,
@@ -475,6 +509,13 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		    "daemon to run as root: unsupported here");
 		return 0;
 	}
+	if (!r->reaper || !runner_can_signal(pol->uid)) {
+		snprintf(why, whylen, !r->reaper ? "cannot become the reaper "
+		    "of what handlers leave behind: unsupported here" :
+		    "cannot signal the run-as user (CAP_KILL needed): "
+		    "unsupported here");
+		return 0;
+	}
 	if (stdin_len > HANDLER_STDIN_MAX || pol->uid == 0 ||
 	    pol->timeout_ms <= 0) {
 		snprintf(why, whylen, pol->uid == 0 ? "run-as user is root" :
@@ -488,12 +529,13 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		snprintf(why, whylen, "out of memory or descriptors");
 		return 0;
 	}
-	if (now && run_spawn(run) == -1) {
+	run->id = r->next_id;
+	if (now && run_spawn(r, run) == -1) {
 		snprintf(why, whylen, "cannot start: %s", strerror(errno));
 		run_free(run);
 		return 0;
 	}
-	run->id = r->next_id++;
+	r->next_id++;
 	runner_append(r, run);
 	return run->id;
 }
@@ -517,7 +559,7 @@ handler_runner_fds(const struct handler_runner *r, struct pollfd *pfd,
 	size_t n = 0;
 
 	for (run = r->runs; run != NULL; run = run->next) {
-		int fds[3] = { run->fd_out, run->fd_err, run->fd_status };
+		int fds[3] = { run->fd_out, run->fd_err, run->fd_pid };
 		int i;
 
 		for (i = 0; i < 3 && run->running; i++)
@@ -527,34 +569,58 @@ handler_runner_fds(const struct handler_runner *r, struct pollfd *pfd,
 	return n;
 }
 
+/* The next moment a run needs us without an event: its SIGTERM, its
+ * SIGKILL, or its next sweep; -1 for none. */
+static int64_t
+run_next(const struct handler_run *run)
+{
+	if (!run->running)
+		return -1;
+	if (run->reaped)
+		return run->sweeping ? run->t_sweep : -1;
+	if (run->t_term >= 0)
+		return run->t_term;
+	return run->t_kill;
+}
+
 int
 handler_runner_timeout(const struct handler_runner *r)
 {
 	const struct handler_run *run;
-	int64_t now = handler_now_ms(), best = -1;
+	int64_t now = handler_now_ms(), best = -1, t;
 
 	for (run = r->runs; run != NULL; run = run->next) {
-		int64_t d = run->backstop - now;
-
-		if (!run->running)
+		if ((t = run_next(run)) < 0)
 			continue;
-		if (best == -1 || d < best)
-			best = d < 0 ? 0 : d;
+		t = t < now ? 0 : t - now;
+		if (best == -1 || t < best)
+			best = t;
 	}
 	return best > 1000 ? 1000 : (int)best;
 }
 
-/* Ask the supervisor to stop everything now (idempotent). */
+/* SIGKILL to the handler's process group and to the handler, which
+ * cannot leave its group (a session leader): everything still in it.
+ * Only before the handler is reaped, while its pid (and so its group
+ * id) cannot name another process. */
+static void
+run_kill(struct handler_run *run, int sig)
+{
+	if (run->reaped)
+		return;
+	kill(-run->hpid, sig);
+	if (sig == SIGKILL)
+		kill(run->hpid, SIGKILL);
+}
+
+/* Stop everything now (idempotent): stdout over its cap, or the runner
+ * going away. */
 static void
 run_stop(struct handler_run *run)
 {
-	char c = 's';
-
-	/* an error means it is gone already: its report is on the way */
-	if (run->fd_ctl >= 0 && write(run->fd_ctl, &c, 1) != 1)
-		log_debug("handler: supervisor %d: stop: %s", (int)run->sup,
-		    strerror(errno));
-	run_close(&run->fd_ctl);
+	run->flags |= RUN_STOPPED;
+	run->t_term = run->t_kill = -1;
+	run_kill(run, SIGKILL);
 }
 
 /* Read a capped stream; over the cap: stdout stops the run, stderr is
@@ -587,24 +653,91 @@ run_read(struct handler_run *run, int *fd, char **buf, size_t *len,
 }
 
 static void
-run_status(struct handler_runner *r, struct handler_run *run)
+run_read_out(struct handler_run *run)
 {
-	ssize_t n;
+	if (run->fd_out >= 0)
+		run_read(run, &run->fd_out, &run->out, &run->outlen,
+		    run->pol.stdout_max, 1);
+}
 
-	while ((n = read(run->fd_status, (char *)&run->st + run->stlen,
-	    sizeof(run->st) - run->stlen)) > 0) {
-		run->stlen += (size_t)n;
-		if (run->stlen < sizeof(run->st))
-			continue;
-		run->stlen = 0;
-		run->hpid = run->st.pid;
-		if (run->st.type == SUP_STARTED && r->started != NULL)
-			r->started(r->arg, run->id, run->hpid);
-		if (run->st.type == SUP_DONE)
-			run->have_done = 1;
+static void
+run_read_err(struct handler_run *run)
+{
+	if (run->fd_err >= 0)
+		run_read(run, &run->fd_err, &run->err, &run->errlen,
+		    run->pol.stderr_max, 0);
+}
+
+/* What the child wrote on its error pipe before failing; nothing holds
+ * the write end any more once it is reaped. */
+static void
+run_read_fail(struct handler_run *run)
+{
+	ssize_t n = read(run->fd_fail, run->msg, sizeof(run->msg) - 1);
+
+	if (n > 0) {
+		run->msg[n] = '\0';
+		run->flags |= RUN_SETUP_FAILED;
 	}
-	if (n == 0 || (errno != EAGAIN && errno != EINTR))
-		run_close(&run->fd_status);
+	run_close(&run->fd_fail);
+}
+
+static int
+run_is_live(void *arg, pid_t pid)
+{
+	const struct handler_runner *r = arg;
+	const struct handler_run *run;
+
+	for (run = r->runs; run != NULL; run = run->next)
+		if (run->running && !run->reaped && run->hpid == pid)
+			return 1;
+	return 0;
+}
+
+/* Kill what the handlers left; the run is over once nothing is left. */
+static void
+run_sweep(struct handler_runner *r, struct handler_run *run, int64_t now)
+{
+	int left = handler_sweep(run_is_live, r, &run->leftovers);
+
+	if (left == -1)
+		log_warn("handler %s: cannot list our children, will retry",
+		    run->pol.action);
+	run->sweeping = left != 0;
+	run->t_sweep = now + RUN_SWEEP_MS;
+}
+
+/* The handler has exited (its pidfd is readable): reap it. */
+static void
+run_reap(struct handler_runner *r, struct handler_run *run, int64_t now)
+{
+	pid_t pid;
+
+	while ((pid = waitpid(run->hpid, &run->wstatus, WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (pid == 0)
+		return;		/* not yet */
+	if (pid == -1)		/* a waitpid(-1) of the caller's */
+		run->flags |= RUN_LOST;
+	run->reaped = 1;
+	run_close(&run->fd_pid);
+	run_read_fail(run);
+	run_sweep(r, run, now);
+}
+
+static void
+run_deadlines(struct handler_run *run, int64_t now)
+{
+	if (run->t_term >= 0 && now >= run->t_term) {
+		run->flags |= RUN_TIMED_OUT;
+		run_kill(run, SIGTERM);
+		run->t_term = -1;
+	}
+	if (run->t_term < 0 && run->t_kill >= 0 && now >= run->t_kill) {
+		run_kill(run, SIGKILL);
+		run->t_kill = -1;
+	}
 }
 
 static void
@@ -628,20 +761,22 @@ run_output(const struct handler_run *run, struct handler_result *res)
 static void
 run_outcome(const struct handler_run *run, struct handler_result *res)
 {
-	int ws = run->st.wstatus;
+	int ws = run->wstatus;
 
-	if (!run->have_done) {
+	if (run->flags & RUN_LOST) {
 		res->outcome = HANDLER_ERROR;
-		snprintf(res->error, sizeof(res->error), "supervisor died");
-	} else if (run->st.flags & SUP_SETUP_FAILED) {
+		snprintf(res->error, sizeof(res->error), "exit status lost "
+		    "(reaped elsewhere)");
+		return;
+	} else if (run->flags & RUN_SETUP_FAILED) {
 		res->outcome = HANDLER_ERROR;
-		snprintf(res->error, sizeof(res->error), "sandbox: %.*s",
-		    (int)sizeof(run->st.msg), run->st.msg);
+		snprintf(res->error, sizeof(res->error), "sandbox: %s",
+		    run->msg);
 	} else if (run->over_cap) {
 		res->outcome = HANDLER_BAD_OUTPUT;
 		snprintf(res->error, sizeof(res->error), "stdout over %lld bytes",
 		    (long long)run->pol.stdout_max);
-	} else if (run->st.flags & SUP_TIMED_OUT) {
+	} else if (run->flags & RUN_TIMED_OUT) {
 		res->outcome = HANDLER_TIMEOUT;
 		snprintf(res->error, sizeof(res->error), "no result after %lld "
 		    "ms", (long long)run->pol.timeout_ms);
@@ -657,26 +792,24 @@ run_outcome(const struct handler_run *run, struct handler_result *res)
 		    run->err ? run->err : "");
 	} else
 		run_output(run, res);
-	if (run->have_done && WIFEXITED(ws))
+	if (WIFEXITED(ws))
 		res->exit_status = WEXITSTATUS(ws);
-	if (run->have_done && WIFSIGNALED(ws))
+	if (WIFSIGNALED(ws))
 		res->signal = WTERMSIG(ws);
 }
 
 static void
-run_finish(struct handler_runner *r, struct handler_run *run)
+run_finish(struct handler_runner *r, struct handler_run *run, int64_t now)
 {
 	struct handler_result res;
 
-	while (waitpid(run->sup, NULL, 0) == -1 && errno == EINTR)
-		;	/* ECHILD: the caller reaped it; the report is here */
 	memset(&res, 0, sizeof(res));
 	res.id = run->id;
 	hive_strlcpy(res.action, run->pol.action, sizeof(res.action));
 	res.exit_status = -1;
-	res.duration_ms = run->st.duration_ms;
+	res.duration_ms = now - run->start;
 	res.pid = run->hpid;
-	res.leftovers = run->st.leftovers;
+	res.leftovers = run->leftovers;
 	res.err = run->err;
 	res.errlen = run->errlen;
 	run_outcome(run, &res);
@@ -724,7 +857,7 @@ runner_schedule(struct handler_runner *r)
 		next = run->next;
 		if (run->running || !runner_fits(r, run))
 			continue;
-		if (run_spawn(run) == -1) {
+		if (run_spawn(r, run) == -1) {
 			runner_unlink(r, run);
 			run_fail_queued(r, run);
 			run_free(run);
@@ -743,23 +876,33 @@ pfd_ready(const struct pollfd *pfd, size_t n, int fd)
 	return 0;
 }
 
+/*
+ * One run's events and deadlines.  It is over once the handler is
+ * reaped and no stray is left: every process that could write to its
+ * pipes is dead, so what they hold is read to the end (a descriptor
+ * passed to a process outside the run cannot hold the run open).
+ */
 static int
 run_step(struct handler_runner *r, struct handler_run *run,
     const struct pollfd *pfd, size_t n, int64_t now)
 {
 	if (pfd_ready(pfd, n, run->fd_out))
-		run_read(run, &run->fd_out, &run->out, &run->outlen,
-		    run->pol.stdout_max, 1);
+		run_read_out(run);
 	if (pfd_ready(pfd, n, run->fd_err))
-		run_read(run, &run->fd_err, &run->err, &run->errlen,
-		    run->pol.stderr_max, 0);
-	if (pfd_ready(pfd, n, run->fd_status))
-		run_status(r, run);
-	if (now >= run->backstop && run->fd_status >= 0) {
-		kill(run->sup, SIGKILL);	/* its pipes close */
-		run->backstop = now + RUN_BACKSTOP_MS;
-	}
-	return run->fd_status == -1 && run->fd_out == -1 && run->fd_err == -1;
+		run_read_err(run);
+	if (!run->reaped && pfd_ready(pfd, n, run->fd_pid))
+		run_reap(r, run, now);
+	else if (run->reaped && run->sweeping && now >= run->t_sweep)
+		run_sweep(r, run, now);
+	if (!run->reaped)
+		run_deadlines(run, now);
+	if (!run->reaped || run->sweeping)
+		return 0;
+	run_read_out(run);
+	run_read_err(run);
+	run_close(&run->fd_out);
+	run_close(&run->fd_err);
+	return 1;
 }
 
 void
@@ -775,7 +918,7 @@ handler_runner_dispatch(struct handler_runner *r, const struct pollfd *pfd,
 		if (!run->running || !run_step(r, run, pfd, n, now))
 			continue;
 		runner_unlink(r, run);
-		run_finish(r, run);
+		run_finish(r, run, now);
 		run_free(run);
 		ended = 1;
 	}
@@ -783,20 +926,29 @@ handler_runner_dispatch(struct handler_runner *r, const struct pollfd *pfd,
 		runner_schedule(r);
 }
 
+/* Every run killed, the handlers reaped and the strays swept, blocking:
+ * SIGKILL has been sent to all of them. */
 void
 handler_runner_free(struct handler_runner *r)
 {
 	struct handler_run *run, *next;
+	int n = 0;
 
 	for (run = r->runs; run != NULL; run = run->next)
 		if (run->running)
 			run_stop(run);
-	for (run = r->runs; run != NULL; run = next) {
-		next = run->next;
-		if (run->running)
-			while (waitpid(run->sup, NULL, 0) == -1 &&
+	for (run = r->runs; run != NULL; run = run->next)
+		if (run->running && !run->reaped) {
+			while (waitpid(run->hpid, NULL, 0) == -1 &&
 			    errno == EINTR)
 				;
+			run->reaped = 1;
+		}
+	while (r->runs != NULL && r->reaper &&
+	    handler_sweep(run_is_live, r, &n) > 0)
+		poll(NULL, 0, RUN_SWEEP_MS);
+	for (run = r->runs; run != NULL; run = next) {
+		next = run->next;
 		run_free(run);
 	}
 	r->runs = NULL;

@@ -3,18 +3,21 @@
  *
  * A handler is an executable file {handlers_dir}/{action}: the envelope
  * JSON on stdin, one JSON object on stdout, exit 0 for success, stderr
- * for the error detail.  Each run gets a supervisor process (see
- * docs/handlers.md) that forks the confined handler, enforces the
- * timeout and kills whatever the handler left behind, then reports on
- * a status pipe.  The runner is non-blocking: the monitor's poll loop
+ * for the error detail.  The runner forks each confined handler
+ * itself, enforces its timeout, and kills whatever it left behind (see
+ * docs/handlers.md).  The runner is non-blocking: the monitor's poll loop
  * asks it for descriptors (handler_runner_fds), hands back what poll()
  * saw (handler_runner_dispatch) and calls it when poll times out
  * (handler_runner_timeout gives the next deadline).  No MQTT, no IPC.
  *
- * The runner forks: the caller must not reap unknown children with
- * waitpid(-1): the runner needs no exit status (the supervisor reports
- * on its pipe), but reaping the supervisors is its job
- * (handler_runner_dispatch does it).  SIGPIPE must be ignored.
+ * The runner forks, and handler_runner_init makes the calling process
+ * a child subreaper: what a handler leaves behind is re-parented to it
+ * and killed by the runner.  So the caller must not reap unknown
+ * children with waitpid(-1) (the handlers' statuses are the runner's,
+ * and so are the strays), must keep its main thread, must leave its
+ * own children in its session (the runner tells them from a handler's
+ * by that), needs CAP_KILL to run handlers as another user, and must
+ * ignore SIGPIPE.
  */
 #ifndef HIVE_HANDLER_H
 #define HIVE_HANDLER_H
@@ -104,7 +107,7 @@ struct handler_result {
 	int			 signal;	/* 0 unless killed */
 	int64_t			 duration_ms;
 	pid_t			 pid;		/* the handler, 0 if never */
-	int			 leftovers;	/* processes killed after it */
+	int			 leftovers;	/* processes reaped after it */
 	json_t			*output;	/* ok: the object (borrowed) */
 	char			 error[HANDLER_ERROR_MAX]; /* why, stderr */
 	const char		*err;		/* stderr bytes (borrowed) */
@@ -121,6 +124,7 @@ struct handler_runner {
 	uint64_t		 next_id;
 	handler_done_fn		 done;
 	void			*arg;
+	int			 reaper;	/* we are a child subreaper */
 	/* a hook for tests: called with the handler's pid once started */
 	void			(*started)(void *arg, uint64_t id, pid_t pid);
 };
@@ -128,7 +132,7 @@ struct handler_runner {
 void handler_runner_init(struct handler_runner *, int max_handlers,
     handler_done_fn, void *arg);
 void handler_runner_set_max(struct handler_runner *, int max_handlers);
-/* Kills every run (supervisors first) and waits for them. */
+/* Kills every run and what it left, and waits for them. */
 void handler_runner_free(struct handler_runner *);
 
 /*

@@ -511,7 +511,7 @@ monitor_begin_stop(struct monitor *m)
 }
 
 /* A child that has exited, by pid: never waitpid(-1), which would take
- * the handler supervisors from the runner (handler.h). */
+ * the handlers and their strays from the runner (handler.h). */
 static pid_t
 monitor_wait_child(struct monitor *m, int *st)
 {

@@ -92,7 +92,7 @@ check "--check-policy lists every handler with its profile" \
 
 start_box turq
 start_box pg1
-pg1_pid=${PIDS[-1]}	# the monitor (a handler's supervisor has its argv)
+pg1_pid=${PIDS[-1]}	# the monitor (a handler child has its argv until its exec)
 wait_for "$T/pg1/daemon.log" 'start: 10 handler\(s\)'
 TURQ=(--socket "$T/turq/run/hive.sock")
 send() { "$CLI" send "${TURQ[@]}" --to pg1-18890 "$@"; }

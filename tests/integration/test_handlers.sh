@@ -213,6 +213,62 @@ then ok "escape: the grandchild is dead"
 else fail "escape: grandchild $(cat "$M/escape.pid" 2>/dev/null) alive"; fi
 none_left escape
 
+# --- the same, after the handler stopped reaping its own orphans ---
+install -m 755 "$H/hostile-escape" "$H/hostile-unreap"
+run --action hostile-unreap --stdin "$M/unreap.pid"
+is "escape, handler not a subreaper: ok" .outcome ok
+check "escape, handler not a subreaper: the grandchild was counted" \
+    test "$(field .leftovers)" -ge 1
+if [ -s "$M/unreap.pid" ] && ! kill -0 "$(cat "$M/unreap.pid")" 2>/dev/null
+then ok "escape, handler not a subreaper: the grandchild is dead"
+else fail "escape, handler not a subreaper: $(cat "$M/unreap.pid" \
+    2>/dev/null) alive"; fi
+none_left "escape, handler not a subreaper"
+
+# --- one run ending kills its own leftovers, not another run's ---
+# The first of two runs at once keeps an orphan of its own (re-parented
+# to it) and reports whether it is still alive after the second run,
+# which waits for that orphan, has ended and been swept.
+script pair <<EOF
+if mkdir "$M/pair.lock" 2>/dev/null; then
+	( sleep 30 & echo \$! >"$M/pair.orphan" )
+	n=0
+	until [ -e "$M/pair.short" ] || [ \$n -ge 200 ]; do
+		sleep 0.05; n=\$((n + 1)); done
+	sleep 0.5
+	kill -0 "\$(cat "$M/pair.orphan")" && a=alive || a=dead
+	printf '{"orphan":"%s"}\n' \$a
+else
+	n=0
+	until [ -s "$M/pair.orphan" ] || [ \$n -ge 200 ]; do
+		sleep 0.05; n=\$((n + 1)); done
+	touch "$M/pair.short"
+	echo '{}'
+fi
+EOF
+rm -rf "$M/pair.lock" "$M/pair.orphan" "$M/pair.short"
+all=$("$RUNH" --dir "$H" --profiles "$PROF" --action pair --runs 2 \
+    --concurrency 2 --max 2)
+OUT=$(grep orphan <<<"$all" || true)
+is "two runs: the other run's orphan survives the first's end" \
+    .stdout.orphan alive
+check "two runs: both ok" test "$(grep -c '"outcome":"ok"' <<<"$all")" = 2
+SURV=$(tail -n 1 <<<"$all")
+none_left "two runs"
+check "two runs: the orphan died with its run" \
+    sh -c '! kill -0 "$(cat "$1")" 2>/dev/null' - "$M/pair.orphan"
+
+# --- a runner that could not stop the handler refuses to start it ---
+SPK=(setpriv --reuid=daemon --regid=daemon --init-groups)
+OUT=$("${SPK[@]}" --inh-caps=+setuid,+setgid --ambient-caps=+setuid,+setgid \
+    "$RUNH" --dir "$H" --profiles "$PROF" --action hello | sed -n 1p)
+is "runner without CAP_KILL, handler as nobody: refused" .outcome refused
+is "runner without CAP_KILL: says why" '.error | contains("CAP_KILL")' true
+OUT=$("${SPK[@]}" --inh-caps=+setuid,+setgid,+kill \
+    --ambient-caps=+setuid,+setgid,+kill \
+    "$RUNH" --dir "$H" --profiles "$PROF" --action hello | sed -n 1p)
+is "runner with CAP_KILL, handler as nobody: ok" .outcome ok
+
 # --- root cannot come back ---
 run --action hostile-setuid
 is "setuid as root runner: setresuid fails" .stdout.setresuid -1

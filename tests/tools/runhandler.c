@@ -234,7 +234,8 @@ resolve_user(struct policy_handler *p)
 }
 
 /* Our children left after every run ended: we are a subreaper, so a
- * process that escaped a supervisor would be re-parented to us. */
+ * process that escaped the runner's sweep would be re-parented to us
+ * (the runner makes us a subreaper, and so did we). */
 static int
 survivors(void)
 {
