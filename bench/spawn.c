@@ -1,7 +1,7 @@
 /*
  * spawn.c - hive-bench-spawn: the cost of the hardened handler spawn
- * (supervisor, rlimits, uid switch, capability drop, no-new-privs,
- * seccomp, execveat, output checks) against a plain fork + execve of
+ * (rlimits, uid switch, capability drop, no-new-privs, seccomp,
+ * execveat, the sweep for leftovers, output checks) against a plain fork + execve of
  * the same trivial handler, interleaved in one process so both see
  * the same machine.  Goal: hardened at most 10% slower, as the ratio
  * of the median times of one run.
@@ -73,7 +73,7 @@ plain_read(int out, int err, char *buf, size_t size)
 
 /* plain: pipes, fork, execve, write stdin, read stdout and stderr,
  * wait, parse stdout: what the hardened run does too, minus the
- * sandbox and the supervisor */
+ * sandbox */
 static void
 plain_run(const char *path)
 {
@@ -119,7 +119,9 @@ plain_run(const char *path)
 	json_decref(j);
 }
 
-/* the floor of the supervisor design: plain, from a middle process */
+/* plain, from a middle process: the floor of any design with a
+ * process per run between the runner and the handler (the per-run
+ * supervisor this code had until 2026-11) */
 static void
 plain2_run(const char *path)
 {
@@ -318,11 +320,10 @@ main(int argc, char **argv)
 	mh = median_us(hard, n);
 	printf("spawn %s, %d runs each, interleaved; medians\n", path, n);
 	printf("  plain fork+execve: %8.1f us/run\n", mp);
-	printf("  plain, two forks:  %8.1f us/run (the supervisor's "
-	    "extra process alone)\n", mp2);
+	printf("  plain, two forks:  %8.1f us/run (the floor of a process "
+	    "per run in between)\n", mp2);
 	printf("  hardened:          %8.1f us/run\n", mh);
-	printf("  hardened / two-fork plain: %.3f (the sandbox steps)\n",
-	    mh / mp2);
+	printf("  hardened / two-fork plain: %.3f\n", mh / mp2);
 	printf("  hardened / plain, means: %.3f\n", mean_ratio);
 	printf("  ratio %.3f, goal <= %.2f: %s\n", mh / mp, GOAL,
 	    mh / mp <= GOAL ? "MET" : "MISSED");
