@@ -210,6 +210,23 @@ router_instances(const struct router *r)
 	return a;
 }
 
+/* {"reason": count} for every reason counted so far: which kind of bad
+ * input a node sees, for an operator reading another node's state. */
+static json_t *
+router_refused_by(const struct refusal_counters *c)
+{
+	json_t *o = json_object();
+	int i;
+
+	if (o == NULL)
+		fatal("json_object");
+	for (i = REF_NONE + 1; i < REF__COUNT; i++)
+		if (c->n[i] != 0 && json_object_set_new(o, refusal_name(i),
+		    json_integer((json_int_t)c->n[i])) == -1)
+			fatalx("router_refused_by");
+	return o;
+}
+
 static char *
 router_state_text(struct router *r, const char *node, int64_t now)
 {
@@ -219,13 +236,14 @@ router_state_text(struct router *r, const char *node, int64_t now)
 
 	if (getloadavg(load, 1) != 1)
 		load[0] = -1;
-	o = json_pack("{sssssIsIsIsfsosIsIsIsIsIsIsI}", "node", node,
+	o = json_pack("{sssssIsIsIsfsosIsIsosIsIsIsIsI}", "node", node,
 	    "status", "online", "since", (json_int_t)r->started,
 	    "uptime", (json_int_t)(now - r->started),
 	    "last_heartbeat", (json_int_t)now, "load", load[0],
 	    "instances", router_instances(r),
 	    "accepted", (json_int_t)r->in.accepted,
 	    "refused", (json_int_t)refusal_total(&r->in.counters),
+	    "refused_by", router_refused_by(&r->in.counters),
 	    "injected", (json_int_t)r->injected,
 	    "delivered", (json_int_t)r->delivered,
 	    "inject_failed", (json_int_t)r->inject_failed,

@@ -169,11 +169,17 @@ else
 	check "the router's memory stays bounded (after <= before + one chunk)" \
 	    [ "$rss1" -le $((rss0 + chunk_kb)) ]
 fi
-state_refused() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 \
-    -t hive/meta/pg1-18890/state | jq -r '.text | fromjson | .refused'; }
-counted() { [ "$(state_refused)" -eq "$(refused_n)" ]; }
+state_doc() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -C 1 -W 5 \
+    -t hive/meta/pg1-18890/state | jq -c '.text | fromjson'; }
+counted() { [ "$(state_doc | jq .refused)" -eq "$(refused_n)" ]; }
 check "the state document counts every refusal the audit log holds" \
     wait_until counted
+# ...and by reason, as the audit log has them
+audit_by=$(jq -sc 'map(select(.event == "refused")) | group_by(.reason) |
+    map({key: .[0].reason, value: length}) | from_entries' "$AUDIT")
+state_by=$(state_doc | jq -c '.refused_by')
+check "...and by reason: refused_by agrees with the audit log" \
+    [ "$state_by" = "$audit_by" ]
 
 # --- distinct ids past the window's capacity (64) ---------------------------
 wfull() { count_lines "$AUDIT" \
