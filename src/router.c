@@ -271,6 +271,8 @@ router_refused(struct router *r, const char *topic, const struct refusal *why)
 	snprintf(detail, sizeof(detail), "%s; topic=%.128s", why->detail,
 	    topic);
 	router_audit(r, "refused", NULL, refusal_name(why->reason), detail);
+	if (why->reason == REF_WINDOW_IO)
+		router_state_failed(r, "window-io");
 	if (!ratelog_allow(&r->ratelog, (int)why->reason, mqtt_now_ms() / 1000,
 	    &suppressed))
 		return;
@@ -606,6 +608,7 @@ router_timers(struct router *r, int64_t now)
 		if (ipc_send(DAEMON_FD_MONITOR, IMSG_ALIVE, 0, NULL, 0) == -1)
 			fatal("ipc to monitor");
 		window_expire(r->in.window, now);
+		router_state_check(r, now);
 		r->next_sync = now + 1;
 	}
 	router_corr_timers(r, now);
