@@ -35,6 +35,10 @@ inbound_window(struct inbound *in, const struct envelope *e, int64_t now,
 	case WINDOW_BEFORE_FLOOR:
 		refusal_set(why, REF_WINDOW_RESET, "ts=%lld", (long long)e->ts);
 		return -1;
+	case WINDOW_CLOCK:
+		refusal_set(why, REF_WINDOW_CLOCK, "expires=%lld",
+		    (long long)envelope_window_expiry(e, in->limits));
+		return -1;
 	case WINDOW_IOERR:
 		break;
 	}

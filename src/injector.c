@@ -107,9 +107,11 @@ struct injector {
 	uint64_t		 next_seq;
 	int			 draining;
 	long long		 drain_deadline;
+	pid_t			 self;
 };
 
 static volatile sig_atomic_t inj_quit;
+static struct injector *inj_exiting;	/* for inj_atexit */
 
 static void
 inj_on_term(int sig)
@@ -368,7 +370,10 @@ inj_exec(const struct injector *j, const struct inj_inst *in,
 	char *argv[20], *envp[8];
 	int n, devnull;
 
-	if (setsid() == -1 || dup2(out, STDOUT_FILENO) == -1)
+	/* its own session (killed whole at the timeout), and gone with
+	 * us should we die without a word (SIGKILL, the OOM killer) */
+	if (setsid() == -1 || prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 ||
+	    getppid() != j->self || dup2(out, STDOUT_FILENO) == -1)
 		_exit(126);
 	if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
 	    dup2(devnull, STDIN_FILENO) == -1)
@@ -611,6 +616,29 @@ inj_drain(struct injector *j)
 	log_info("draining: %s", "queued injections deferred to the router");
 }
 
+/*
+ * However we exit (a link closed, fatal(), the drain's end), a call
+ * still running has nobody left to report to: kill its session rather
+ * than leave it behind.  Its injection stays in the router's journal.
+ */
+static void
+inj_atexit(void)
+{
+	struct injector *j = inj_exiting;
+	size_t i;
+	int status;
+
+	for (i = 0; j != NULL && i < j->ninst; i++) {
+		if (j->inst[i].child <= 0)
+			continue;
+		kill(-j->inst[i].child, SIGKILL);
+		while (waitpid(j->inst[i].child, &status, 0) == -1 &&
+		    errno == EINTR)
+			;
+		j->inst[i].child = 0;
+	}
+}
+
 static int
 inj_running(const struct injector *j)
 {
@@ -702,6 +730,10 @@ injector_main(const struct daemon_opts *o, const struct config *cfg,
 		fatalx("injector slot %d: the policy has %zu instance users",
 		    o->slot, nusers);
 	j.cfg = cfg;
+	j.self = getpid();
+	inj_exiting = &j;
+	if (atexit(inj_atexit) != 0)
+		fatalx("atexit");
 	daemon_child_signals(inj_on_term);
 	inj_instances(&j, p, o->slot);
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */

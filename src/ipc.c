@@ -52,6 +52,136 @@ ipc_send(int fd, uint32_t type, uint32_t peer, const void *p, size_t len)
 	return 0;
 }
 
+/* --- the send queues (ipc.h: ipc_send_queued) ------------------------- */
+
+struct ipc_qmsg {
+	struct ipc_qmsg	*next;
+	size_t		 len;
+	uint8_t		 data[];	/* header and payload */
+};
+
+static struct ipc_queue {
+	int		 fd;		/* -1: unused */
+	struct ipc_qmsg	*head, *tail;
+	size_t		 bytes;
+} ipc_queues[IPC_QUEUES] = { { -1, NULL, NULL, 0 }, { -1, NULL, NULL, 0 },
+    { -1, NULL, NULL, 0 }, { -1, NULL, NULL, 0 } };
+
+static struct ipc_queue *
+ipc_queue(int fd, int create)
+{
+	size_t i;
+
+	for (i = 0; i < IPC_QUEUES; i++)
+		if (ipc_queues[i].fd == fd)
+			return &ipc_queues[i];
+	for (i = 0; create && i < IPC_QUEUES; i++)
+		if (ipc_queues[i].fd == -1) {
+			ipc_queues[i].fd = fd;
+			return &ipc_queues[i];
+		}
+	if (create)
+		fatalx("ipc: more than %d send queues", IPC_QUEUES);
+	return NULL;
+}
+
+/* 1 sent, 0 the socket is full, -1 error */
+static int
+ipc_send_now(int fd, const uint8_t *data, size_t len)
+{
+	ssize_t n;
+
+	do {
+		n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+	if ((size_t)n != len)
+		fatalx("ipc_send: short datagram");
+	return 1;
+}
+
+int
+ipc_flush(int fd)
+{
+	struct ipc_queue *q = ipc_queue(fd, 0);
+	struct ipc_qmsg *m;
+	int r;
+
+	while (q != NULL && (m = q->head) != NULL) {
+		if ((r = ipc_send_now(fd, m->data, m->len)) <= 0)
+			return r;
+		q->head = m->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->bytes -= m->len;
+		free(m);
+	}
+	return 0;
+}
+
+int
+ipc_send_queued(int fd, uint32_t type, uint32_t peer, const void *p,
+    size_t len)
+{
+	struct ipc_hdr h = { type, (uint32_t)len, peer, (uint32_t)getpid() };
+	struct ipc_queue *q;
+	struct ipc_qmsg *m;
+	int r;
+
+	if (len > IPC_MAX_PAYLOAD)
+		fatalx("ipc_send: type %u payload %zu over the cap", type, len);
+	if ((m = malloc(sizeof(*m) + IPC_HDR_LEN + len)) == NULL)
+		fatal("ipc_send_queued");
+	m->next = NULL;
+	m->len = IPC_HDR_LEN + len;
+	memcpy(m->data, &h, IPC_HDR_LEN);
+	if (len > 0)
+		memcpy(m->data + IPC_HDR_LEN, p, len);
+	q = ipc_queue(fd, 1);
+	if (q->head == NULL) {	/* nothing before it: straight out */
+		if ((r = ipc_send_now(fd, m->data, m->len)) != 0) {
+			free(m);
+			return r == 1 ? 0 : -1;
+		}
+	}
+	if (q->bytes + m->len > IPC_QUEUE_MAX)
+		fatalx("ipc: peer on fd %d stopped reading (%zu bytes queued)",
+		    fd, q->bytes);
+	if (q->tail != NULL)
+		q->tail->next = m;
+	else
+		q->head = m;
+	q->tail = m;
+	q->bytes += m->len;
+	return 0;
+}
+
+int
+ipc_queued(int fd)
+{
+	struct ipc_queue *q = ipc_queue(fd, 0);
+
+	return q != NULL && q->head != NULL;
+}
+
+void
+ipc_queue_drop(int fd)
+{
+	struct ipc_queue *q = ipc_queue(fd, 0);
+	struct ipc_qmsg *m;
+
+	if (q == NULL)
+		return;
+	while ((m = q->head) != NULL) {
+		q->head = m->next;
+		free(m);
+	}
+	q->tail = NULL;
+	q->bytes = 0;
+	q->fd = -1;
+}
+
 int
 ipc_recv(int fd, struct ipc_msg *m)
 {

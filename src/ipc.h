@@ -47,6 +47,22 @@ struct ipc_rule {
 int ipc_pair(int fds[2]);
 /* 0 sent, -1 error (errno); payload larger than the cap is fatal */
 int ipc_send(int fd, uint32_t type, uint32_t peer, const void *p, size_t len);
+/*
+ * Sending without ever blocking, for a process that also reads from the
+ * same peer: two processes each blocked sending to the other, with full
+ * buffers, would wait forever (OpenBSD's msgbuf).  What the socket does
+ * not take now is queued, in order, and ipc_flush() sends it when poll
+ * says POLLOUT.  0 sent or queued, -1 error (errno; EPIPE: peer gone).
+ * More than IPC_QUEUE_MAX bytes waiting means the peer stopped reading:
+ * fatal.  At most IPC_QUEUES descriptors have a queue.
+ */
+#define IPC_QUEUES	4
+#define IPC_QUEUE_MAX	(64 * 1024 * 1024)
+int ipc_send_queued(int fd, uint32_t type, uint32_t peer, const void *p,
+    size_t len);
+int ipc_flush(int fd);		/* 0, or -1 (errno) */
+int ipc_queued(int fd);		/* 1 if anything waits for POLLOUT */
+void ipc_queue_drop(int fd);	/* the peer is gone: forget what waits */
 /* 1 a message (free with ipc_msg_free), 0 peer closed, -1 I/O error.
  * A datagram whose length disagrees with its header is fatal. */
 int ipc_recv(int fd, struct ipc_msg *m);

@@ -286,7 +286,8 @@ monitor_sign_reply(struct monitor *m, uint32_t peer, int ok, const char *s)
 	ipc_put_str(&w, s);
 	/* EPIPE/ECONNRESET: the router exited with a request in flight (a
 	 * heartbeat while it drained); the link's EOF tells the rest */
-	if (ipc_send(m->fd_router, IMSG_SIGN_REP, peer, w.p, w.len) == -1 &&
+	if (ipc_send_queued(m->fd_router, IMSG_SIGN_REP, peer, w.p,
+	    w.len) == -1 &&
 	    errno != EPIPE && errno != ECONNRESET)
 		fatal("ipc_send to router");
 	ipc_writer_free(&w);
@@ -644,7 +645,7 @@ monitor_reload(struct monitor *m)
 	}
 	if (m->fd_router != -1) {
 		mh_send_names(m->mh);
-		if (ipc_send(m->fd_router, IMSG_RELOAD, 0, NULL, 0) == -1)
+		if (ipc_send_queued(m->fd_router, IMSG_RELOAD, 0, NULL, 0) == -1)
 			fatal("ipc to router");
 	}
 	(void)notify_send("READY=1");
@@ -682,6 +683,7 @@ monitor_on_router(struct monitor *m)
 	} else if (r == 0 || errno == ECONNRESET) {
 		/* ECONNRESET: it exited with an answer of ours unread (a
 		 * heartbeat signed while it drained): a close all the same */
+		ipc_queue_drop(m->fd_router);
 		close(m->fd_router);
 		m->fd_router = -1;	/* SIGCHLD tells the rest */
 		monitor_link_lost(m, "router");
@@ -774,7 +776,10 @@ monitor_loop(struct monitor *m)
 
 	while (!m->stopping || monitor_children_left(m) > 0) {
 		pfd[0] = (struct pollfd){ monitor_sigpipe[0], POLLIN, 0 };
-		pfd[1] = (struct pollfd){ m->fd_router, POLLIN, 0 };
+		/* our answers never block us: what the router has not
+		 * taken yet waits for POLLOUT (ipc_send_queued) */
+		pfd[1] = (struct pollfd){ m->fd_router, (short)(POLLIN |
+		    (ipc_queued(m->fd_router) ? POLLOUT : 0)), 0 };
 		for (k = 0; k < m->ninjectors; k++)
 			pfd[2 + k] = (struct pollfd){ m->fd_injector[k],
 			    POLLIN, 0 };
@@ -791,6 +796,9 @@ monitor_loop(struct monitor *m)
 		}
 		if (pfd[0].revents & POLLIN)
 			monitor_on_signal(m);
+		if ((pfd[1].revents & POLLOUT) && ipc_flush(m->fd_router) ==
+		    -1 && errno != EPIPE && errno != ECONNRESET)
+			fatal("ipc to router");
 		if (pfd[1].revents & (POLLIN | POLLHUP))
 			monitor_on_router(m);
 		for (k = 0; k < m->ninjectors; k++)

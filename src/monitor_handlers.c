@@ -233,7 +233,8 @@ mh_send(struct monitor_handlers *mh, uint32_t tag, const char *node,
 	ipc_put_i64(&w, ts);
 	ipc_put_str(&w, result);
 	ipc_put_str(&w, error);
-	if (ipc_send(*mh->fd_router, IMSG_HANDLER_DONE, 0, w.p, w.len) == -1)
+	if (ipc_send_queued(*mh->fd_router, IMSG_HANDLER_DONE, 0, w.p,
+	    w.len) == -1)
 		log_warn("handler %s: outcome to the router", action);
 	ipc_writer_free(&w);
 }
@@ -573,8 +574,8 @@ mh_send_names(struct monitor_handlers *mh)
 		strcat(names, mh->cur.set->h[i].action);
 	}
 	ipc_put_str(&w, names);
-	if (*mh->fd_router != -1 && ipc_send(*mh->fd_router, IMSG_HANDLERS, 0,
-	    w.p, w.len) == -1)
+	if (*mh->fd_router != -1 && ipc_send_queued(*mh->fd_router,
+	    IMSG_HANDLERS, 0, w.p, w.len) == -1)
 		fatal("ipc to router");
 	ipc_writer_free(&w);
 	free(names);

@@ -27,6 +27,7 @@ static const char *const refusal_names[REF__COUNT] = {
 	[REF_WINDOW_FULL] = "window-full",
 	[REF_WINDOW_IO] = "window-io",
 	[REF_WINDOW_RESET] = "window-reset",
+	[REF_WINDOW_CLOCK] = "window-clock",
 	[REF_TOPIC_MISMATCH] = "topic-mismatch",
 	[REF_NOT_FOR_US] = "not-for-us",
 	[REF_UNSOLICITED] = "unsolicited",

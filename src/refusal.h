@@ -30,6 +30,8 @@ enum refusal_reason {
 	REF_WINDOW_FULL,	/* window at capacity: fail closed */
 	REF_WINDOW_IO,		/* window could not be persisted: fail closed */
 	REF_WINDOW_RESET,	/* ts not after the floor of a reset window */
+	REF_WINDOW_CLOCK,	/* our clock went back behind what the window
+				   already forgot: fail closed */
 	REF_TOPIC_MISMATCH,	/* topic disagrees with the signed to/ch */
 	REF_NOT_FOR_US,		/* signed to a node this daemon does not serve */
 	REF_UNSOLICITED,	/* a response to no command this box sent */

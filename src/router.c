@@ -9,6 +9,7 @@
  * routing table is in router_route.c, correlation in router_corr.c,
  * the control socket in router_control.c (see router.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -270,6 +271,8 @@ router_refused(struct router *r, const char *topic, const struct refusal *why)
 	snprintf(detail, sizeof(detail), "%s; topic=%.128s", why->detail,
 	    topic);
 	router_audit(r, "refused", NULL, refusal_name(why->reason), detail);
+	if (why->reason == REF_WINDOW_IO)
+		router_state_failed(r, "window-io");
 	if (!ratelog_allow(&r->ratelog, (int)why->reason, mqtt_now_ms() / 1000,
 	    &suppressed))
 		return;
@@ -500,20 +503,55 @@ router_on_injector(struct router *r, int k)
 	ipc_msg_free(&msg);
 }
 
+/*
+ * A first start: the state directory holds nothing yet (the journal
+ * directory comes after the window).  Anything else means a window
+ * existed, so its absence is a loss, not a beginning.
+ */
+static int
+router_state_fresh(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fresh = 1;
+
+	if ((d = opendir(dir)) == NULL)
+		fatal("state_dir %s", dir);
+	while (fresh && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			fresh = 0;
+	closedir(d);
+	return fresh;
+}
+
+/*
+ * Never run with a window that forgot what it admitted: corrupt, torn
+ * or missing (the state directory was in use) stops us until the
+ * operator resets it (hive-daemon --reset-window: a floor, not a gap).
+ */
 static void
 router_open_window(struct router *r)
 {
 	enum window_open_status st;
 	char path[2048], err[1024];
+	int flags = router_state_fresh(r->cfg->state_dir) ? 0 :
+	    WINDOW_NOCREATE;
 
 	snprintf(path, sizeof(path), "%s/window", r->cfg->state_dir);
 	st = window_open(path, (size_t)r->cfg->window_capacity, time(NULL),
-	    r->cfg->limits.max_skew, 0, &r->in.window, err, sizeof(err));
+	    r->cfg->limits.max_skew, flags, &r->in.window, err, sizeof(err));
 	if (r->in.window == NULL)
 		fatalx("replay window %s: %s (refusing to run with an empty "
-		    "window)", window_open_status_name(st), err);
-	log_info("replay window %s: %zu entries", window_open_status_name(st),
-	    window_count(r->in.window));
+		    "window; after investigating, 'hive-daemon --reset-window' "
+		    "starts a new one with a floor)",
+		    window_open_status_name(st), err);
+	log_info("replay window %s: %zu entries%s", window_open_status_name(st),
+	    window_count(r->in.window), st == WINDOW_CREATED ?
+	    " (first start: empty state directory)" : "");
+	if (window_floor(r->in.window) != 0)
+		log_info("replay window floor %lld: envelopes stamped at or "
+		    "before it are refused (window-reset)",
+		    (long long)window_floor(r->in.window));
 }
 
 static void
@@ -570,6 +608,7 @@ router_timers(struct router *r, int64_t now)
 		if (ipc_send(DAEMON_FD_MONITOR, IMSG_ALIVE, 0, NULL, 0) == -1)
 			fatal("ipc to monitor");
 		window_expire(r->in.window, now);
+		router_state_check(r, now);
 		r->next_sync = now + 1;
 	}
 	router_corr_timers(r, now);

@@ -35,6 +35,7 @@
 #define ROUTER_ACKS	64
 #define ROUTER_SEEN	256
 #define ROUTER_INJECT_MAX	512	/* held for the injectors */
+#define ROUTER_STATE_QUIET	5	/* s without a state write failure */
 #define ROUTER_DRAIN_MS		25000	/* SIGTERM: wait for injectors */
 #define ROUTER_RUNS		256	/* handler runs asked, not done */
 #define ROUTER_HANDLERS		128	/* POLICY_MAX_HANDLERS */
@@ -148,6 +149,11 @@ struct router {
 	char			 handlers[ROUTER_HANDLERS]
 				    [ENVELOPE_ACTION_MAX + 1];
 	size_t			 nhandlers;
+	/* the state directory refused a write (window-io, journal-io):
+	 * alerted once, cleared after a quiet spell with an admission */
+	int			 state_failing;
+	int64_t			 state_failed_at;
+	uint64_t		 state_accepted_at;
 };
 
 /* router.c */
@@ -161,6 +167,11 @@ void router_sign(struct router *, const struct compose_req *,
 void router_publish_meta(struct router *, const char *from, const char *to,
     const char *corr, const char *meta_topic, const char *text);
 void router_clear_retained(struct router *, const char *topic);
+
+/* router_route.c: the state directory is failing / the timer that
+ * notices it recovered */
+void router_state_failed(struct router *, const char *reason);
+void router_state_check(struct router *, int64_t now);
 
 /* router_inject.c; e: the envelope injected (NULL: our own text) */
 void router_inject(struct router *, const char *instance, const char *mode,

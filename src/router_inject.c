@@ -259,6 +259,7 @@ router_inject(struct router *r, const char *instance, const char *mode,
 		r->inject_failed++;
 		router_audit(r, "inject-result", e, "journal-io", instance);
 		rinj_free(q);
+		router_state_failed(r, "journal-io");
 		return;
 	}
 	r->injected++;

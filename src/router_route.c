@@ -197,6 +197,48 @@ router_check_peers(struct router *r, int64_t now)
 	}
 }
 
+/*
+ * A write to the state directory failed (disk full, I/O error): what
+ * we cannot record we refuse (window-io) or cannot hand on
+ * (journal-io), each counted, logged and audited where it happens.
+ * Here the operator and the cluster hear of it once: an alert to all
+ * (the local agent's copy needs the journal, so it may not arrive).
+ */
+void
+router_state_failed(struct router *r, const char *reason)
+{
+	char text[512];
+
+	r->state_failed_at = (int64_t)time(NULL);
+	r->state_accepted_at = r->in.accepted;
+	if (r->state_failing)
+		return;
+	r->state_failing = 1;	/* first: the alert may fail here too */
+	log_warnx("state directory %s refuses writes (%s): refusing what "
+	    "cannot be recorded until it recovers", r->cfg->state_dir, reason);
+	snprintf(text, sizeof(text), "hive: node %s cannot write its state "
+	    "(%s, %.256s): messages it cannot record are refused until it "
+	    "recovers", r->nodes[0], reason, r->cfg->state_dir);
+	router_announce(r, "alert", "now", text);
+}
+
+/* Recovered: no failure for ROUTER_STATE_QUIET s and a message admitted
+ * (its window record written) since the last one. */
+void
+router_state_check(struct router *r, int64_t now)
+{
+	char text[256];
+
+	if (!r->state_failing || now - r->state_failed_at < ROUTER_STATE_QUIET ||
+	    r->in.accepted == r->state_accepted_at)
+		return;
+	r->state_failing = 0;
+	log_info("state directory %s writable again", r->cfg->state_dir);
+	snprintf(text, sizeof(text), "hive: node %s can write its state "
+	    "again", r->nodes[0]);
+	router_announce(r, "status", "later", text);
+}
+
 static json_t *
 router_instances(const struct router *r)
 {

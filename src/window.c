@@ -66,7 +66,9 @@ struct window {
 	size_t			 count;		/* occupied slots */
 	size_t			 capacity;
 	int64_t			 floor;
-	int64_t			 created;
+	int64_t			 created;	/* last whole write of the file */
+	int64_t			 horizon;	/* latest now entries were
+						   dropped at: see admit */
 	int64_t			 swept_at;	/* now of the last full-table sweep */
 	int			 swept;		/* swept_at is valid */
 	uint8_t			 key[WINDOW_KEYLEN];
@@ -588,6 +590,10 @@ window_admit(struct window *w, const char *from, const char *id,
 	found = window_find(w, digest, &i);
 	if (found && w->slots[i].expires > now)
 		return WINDOW_REPLAY;
+	/* our clock is behind a time we already expired entries at: one
+	 * for this envelope may be gone, so it cannot be vouched for */
+	if (expires > now && expires <= w->horizon)
+		return WINDOW_CLOCK;
 	if (expires <= now || expires <= 0)
 		return WINDOW_OK;
 	if (!found) {
@@ -609,13 +615,16 @@ window_admit(struct window *w, const char *from, const char *id,
 /*
  * Rewrite the file with only the live entries.  On failure the old
  * file is kept: it holds every live entry plus dead ones, so it is
- * still correct, only larger.
+ * still correct, only larger.  The new header's created is the
+ * horizon: what the file no longer holds expired by then, and the
+ * next open must not forget that if the clock has gone back.
  */
 static void
 window_compact(struct window *w)
 {
 	int fd;
 
+	w->created = w->horizon;
 	if ((fd = window_rewrite(w)) == -1) {
 		log_warn("window %s: compaction failed, still appending to "
 		    "the old file", w->path);
@@ -646,6 +655,8 @@ window_expire(struct window *w, int64_t now)
 {
 	size_t i = 0, dropped = 0;
 
+	if (now > w->horizon)
+		w->horizon = now;
 	while (i <= w->mask) {
 		if (w->slots[i].expires != 0 && w->slots[i].expires <= now) {
 			window_delete(w, i);
@@ -702,6 +713,12 @@ window_floor(const struct window *w)
 	return w->floor;
 }
 
+int64_t
+window_horizon(const struct window *w)
+{
+	return w->horizon;
+}
+
 const char *
 window_open_status_name(enum window_open_status st)
 {
@@ -718,6 +735,8 @@ window_open_status_name(enum window_open_status st)
 		return "over-capacity";
 	case WINDOW_OPEN_IOERR:
 		return "io-error";
+	case WINDOW_MISSING:
+		return "missing";
 	}
 	fatalx("window_open_status_name: impossible status %d", (int)st);
 }
@@ -868,6 +887,9 @@ window_load(struct window *w, int fd, int64_t now, char *err, size_t errlen)
 	}
 	w->fd = fd;
 	w->nrecords = (uint64_t)(size - WINDOW_HDRLEN) / WINDOW_RECLEN;
+	/* records that expired by now were skipped, and a compaction
+	 * dropped those that expired by created */
+	w->horizon = w->created > now ? w->created : now;
 	return WINDOW_OPENED;
 }
 
@@ -891,6 +913,7 @@ window_create(struct window *w, int64_t now, char *err, size_t errlen)
 	randombytes_buf(w->key, sizeof(w->key));
 	w->floor = 0;
 	w->created = now;
+	w->horizon = now;
 	window_hdr_encode(w, h);
 	if (window_lock(fd) == -1 || window_write_all(fd, h, sizeof(h)) == -1 ||
 	    fsync(fd) == -1 || window_fsync_dir(w->path) == -1) {
@@ -936,6 +959,7 @@ window_reset(struct window *w, int64_t now, int64_t max_skew, char *err,
 	randombytes_buf(w->key, sizeof(w->key));
 	w->floor = window_add_sat(now, max_skew);
 	w->created = now;
+	w->horizon = now;
 	fd = window_rewrite(w);
 	if (fd == -1 || window_fsync_dir(w->path) == -1) {
 		window_seterr(err, errlen, "%s: reset: %s", w->path,
@@ -958,6 +982,10 @@ window_open_path(struct window *w, int64_t now, int64_t max_skew, int flags,
 	if (flags & WINDOW_RESET)
 		return window_reset(w, now, max_skew, err, errlen);
 	fd = open(w->path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && (flags & WINDOW_NOCREATE)) {
+		window_seterr(err, errlen, "%s: no state file", w->path);
+		return WINDOW_MISSING;
+	}
 	if (fd == -1 && errno == ENOENT)
 		return window_create(w, now, err, errlen);
 	if (fd == -1) {

@@ -22,6 +22,8 @@ enum window_verdict {
 	WINDOW_FULL,		/* at capacity with unexpired entries */
 	WINDOW_IOERR,		/* could not append to the state file */
 	WINDOW_BEFORE_FLOOR,	/* ts <= floor of a reset window */
+	WINDOW_CLOCK,		/* expires <= a time the window already
+				   forgot up to: our clock went back */
 };
 
 enum window_open_status {
@@ -31,10 +33,12 @@ enum window_open_status {
 	WINDOW_TORN,		/* file ends in a partial record */
 	WINDOW_OVERCAPACITY,	/* more live entries than the capacity */
 	WINDOW_OPEN_IOERR,	/* open/read/write failed (errno kept) */
+	WINDOW_MISSING,		/* no state file, and WINDOW_NOCREATE */
 };
 
 /* window_open() flags */
 #define WINDOW_RESET	0x1	/* discard the file, start anew with a floor */
+#define WINDOW_NOCREATE	0x2	/* no file: WINDOW_MISSING, create nothing */
 
 /* An in-memory window (hive-cli send --wait); never fails but fatal()s
  * on allocation failure. */
@@ -44,8 +48,10 @@ struct window *window_new(size_t capacity);
  * Open or create the window persisted at path.  With WINDOW_RESET the
  * old file is replaced and the floor is set to now + max_skew: any
  * envelope with ts <= floor is refused, because a previous incarnation
- * may have accepted it.  On CORRUPT/TORN/OVERCAPACITY/IOERR *out is
- * NULL and err says why (file and offset); the caller refuses to run.
+ * may have accepted it.  Without a file, a new one is created with no
+ * floor (CREATED), or with WINDOW_NOCREATE nothing is (MISSING).  On
+ * CORRUPT/TORN/OVERCAPACITY/IOERR/MISSING *out is NULL and err says
+ * why (file and offset); the caller refuses to run.
  */
 enum window_open_status window_open(const char *path, size_t capacity,
     int64_t now, int64_t max_skew, int flags, struct window **out,
@@ -54,7 +60,10 @@ enum window_open_status window_open(const char *path, size_t capacity,
 /*
  * Admit (from, id) of an envelope with timestamp ts that stays
  * acceptable until expires (ts + ttl + max_skew).  Only WINDOW_OK
- * admits.
+ * admits.  WINDOW_CLOCK: now is behind the latest time entries were
+ * dropped at (the horizon), and expires is not after it, so an entry
+ * for this envelope may have been dropped already: a clock that went
+ * back must not reopen what its future self forgot.
  */
 enum window_verdict window_admit(struct window *, const char *from,
     const char *id, int64_t ts, int64_t expires, int64_t now);
@@ -70,6 +79,8 @@ int window_sync(struct window *);
 size_t window_count(const struct window *);
 size_t window_capacity(const struct window *);
 int64_t window_floor(const struct window *);
+/* the latest now entries were dropped at (or the file was loaded at) */
+int64_t window_horizon(const struct window *);
 /* bytes of table memory allocated for a capacity (for docs and bench) */
 size_t window_table_bytes(size_t capacity);
 const char *window_open_status_name(enum window_open_status);

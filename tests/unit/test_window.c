@@ -442,6 +442,97 @@ test_reset(void)
 	unlink(p);
 }
 
+/*
+ * A state directory in use with no window file: the daemon asks for
+ * WINDOW_NOCREATE and gets MISSING, and no file appears.
+ */
+static void
+test_missing(void)
+{
+	const char *p = tpath("missing.win");
+	struct window *w = (struct window *)1;
+	char err[256];
+
+	unlink(p);
+	CHECK(window_open(p, 16, 10, 300, WINDOW_NOCREATE, &w, err,
+	    sizeof(err)) == WINDOW_MISSING);
+	CHECK(w == NULL);
+	CHECK(strstr(err, "no state file") != NULL);
+	CHECK(!exists(p));
+	/* an existing file opens as usual with the flag */
+	make_file(p, 2, 1000);
+	CHECK(window_open(p, 16, 10, 300, WINDOW_NOCREATE, &w, err,
+	    sizeof(err)) == WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 2);
+	window_free(w);
+	unlink(p);
+}
+
+/*
+ * The clock jumps forward (entries expire early), then back: an
+ * envelope whose entry was dropped in the future must not come back
+ * as new.  In memory through the horizon, across a restart through
+ * the compacted file's created time.
+ */
+static void
+test_clock_back(void)
+{
+	const char *p = tpath("clock.win");
+	struct window *w = window_new(16);
+	char err[256];
+	unsigned i;
+
+	CHECK(window_admit(w, "a", "x", 100, 500, 100) == WINDOW_OK);
+	CHECK(window_expire(w, 1000) == 1);	/* forward: x dropped */
+	CHECK(window_horizon(w) == 1000);
+	CHECK(window_admit(w, "a", "x", 100, 500, 200) == WINDOW_CLOCK);
+	CHECK(window_admit(w, "a", "y", 100, 1000, 200) == WINDOW_CLOCK);
+	CHECK(window_admit(w, "a", "z", 200, 1001, 200) == WINDOW_OK);
+	/* already expired by the clock we have: no entry, the caller
+	 * refuses it as expired */
+	CHECK(window_admit(w, "a", "old", 100, 150, 200) == WINDOW_OK);
+	window_free(w);
+
+	unlink(p);
+	CHECK(window_open(p, 4096, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	for (i = 0; i < 2000; i++)
+		window_admit(w, "a", idn(i), 10, 100, 10);
+	CHECK(window_admit(w, "a", "x", 10, 500, 10) == WINDOW_OK);
+	CHECK(window_expire(w, 1000) == 2001);	/* compacts */
+	CHECK(fsize(p) == 56);
+	window_free(w);
+	/* restarted with the clock back at 200: x is gone from the file,
+	 * the header remembers up to when */
+	CHECK(window_open(p, 4096, 200, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	if (w == NULL)
+		return;
+	CHECK(window_horizon(w) == 1000);
+	CHECK(window_admit(w, "a", "x", 10, 500, 200) == WINDOW_CLOCK);
+	window_free(w);
+
+	/* no compaction: the records are still there, a replay is named */
+	unlink(p);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	CHECK(w != NULL && window_admit(w, "a", "x", 10, 500, 10) ==
+	    WINDOW_OK);
+	window_free(w);
+	CHECK(window_open(p, 16, 1000, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 0);
+	window_free(w);
+	CHECK(window_open(p, 16, 200, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_admit(w, "a", "x", 10, 500, 200) ==
+	    WINDOW_REPLAY);
+	window_free(w);
+	unlink(p);
+}
+
 static void
 test_overcapacity(void)
 {
@@ -616,6 +707,7 @@ test_names(void)
 	CHECK_STR(window_open_status_name(WINDOW_OVERCAPACITY),
 	    "over-capacity");
 	CHECK_STR(window_open_status_name(WINDOW_OPEN_IOERR), "io-error");
+	CHECK_STR(window_open_status_name(WINDOW_MISSING), "missing");
 }
 
 /* VmRSS in kB, or -1. */
@@ -706,6 +798,8 @@ main(int argc, char *argv[])
 	test_corrupt_record();
 	test_corrupt_header();
 	test_reset();
+	test_missing();
+	test_clock_back();
 	test_overcapacity();
 	test_compaction();
 	test_ioerr();
