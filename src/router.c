@@ -50,24 +50,86 @@ router_is_local(const struct router *r, const char *node)
 /* --- asking the monitor to sign, publishing the result ----------------- */
 
 static void
-router_sign_req(const struct compose_req *q, const char *from,
-    const char *args, uint32_t peer)
+router_sign_payload(struct ipc_writer *w, const struct compose_req *q,
+    const char *from, const char *args)
 {
-	struct ipc_writer w = { 0 };
+	ipc_put_str(w, from);
+	ipc_put_str(w, q->to);
+	ipc_put_str(w, q->ch);
+	ipc_put_str(w, q->urgency);
+	ipc_put_str(w, q->text);
+	ipc_put_str(w, q->action);
+	ipc_put_str(w, q->corr);
+	ipc_put_str(w, q->reply_to);
+	ipc_put_str(w, args);
+	ipc_put_i64(w, q->ttl);
+}
 
-	ipc_put_str(&w, from);
-	ipc_put_str(&w, q->to);
-	ipc_put_str(&w, q->ch);
-	ipc_put_str(&w, q->urgency);
-	ipc_put_str(&w, q->text);
-	ipc_put_str(&w, q->action);
-	ipc_put_str(&w, q->corr);
-	ipc_put_str(&w, q->reply_to);
-	ipc_put_str(&w, args);
-	ipc_put_i64(&w, q->ttl);
-	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, peer, w.p, w.len))
+/* Into a free slot of the pending table, and to the monitor; 0 if the
+ * table is full. */
+static int
+router_sign_send(struct router *r, const struct router_pending *np,
+    const uint8_t *payload, size_t len)
+{
+	struct router_pending *p = NULL;
+	size_t i;
+
+	for (i = 0; i < ROUTER_PENDING && p == NULL; i++)
+		if (r->pending[i].peer == 0)
+			p = &r->pending[i];
+	if (p == NULL)
+		return 0;
+	*p = *np;
+	if (++r->next_peer == 0)
+		r->next_peer = 1;
+	p->peer = r->next_peer;
+	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, p->peer, payload, len))
 		fatal("ipc to monitor");
-	ipc_writer_free(&w);
+	return 1;
+}
+
+/* Requests that found the table full wait here, in order: a burst of
+ * commands asks for more signatures (progress documents, responses)
+ * than the table holds, and each of them is owed to someone. */
+struct router_deferred {
+	struct router_deferred	*next;
+	struct router_pending	 np;
+	size_t			 len;
+	uint8_t			 payload[];
+};
+
+/* A slot came free: the oldest waiting requests take the free slots. */
+static void
+router_sign_backlog(struct router *r)
+{
+	struct router_deferred *d;
+
+	while ((d = r->backlog) != NULL &&
+	    router_sign_send(r, &d->np, d->payload, d->len)) {
+		if ((r->backlog = d->next) == NULL)
+			r->backlog_tail = &r->backlog;
+		r->backlog_bytes -= sizeof(*d) + d->len;
+		free(d);
+	}
+}
+
+static int
+router_sign_defer(struct router *r, const struct router_pending *np,
+    const uint8_t *payload, size_t len)
+{
+	struct router_deferred *d;
+
+	if (r->backlog_bytes + sizeof(*d) + len > ROUTER_BACKLOG_BYTES ||
+	    (d = malloc(sizeof(*d) + len)) == NULL)
+		return -1;
+	d->next = NULL;
+	d->np = *np;
+	d->len = len;
+	memcpy(d->payload, payload, len);
+	*r->backlog_tail = d;
+	r->backlog_tail = &d->next;
+	r->backlog_bytes += sizeof(*d) + len;
+	return 0;
 }
 
 /*
@@ -79,34 +141,32 @@ void
 router_sign(struct router *r, const struct compose_req *q, const char *from,
     const char *args, struct router_pending *tmpl)
 {
-	struct router_pending *p = NULL;
-	size_t i;
+	struct router_pending np;
+	struct ipc_writer w = { 0 };
 
-	for (i = 0; i < ROUTER_PENDING && p == NULL; i++)
-		if (r->pending[i].peer == 0)
-			p = &r->pending[i];
-	if (p == NULL) {
-		log_warnx("sign queue full: dropped ch=%s to=%s", q->ch, q->to);
-		if (tmpl != NULL && tmpl->client != 0)
-			control_error(r->ctl, tmpl->client, "busy",
-			    "sign queue full");
-		return;
-	}
 	if (tmpl != NULL)
-		*p = *tmpl;
+		np = *tmpl;
 	else
-		memset(p, 0, sizeof(*p));
-	if (++r->next_peer == 0)
-		r->next_peer = 1;
-	p->peer = r->next_peer;
-	if (p->qos == 0 && tmpl == NULL)
-		p->qos = 1;
-	if (strcmp(p->topic, "-") == 0)
-		p->topic[0] = '\0';
+		memset(&np, 0, sizeof(np));
+	np.peer = 0;
+	if (np.qos == 0 && tmpl == NULL)
+		np.qos = 1;
+	if (strcmp(np.topic, "-") == 0)
+		np.topic[0] = '\0';
 	else
-		snprintf(p->topic, sizeof(p->topic), "%s/%s/%s",
+		snprintf(np.topic, sizeof(np.topic), "%s/%s/%s",
 		    r->cfg->prefix, q->to, q->ch);
-	router_sign_req(q, from, args, p->peer);
+	router_sign_payload(&w, q, from, args);
+	if (r->backlog == NULL && router_sign_send(r, &np, w.p, w.len))
+		;
+	else if (router_sign_defer(r, &np, w.p, w.len) == -1) {
+		log_warnx("sign queue full (%zu bytes waiting): dropped "
+		    "ch=%s to=%s", r->backlog_bytes, q->ch, q->to);
+		if (np.client != 0)
+			control_error(r->ctl, np.client, "busy",
+			    "sign queue full");
+	}
+	ipc_writer_free(&w);
 }
 
 /* A signed, retained document on a meta topic only. */
@@ -202,6 +262,7 @@ router_signed(const struct ipc_msg *msg, void *arg)
 	if (p->client != 0)
 		router_control_signed(r, p, (int)ok, wire, mid);
 	p->peer = 0;
+	router_sign_backlog(r);
 }
 
 /* --- audit and refusal logs ---------------------------------------------- */
@@ -324,6 +385,7 @@ router_will(struct router *r)
 {
 	struct compose_req q = { .to = "all", .ch = "heartbeat",
 	    .urgency = "later", .ttl = r->cfg->limits.max_ttl };
+	struct ipc_writer w = { 0 };
 	struct ipc_reader rd;
 	struct ipc_msg msg;
 	json_t *doc, *inst = json_array();
@@ -339,7 +401,10 @@ router_will(struct router *r)
 		fatalx("router_will: json");
 	json_decref(doc);
 	q.text = text;
-	router_sign_req(&q, r->nodes[0], NULL, 0);
+	router_sign_payload(&w, &q, r->nodes[0], NULL);
+	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, 0, w.p, w.len))
+		fatal("ipc to monitor");
+	ipc_writer_free(&w);
 	free(text);
 	/* nothing else is in flight yet: the next message is the answer,
 	 * after the handler list the monitor sends as we start */
@@ -560,6 +625,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	char err[1024];
 
 	memset(r, 0, sizeof(*r));
+	r->backlog_tail = &r->backlog;
 	r->cfg = cfg;
 	r->policy = pol;
 	r->nnodes = config_nodes(cfg, r->nodes);
@@ -687,6 +753,8 @@ router_signing(const struct router *r)
 {
 	size_t i;
 
+	if (r->backlog != NULL)
+		return 1;
 	for (i = 0; i < ROUTER_PENDING; i++)
 		if (r->pending[i].peer != 0)
 			return 1;

@@ -30,7 +30,8 @@
 #include "ratelimit.h"
 #include "ratelog.h"
 
-#define ROUTER_PENDING	256
+#define ROUTER_PENDING	256	/* sign requests at the monitor */
+#define ROUTER_BACKLOG_BYTES	(32 << 20)	/* ...and waiting for a slot */
 #define ROUTER_PEERS	256
 #define ROUTER_ACKS	64
 #define ROUTER_SEEN	256
@@ -111,6 +112,8 @@ struct router_seen {
 	int		 ch;		/* CH_COMMAND or CH_SYNC */
 };
 
+struct router_deferred;		/* router.c: a sign request waiting */
+
 struct router {
 	const struct config	*cfg;
 	struct policy		*policy;
@@ -123,6 +126,8 @@ struct router {
 	struct corr_store	*corr;
 	struct metaview		*meta;
 	struct router_pending	 pending[ROUTER_PENDING];
+	struct router_deferred	*backlog, **backlog_tail;	/* FIFO */
+	size_t			 backlog_bytes;
 	struct router_ack	 acks[ROUTER_ACKS];
 	struct router_peer	 peers[ROUTER_PEERS];
 	struct router_seen	 seen[ROUTER_SEEN];

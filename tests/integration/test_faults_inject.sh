@@ -52,6 +52,16 @@ check "...each refusal logged with its reason" \
 journal_n() { find "$T/pg1/state/inject" -type f | wc -l; }
 check "the journal holds the $HELD held injections, no more" \
     [ "$(journal_n)" -eq "$HELD" ]
+# Each accepted command gets a signed in_progress document: 600 at once
+# are more signatures than the router asks the monitor for at a time
+# (256); the rest wait their turn, none is dropped.
+corr_n() { { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" --retained-only \
+    -W 2 -t 'hive/meta/corr/+' || true; } | grep -c '"corr":"pile-' || true; }
+corr_all() { [ "$(corr_n)" -eq "$N" ]; }
+check "every one of the $N has its signed in_progress document" \
+    wait_until corr_all
+check "...and no sign request was dropped" \
+    bash -c '! grep -q "sign queue full" "$1"' _ "$LOG"
 check "the gateway was asked once: nothing else started meanwhile" \
     [ "$(wc -l <"$CALLS")" -eq 1 ]
 
