@@ -53,9 +53,13 @@ fuzz-smoke: deps
 test-openclaw: build
 	HIVE_BIN=$(CURDIR)/$(BUILD) scripts/openclaw-e2e
 
-# Speed goals, measured as ratios (bench/README.md); not tests.
+# Speed and memory goals, measured as ratios (bench/README.md); not
+# tests.  Data files and plots of the bus benchmarks: $(BUILD)/bench-out.
+BENCH_FLAGS ?=
 bench: build
 	$(BUILD)/bench/hive-bench-spawn
+	HIVE_BIN=$(CURDIR)/$(BUILD) bench/bus.sh -o $(BUILD)/bench-out $(BENCH_FLAGS)
+	bench/plot.sh $(BUILD)/bench-out
 
 demo: build
 	@HIVE_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
