@@ -62,8 +62,12 @@ wait_for() {
 }
 
 # wait_until CMD...: until CMD succeeds, for at most 15 seconds.
-wait_until() {
-	local end=$((SECONDS + 15))
+wait_until() { wait_until_s 15 "$@"; }
+
+# wait_until_s SECS CMD...: the same with a deadline of SECS seconds.
+wait_until_s() {
+	local end=$((SECONDS + $1))
+	shift
 	while [ $SECONDS -lt $end ]; do
 		"$@" && return 0
 		sleep 0.05

@@ -185,7 +185,7 @@ check "monitor killed: router, injector, the gateway call all exit" \
 if [ "$HANDLERS" -eq 1 ]; then
 	# gone, or a zombie waiting for whoever reaps orphans here
 	gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"; }
-	check "...and the handler run too (its supervisor's death kills it)" \
+	check "...and the handler run too (PR_SET_PDEATHSIG)" \
 	    wait_until gone "$SLOW"
 fi
 box_procs | while read -r p; do
