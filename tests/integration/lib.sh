@@ -75,6 +75,19 @@ wait_until_s() {
 	return 1
 }
 
+# send_stream FIRST LAST: QoS 1 commands "job-FIRST".."job-LAST" from
+# ${TURQ[@]} (hive-cli connection and key flags) to pg1-18890, one
+# hive-cli each; those the broker acknowledged are noted in $T/acked.
+send_stream() {
+	local i
+	for i in $(seq "$1" "$2"); do
+		if "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command \
+		    --text "job-$i" >/dev/null 2>&1; then
+			echo "job-$i" >>"$T/acked"
+		fi
+	done
+}
+
 # count_lines FILE REGEX
 count_lines() { grep -Ec -- "$2" "$1" 2>/dev/null || true; }
 

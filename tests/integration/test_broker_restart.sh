@@ -18,15 +18,6 @@ start_box pg1
 
 TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
 : >"$T/acked"
-send_stream() {	# send_stream FIRST LAST: one command each, note the acked
-	local i
-	for i in $(seq "$1" "$2"); do
-		if "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command \
-		    --text "job-$i" >/dev/null 2>&1; then
-			echo "job-$i" >>"$T/acked"
-		fi
-	done
-}
 send_stream 1 20 &
 sender=$!
 wait_until grep -q job-5 "$T/acked"

@@ -83,15 +83,6 @@ MON=${PIDS[-1]}
 
 # --- the broker, SIGKILL mid-stream -------------------------------------------
 : >"$T/acked"
-send_stream() {	# send_stream FIRST LAST: one command each, note the acked
-	local i
-	for i in $(seq "$1" "$2"); do
-		if "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command \
-		    --text "job-$i" >/dev/null 2>&1; then
-			echo "job-$i" >>"$T/acked"
-		fi
-	done
-}
 # mosquitto acknowledges a publish before it saves it (at its next
 # autosave, or on SIGUSR1): a SIGKILL loses what it acknowledged since
 # its last save, which no client can prevent (docs/faults.md).  So the
