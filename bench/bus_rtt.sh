@@ -10,8 +10,9 @@
 #   raw   mosquitto_rr -q 1 (publish, wait for one reply) against an
 #         echo made of mosquitto_sub piped into mosquitto_pub -l
 #   nop   as hive, to a handler "nop" under the same block: /bin/sh
-#         echoing {"ok":true}, so the daemon's part shows without jq
-#   jq    the echo handler alone, run directly (no sandbox, no bus)
+#         echoing {"ok":true}, beside the C echo
+#   alone the echo handler (C, handlers.d/echo.c) run directly (no
+#         sandbox, no bus)
 # All pay a process start; hive, nop and raw a connection and a
 # subscription; hive and nop also signing, the daemon's checks, a
 # sandboxed handler run and the response's signature (by the monitor)
@@ -51,7 +52,7 @@ bench_rtt() {
 		block
 		block | sed 's/^handler echo/handler nop/'
 	} >"$T/rt/policy/hive.policy"
-	install -m 755 "$HIVE_SRC/handlers.d/echo" "$T/rt/handlers/"
+	install -m 755 "$HIVE_BIN/handlers.d/echo" "$T/rt/handlers/"
 	printf '#!/bin/sh\necho %s\n' "'{\"ok\":true}'" >"$T/rt/handlers/nop"
 	chmod 755 "$T/rt/handlers/nop"
 	start_box rt
@@ -72,7 +73,7 @@ bench_rtt() {
 	RAW_RTT=(mosquitto_rr -h 127.0.0.1 -p "$BROKER_PORT" -q 1
 	    -t bench/echo/req -e bench/echo/rep -m "round trip" -W 10)
 	: >"$T/rtt-hive.dat"; : >"$T/rtt-raw.dat"; : >"$T/rtt-nop.dat"
-	: >"$T/rtt-jq.dat"
+	: >"$T/rtt-alone.dat"
 	printf '{"text":"round trip"}' >"$T/req.json"
 	for i in 1 2 3 4 5; do		# warm up: caches, the handler's files
 		"${HIVE_RTT[@]}" >/dev/null 2>&1; "${RAW_RTT[@]}" >/dev/null
@@ -81,7 +82,7 @@ bench_rtt() {
 		timed "$T/rtt-hive.dat" "${HIVE_RTT[@]}"
 		timed "$T/rtt-raw.dat" "${RAW_RTT[@]}"
 		timed "$T/rtt-nop.dat" "${NOP_RTT[@]}"
-		timed "$T/rtt-jq.dat" "$T/rt/handlers/echo" <"$T/req.json"
+		timed "$T/rtt-alone.dat" "$T/rt/handlers/echo" <"$T/req.json"
 	done
 	check "rtt: every round trip answered ($TRIPS each)" \
 	    [ "$(wc -l <"$T/rtt-hive.dat")" -eq "$TRIPS" -a \
@@ -93,11 +94,11 @@ bench_rtt() {
 	    -v r99="$(percentile 99 "$T/rtt-raw.dat")" \
 	    -v n50="$(percentile 50 "$T/rtt-nop.dat")" \
 	    -v n99="$(percentile 99 "$T/rtt-nop.dat")" \
-	    -v j50="$(percentile 50 "$T/rtt-jq.dat")" 'BEGIN {
+	    -v j50="$(percentile 50 "$T/rtt-alone.dat")" 'BEGIN {
 	    printf "  hive-cli send --wait, echo handler: p50 %.2f ms, p99 %.2f ms\n", h50, h99
 	    printf "  hive-cli send --wait, nop handler:  p50 %.2f ms, p99 %.2f ms\n", n50, n99
 	    printf "  mosquitto_rr, raw echo:             p50 %.2f ms, p99 %.2f ms\n", r50, r99
-	    printf "  the echo handler alone (sh + jq):   p50 %.2f ms\n", j50
+	    printf "  the echo handler alone (no bus):   p50 %.2f ms\n", j50
 	    printf "  hive / raw: p50 %.2f, p99 %.2f; nop / raw: p50 %.2f\n", h50 / r50, h99 / r99, n50 / r50
 	    printf "  p50 %.2f ms (whole processes), goal <= 10 ms: %s\n", h50, (h50 <= 10) ? "MET" : "MISSED" }'
 	[ -z "$OUT" ] || cp "$T"/rtt-*.dat "$OUT/"

@@ -43,7 +43,7 @@ if [ -s "$D/rtt-hive.dat" ]; then
 	set grid
 	plot "$D/rtt-raw.cdf" using 1:2 with lines lw 2 title "mosquitto\\\\_rr, raw echo", \
 	     "$D/rtt-nop.cdf" using 1:2 with lines lw 2 title "hive-cli send --wait, nop handler", \
-	     "$D/rtt-hive.cdf" using 1:2 with lines lw 2 title "hive-cli send --wait, echo handler (sh + jq)"
+	     "$D/rtt-hive.cdf" using 1:2 with lines lw 2 title "hive-cli send --wait, echo handler"
 	GP
 	echo "plot.sh: $O/rtt.png"
 fi

@@ -162,7 +162,7 @@ cat >"$T/pg1/policy/hive.policy" <<-'POLICY'
 	}
 POLICY
 chmod 644 "$T"/*/policy/hive.policy
-install -m 755 "$HIVE_SRC/handlers.d/ping" "$HIVE_SRC/handlers.d/echo" \
+install -m 755 "$HIVE_SRC/handlers.d/ping" "$HIVE_BIN/handlers.d/echo" \
     "$T/pg1/handlers/"
 printf '#!/bin/sh\n# never answers in time\nsleep 67\n' >"$T/pg1/handlers/slow"
 chmod 755 "$T/pg1/handlers/slow"

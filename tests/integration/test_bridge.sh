@@ -128,7 +128,7 @@ BROKER_ADDR=$B BROKER_PORT=$B_PORT setup_handler_box pg1 pg1-18890
 } >"$T/pg1/policy/hive.policy"
 check "the echo handler's shipped block (seccomp strict) is in pg1's policy" \
     grep -q 'seccomp strict' "$T/pg1/policy/hive.policy"
-install -m 755 "$HIVE_SRC/handlers.d/echo" "$T/pg1/handlers/"
+install -m 755 "$HIVE_BIN/handlers.d/echo" "$T/pg1/handlers/"
 start_box turq "$NSA"
 start_box pg1 "$NSB"
 TURQ=(--socket "$T/turq/run/hive.sock")

@@ -52,7 +52,7 @@ chmod 755 "$V"
 trap 'cleanup; if [ -d "$T" ]; then echo "and in $V" >&2; else rm -rf "$V"; fi' EXIT
 # The CONF= line is the one place a handler's configuration path is
 # chosen; the installed copy is edited, as an operator would.
-install -m 755 "$HIVE_SRC"/handlers.d/echo "$HIVE_SRC"/handlers.d/ping \
+install -m 755 "$HIVE_BIN"/handlers.d/echo "$HIVE_SRC"/handlers.d/ping \
     "$HIVE_SRC"/handlers.d/health-check "$T/pg1/handlers/"
 for h in git-sync check-services; do
 	sed "s|^CONF=.*|CONF=$V/$h.conf|" "$HIVE_SRC/handlers.d/$h" \
