@@ -7,8 +7,12 @@
 #   --reset-window is the way past it, and after the reset a message
 #   signed before it is refused (window-reset) while fresh ones pass;
 # - senders' clocks jumping forward and back: future and expired are
-#   refused, a replay is refused whatever its timestamp (the daemon's
-#   own clock going back is tests/unit/test_window.c, test_clock_back);
+#   refused, a replay is refused whatever its timestamp;
+# - the daemon's own clock jumping 900 s forward, back, and 900 s
+#   behind (LD_PRELOAD tests/tools/clockshift.c, the machine's clock
+#   untouched): expired, window-clock, replay and future as
+#   docs/faults.md says, no replay accepted, each accepted command
+#   injected once (tests/unit/test_window.c has the window's part);
 # - the state disk full (a small tmpfs; skipped without mount): what
 #   cannot be recorded is refused with its reason, counted, logged,
 #   audited, an alert goes to the cluster, the daemon keeps running and
@@ -131,7 +135,15 @@ check "--reset-window prints the floor (now + max_skew)" floor_ok
 check "...and the new file belongs to the state directory's owner" \
     [ "$(stat -c %u "$STATE/window")" = "$(stat -c %u "$STATE")" ]
 mv "$T/pg1/daemon.log" "$T/pg1/daemon-1.log"
-start_box pg1
+# From here the daemon's wall clock is ours to move (tests/tools/
+# clockshift.c): CLOCK holds its offset in seconds, 0 for now.
+CLOCK=$T/clock
+set_clock() { printf '%-32s' "$1" | dd of="$CLOCK" conv=notrunc status=none; }
+set_clock 0
+HIVE_TEST_CLOCK_FILE=$CLOCK \
+    LD_PRELOAD=$HIVE_BIN/tests/libhive-test-clockshift.so \
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    start_box pg1
 MON=${PIDS[-1]}
 check "the daemon starts on the reset window and logs its floor" \
     grep -q "replay window floor $floor" "$T/pg1/daemon.log"
@@ -149,6 +161,49 @@ wait_until past_floor
     >/dev/null
 check "a fresh command after the floor is accepted and injected" \
     wait_until injected_once after-reset
+
+# --- the daemon's own clock jumping (docs/faults.md, "Clock jumps") ---------
+# Envelopes are signed by the machine's clock, the daemon reads its own.
+now=$(date +%s)
+envelope k1 "$now" 300 command "clock-k1" >"$T/k1"
+publish command "$T/k1"
+check "daemon clock: a command (ttl 300) is accepted" wait_until accepted k1
+set_clock 900
+check "daemon clock 900 s ahead: the command's replay is refused as expired" \
+    refused_as expired command "$T/k1"
+envelope k2 "$now" 300 command "clock-k2" >"$T/k2"
+check "...so is a fresh command of ttl 300, 900 s old by that clock" \
+    refused_as expired command "$T/k2"
+envelope k3 "$(date +%s)" 3600 command "clock-k3" >"$T/k3"
+publish command "$T/k3"
+# k3 comes after a whole router turn at the new time, which swept the
+# window at that time: k1's entry (expires before now + 900) is gone
+check "...a command whose ttl outlasts the jump is accepted" \
+    wait_until accepted k3
+set_clock 0
+check "clock set back: the replay of the command whose entry was dropped while the clock was ahead is refused as window-clock" \
+    refused_as window-clock command "$T/k1"
+envelope k4 "$(date +%s)" 300 command "clock-k4" >"$T/k4"
+check "...so is a fresh short-lived command, until the clock passes the window's horizon" \
+    refused_as window-clock command "$T/k4"
+check "...the replay of the long-lived command is refused as replay" \
+    refused_as replay command "$T/k3"
+envelope k5 "$(date +%s)" 3600 command "clock-k5" >"$T/k5"
+publish command "$T/k5"
+check "...a fresh long-lived command is accepted" wait_until accepted k5
+set_clock -900
+envelope k6 "$(date +%s)" 3600 command "clock-k6" >"$T/k6"
+check "daemon clock 900 s behind: a fresh command is refused as future" \
+    refused_as future command "$T/k6"
+check "...and so is the replay of one accepted before" \
+    refused_as future command "$T/k5"
+set_clock 0
+k135_once() { injected_once clock-k1 && injected_once clock-k3 &&
+    injected_once clock-k5; }
+check "through the jumps the agent got each accepted command once" \
+    wait_until k135_once
+check "...and none of the refused ones" \
+    bash -c '! grep -q "clock-k[246]" "$1"' _ "$CALLS"
 
 check "the daemon stops cleanly" stop_box "$MON"
 
