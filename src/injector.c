@@ -119,6 +119,15 @@ inj_on_term(int sig)
 	inj_quit = 1;
 }
 
+/* The router's link failed: after SIGTERM it went first, else fatal. */
+static void
+inj_link_lost(const struct injector *j)
+{
+	if (j != NULL && j->draining)	/* nobody left to tell */
+		exit(0);
+	fatalx("router link closed");
+}
+
 static void
 inj_report(uint32_t tag, uint32_t status, const char *detail,
     const char *reply)
@@ -129,8 +138,11 @@ inj_report(uint32_t tag, uint32_t status, const char *detail,
 	ipc_put_u32(&w, status);
 	ipc_put_str(&w, detail);
 	ipc_put_str(&w, reply);
-	if (ipc_send(DAEMON_FD_PEER, IMSG_INJECT_DONE, 0, w.p, w.len) == -1)
-		fatal("ipc to router");
+	/* queued, never blocking: the router may itself be blocked
+	 * sending us a request, and neither would read again */
+	if (ipc_send_queued(DAEMON_FD_PEER, IMSG_INJECT_DONE, 0, w.p,
+	    w.len) == -1)
+		inj_link_lost(inj_exiting);
 	ipc_writer_free(&w);
 }
 
@@ -676,11 +688,8 @@ inj_on_router(struct injector *j)
 {
 	struct ipc_msg msg;
 
-	if (ipc_recv(DAEMON_FD_PEER, &msg) <= 0) {
-		if (j->draining)	/* the router went first: nobody to tell */
-			exit(0);
-		fatalx("router link closed");
-	}
+	if (ipc_recv(DAEMON_FD_PEER, &msg) <= 0)
+		inj_link_lost(j);
 	ipc_dispatch(inj_from_router, 1, ROLE_ROUTER, &msg, j);
 	ipc_msg_free(&msg);
 }
@@ -693,7 +702,8 @@ inj_poll(struct injector *j)
 	size_t i;
 
 	inj_schedule(j, now);
-	pfd[0] = (struct pollfd){ DAEMON_FD_PEER, POLLIN, 0 };
+	pfd[0] = (struct pollfd){ DAEMON_FD_PEER, (short)(POLLIN |
+	    (ipc_queued(DAEMON_FD_PEER) ? POLLOUT : 0)), 0 };
 	pfd[1] = (struct pollfd){ DAEMON_FD_MONITOR, POLLIN, 0 };
 	for (i = 0; i < j->ninst; i++)
 		pfd[2 + i] = (struct pollfd){ j->inst[i].child ?
@@ -703,6 +713,8 @@ inj_poll(struct injector *j)
 			fatal("poll");
 		return;
 	}
+	if ((pfd[0].revents & POLLOUT) && ipc_flush(DAEMON_FD_PEER) == -1)
+		inj_link_lost(j);
 	if (pfd[0].revents & (POLLIN | POLLHUP))
 		inj_on_router(j);
 	if (pfd[1].revents & (POLLIN | POLLHUP))
@@ -744,7 +756,7 @@ injector_main(const struct daemon_opts *o, const struct config *cfg,
 	while (!inj_quit)
 		inj_poll(&j);
 	inj_drain(&j);
-	while (inj_running(&j))
+	while (inj_running(&j) || ipc_queued(DAEMON_FD_PEER))
 		inj_poll(&j);
 	return 0;
 }
