@@ -39,6 +39,9 @@ envelope() {
 	    "$1" "$2" "$4" "$3" "$5" | "$SIGN" "$T/priv/turq-18789.key"
 }
 publish() { "${PUB[@]}" -t "hive/pg1-18890/$1" -l <"$2"; }	# CH FILE
+# cmd_env ID TS TTL TEXT: a command envelope in $T/ID; sent: and publish it
+cmd_env() { envelope "$1" "$2" "$3" command "$4" >"$T/$1"; }
+sent() { cmd_env "$@"; publish command "$T/$1"; }
 refused_n() { count_lines "$AUDIT" '"event":"refused"'; }
 accepted() { grep -q "\"event\":\"accepted\".*\"id\":\"$1\"" "$AUDIT"; }
 # refused_on CH: refusals of messages published on our CH topic (the
@@ -80,24 +83,21 @@ MON=${PIDS[-1]}
 check "first start: an empty state directory gets a new window" \
     grep -q 'replay window created: 0 entries (first start' "$T/pg1/daemon.log"
 now=$(date +%s)
-envelope c1 "$now" 600 command "before-the-fault" >"$T/c1"
-publish command "$T/c1"
+sent c1 "$now" 600 "before-the-fault"
 check "a command is accepted" wait_until accepted c1
 check "...and injected" wait_until injected_once before-the-fault
 # --- senders' clocks jumping ------------------------------------------------
 now=$(date +%s)
-envelope fwd "$((now + 3600))" 600 command "clock-ahead" >"$T/fwd"
+cmd_env fwd "$((now + 3600))" 600 "clock-ahead"
 check "a sender's clock an hour ahead: refused as future" \
     refused_as future command "$T/fwd"
-envelope back "$((now - 7200))" 600 command "clock-behind" >"$T/back"
+cmd_env back "$((now - 7200))" 600 "clock-behind"
 check "a sender's clock two hours behind (ttl 600): refused as expired" \
     refused_as expired command "$T/back"
-envelope skew "$((now + 2))" 600 command "clock-skewed" >"$T/skew"
-publish command "$T/skew"
+sent skew "$((now + 2))" 600 "clock-skewed"
 check "a sender max_skew ahead is accepted" wait_until accepted skew
 check "...and its replay refused" refused_as replay command "$T/skew"
-envelope late "$((now - 500))" 600 command "clock-late" >"$T/late"
-publish command "$T/late"
+sent late "$((now - 500))" 600 "clock-late"
 check "a sender 500 s behind within ttl 600 is accepted" wait_until accepted late
 check "...and its replay refused" refused_as replay command "$T/late"
 check "each of them reached the agent once" bash -c \
@@ -165,17 +165,15 @@ check "a fresh command after the floor is accepted and injected" \
 # --- the daemon's own clock jumping (docs/faults.md, "Clock jumps") ---------
 # Envelopes are signed by the machine's clock, the daemon reads its own.
 now=$(date +%s)
-envelope k1 "$now" 300 command "clock-k1" >"$T/k1"
-publish command "$T/k1"
+sent k1 "$now" 300 "clock-k1"
 check "daemon clock: a command (ttl 300) is accepted" wait_until accepted k1
 set_clock 900
 check "daemon clock 900 s ahead: the command's replay is refused as expired" \
     refused_as expired command "$T/k1"
-envelope k2 "$now" 300 command "clock-k2" >"$T/k2"
+cmd_env k2 "$now" 300 "clock-k2"
 check "...so is a fresh command of ttl 300, 900 s old by that clock" \
     refused_as expired command "$T/k2"
-envelope k3 "$(date +%s)" 3600 command "clock-k3" >"$T/k3"
-publish command "$T/k3"
+sent k3 "$(date +%s)" 3600 "clock-k3"
 # k3 comes after a whole router turn at the new time, which swept the
 # window at that time: k1's entry (expires before now + 900) is gone
 check "...a command whose ttl outlasts the jump is accepted" \
@@ -183,16 +181,15 @@ check "...a command whose ttl outlasts the jump is accepted" \
 set_clock 0
 check "clock set back: the replay of the command whose entry was dropped while the clock was ahead is refused as window-clock" \
     refused_as window-clock command "$T/k1"
-envelope k4 "$(date +%s)" 300 command "clock-k4" >"$T/k4"
+cmd_env k4 "$(date +%s)" 300 "clock-k4"
 check "...so is a fresh short-lived command, until the clock passes the window's horizon" \
     refused_as window-clock command "$T/k4"
 check "...the replay of the long-lived command is refused as replay" \
     refused_as replay command "$T/k3"
-envelope k5 "$(date +%s)" 3600 command "clock-k5" >"$T/k5"
-publish command "$T/k5"
+sent k5 "$(date +%s)" 3600 "clock-k5"
 check "...a fresh long-lived command is accepted" wait_until accepted k5
 set_clock -900
-envelope k6 "$(date +%s)" 3600 command "clock-k6" >"$T/k6"
+cmd_env k6 "$(date +%s)" 3600 "clock-k6"
 check "daemon clock 900 s behind: a fresh command is refused as future" \
     refused_as future command "$T/k6"
 check "...and so is the replay of one accepted before" \
