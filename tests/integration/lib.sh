@@ -102,6 +102,16 @@ gen_node() {
 }
 
 DAEMON="$HIVE_BIN/hive-daemon"
+# openclaw_double DIR: DIR/bin/openclaw, the double, recording into
+# DIR/calls (calls.log, env.log), writable by the injector's user
+openclaw_double() {
+	mkdir -p -m 755 "$1/bin"
+	mkdir -m 777 "$1/calls"
+	cp "$HIVE_SRC/tests/tools/openclaw-double" "$1/bin/openclaw"
+	: >"$1/calls/calls.log"
+	: >"$1/calls/env.log"
+	chmod 666 "$1/calls/calls.log" "$1/calls/env.log"
+}
 # A daemon's box under $T/NAME: its secret keys, state, log and control
 # socket, and an openclaw double recording into $T/NAME/calls.
 # setup_box NAME NODES EXTRA-CONFIG [EXTRA-POLICY]
@@ -119,12 +129,7 @@ ${4:-}
 POLICY
 	mkdir -m 700 "$T/$box/secret"
 	for n in ${nodes//,/ }; do cp "$T/priv/$n.key" "$T/$box/secret/"; done
-	mkdir -m 755 "$T/$box/bin"
-	mkdir -m 777 "$T/$box/calls"
-	cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/$box/bin/openclaw"
-	: >"$T/$box/calls/calls.log"
-	: >"$T/$box/calls/env.log"
-	chmod 666 "$T/$box/calls/calls.log" "$T/$box/calls/env.log"
+	openclaw_double "$T/$box"
 	cat >"$T/$box/hive.conf" <<CONF
 node $nodes
 host ${BROKER_ADDR:-127.0.0.1}

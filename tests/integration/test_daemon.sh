@@ -20,11 +20,7 @@ mkdir -p "$T/rogue"
 chmod 755 "$T"
 mkdir -m 700 "$T/secret"
 cp "$T/priv/pg1-18890.key" "$T/secret/"
-mkdir -m 755 "$T/bin"
-mkdir -m 777 "$T/calls"
-cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/bin/openclaw"
-: >"$T/calls/calls.log"; : >"$T/calls/env.log"
-chmod 666 "$T/calls/calls.log" "$T/calls/env.log"
+openclaw_double "$T"
 cat >"$T/hive.conf" <<CONF
 node pg1-18890
 host 127.0.0.1

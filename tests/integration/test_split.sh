@@ -53,11 +53,8 @@ chown -R daemon:daemon "$T/secret"
 mkdir -m 755 "$T/run" && chown daemon "$T/run"	# RuntimeDirectory=
 mkdir -m 700 "$T/log" && chown daemon "$T/log"	# LogsDirectory=
 mkdir -m 700 "$T/state" && chown nobody "$T/state" # the router's StateDirectory=
-mkdir -m 755 "$T/bin" "$T/policy"
-mkdir -m 777 "$T/calls"
-cp "$HIVE_SRC/tests/tools/openclaw-double" "$T/bin/openclaw"
-: >"$T/calls/calls.log"; : >"$T/calls/env.log"
-chmod 666 "$T/calls/calls.log" "$T/calls/env.log"
+mkdir -m 755 "$T/policy"
+openclaw_double "$T"
 cat >"$T/hive.conf" <<CONF
 node pg1-18890
 host 127.0.0.1
