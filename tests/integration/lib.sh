@@ -102,6 +102,24 @@ gen_node() {
 }
 
 DAEMON="$HIVE_BIN/hive-daemon"
+# box_conf DIR NODES: the hive.conf lines of a box whose files are under
+# DIR (secret, state, run, log, policy, bin/openclaw), on $BROKER_PORT
+box_conf() {
+	cat <<CONF
+node $2
+host ${BROKER_ADDR:-127.0.0.1}
+port $BROKER_PORT
+keys $T/keys
+secret_dir $1/secret
+state_dir $1/state
+control_socket $1/run/hive.sock
+log_dir $1/log
+policy_dir $1/policy
+user nobody
+heartbeat_interval 1
+openclaw $1/bin/openclaw
+CONF
+}
 # openclaw_double DIR: DIR/bin/openclaw, the double, recording into
 # DIR/calls (calls.log, env.log), writable by the injector's user
 openclaw_double() {
@@ -130,22 +148,8 @@ POLICY
 	mkdir -m 700 "$T/$box/secret"
 	for n in ${nodes//,/ }; do cp "$T/priv/$n.key" "$T/$box/secret/"; done
 	openclaw_double "$T/$box"
-	cat >"$T/$box/hive.conf" <<CONF
-node $nodes
-host ${BROKER_ADDR:-127.0.0.1}
-port $BROKER_PORT
-keys $T/keys
-secret_dir $T/$box/secret
-state_dir $T/$box/state
-control_socket $T/$box/run/hive.sock
-log_dir $T/$box/log
-policy_dir $T/$box/policy
-user nobody
-heartbeat_interval 1
-openclaw $T/$box/bin/openclaw
-openclaw_port auto
-$3
-CONF
+	{ box_conf "$T/$box" "$nodes"; echo "openclaw_port auto"; echo "$3"; } \
+	    >"$T/$box/hive.conf"
 	chmod 600 "$T/$box/hive.conf"
 }
 # setup_handler_box NAME NODES [EXTRA-CONFIG]: a box with a handlers directory

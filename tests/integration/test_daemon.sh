@@ -21,20 +21,7 @@ chmod 755 "$T"
 mkdir -m 700 "$T/secret"
 cp "$T/priv/pg1-18890.key" "$T/secret/"
 openclaw_double "$T"
-cat >"$T/hive.conf" <<CONF
-node pg1-18890
-host 127.0.0.1
-port $BROKER_PORT
-keys $T/keys
-secret_dir $T/secret
-state_dir $T/state
-user nobody
-heartbeat_interval 1
-openclaw $T/bin/openclaw
-control_socket $T/run/hive.sock
-log_dir $T/log
-policy_dir $T/policy
-CONF
+box_conf "$T" pg1-18890 >"$T/hive.conf"
 chmod 600 "$T/hive.conf"
 mkdir -m 755 "$T/policy"
 cat >"$T/policy/hive.policy" <<POLICY

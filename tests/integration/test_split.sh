@@ -55,20 +55,7 @@ mkdir -m 700 "$T/log" && chown daemon "$T/log"	# LogsDirectory=
 mkdir -m 700 "$T/state" && chown nobody "$T/state" # the router's StateDirectory=
 mkdir -m 755 "$T/policy"
 openclaw_double "$T"
-cat >"$T/hive.conf" <<CONF
-node pg1-18890
-host 127.0.0.1
-port $BROKER_PORT
-keys $T/keys
-secret_dir $T/secret
-state_dir $T/state
-user nobody
-heartbeat_interval 1
-openclaw $T/bin/openclaw
-control_socket $T/run/hive.sock
-log_dir $T/log
-policy_dir $T/policy
-CONF
+box_conf "$T" pg1-18890 >"$T/hive.conf"
 chmod 644 "$T/hive.conf"
 cat >"$T/policy/hive.policy" <<POLICY
 allow from * ch command
