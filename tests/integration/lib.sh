@@ -162,6 +162,14 @@ ${3:-}"
 	cp "$HIVE_SRC"/policy/seccomp/* "$T/$1/policy/seccomp/"
 	chmod 644 "$T/$1/policy/seccomp/"*
 }
+# setup_sender_box NAME NODE: a box that only sends (corr_ttl 30); the
+# invoking user may send and reply through its socket
+setup_sender_box() {
+	local me
+	me=$(id -un)
+	setup_box "$1" "$2" "corr_ttl 30" "socket send $me
+socket reply $me"
+}
 # Handlers run as other users: a test that needs them skips (77)
 # unless root.
 need_root_for_handlers() {

@@ -115,10 +115,7 @@ check "broker A's bridge connects to B over TLS as site-a" \
 gen_node turq-18789
 gen_node pg1-18890
 chmod 755 "$T"
-me=$(id -un)
-BROKER_ADDR=$A BROKER_PORT=$A_PORT setup_box turq turq-18789 "corr_ttl 30" \
-    "socket send $me
-socket reply $me"
+BROKER_ADDR=$A BROKER_PORT=$A_PORT setup_sender_box turq turq-18789
 BROKER_ADDR=$B BROKER_PORT=$B_PORT setup_handler_box pg1 pg1-18890
 {
 	echo "allow from turq-18789 ch command"

@@ -21,10 +21,8 @@ gen_node turq-18789
 gen_node pg1-18890
 gen_node guest-1
 chmod 755 "$T"
-me=$(id -un)
 
-setup_box turq turq-18789 "corr_ttl 30" "socket send $me
-socket reply $me"
+setup_sender_box turq turq-18789
 setup_handler_box pg1 pg1-18890
 mkdir -m 777 "$T/pg1/runs"
 RUNS=$T/pg1/runs

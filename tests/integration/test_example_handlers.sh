@@ -19,10 +19,8 @@ start_broker
 gen_node turq-18789
 gen_node pg1-18890
 chmod 755 "$T"
-me=$(id -un)
 
-setup_box turq turq-18789 "corr_ttl 30" "socket send $me
-socket reply $me"
+setup_sender_box turq turq-18789
 setup_handler_box pg1 pg1-18890
 
 # --- the shipped handler blocks, as they are ------------------------------
