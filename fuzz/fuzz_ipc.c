@@ -64,7 +64,7 @@ static const char *const fuzz_layouts[] = {
 	[IMSG_RELOAD] = "",
 	[IMSG_HANDLERS] = "s",
 	[IMSG_RUN_HANDLER] = "ussssss",
-	[IMSG_HANDLER_DONE] = "usssiiiiss",
+	[IMSG_HANDLER_DONE] = "usssiiiisss",
 };
 #define FUZZ_NLAYOUTS	(sizeof(fuzz_layouts) / sizeof(fuzz_layouts[0]))
 

@@ -45,7 +45,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(handler_bpf_copy(&copy, b0) == 0);
 	FUZZ_ASSERT(copy.len == b0->len &&
 	    memcmp(copy.insn, b0->insn, b0->len * sizeof(*copy.insn)) == 0);
+	FUZZ_ASSERT(copy.notify_len == b0->notify_len && (b0->notify_len == 0 ||
+	    memcmp(copy.notify, b0->notify, b0->notify_len *
+	    sizeof(*copy.notify)) == 0));
 	handler_bpf_free(&copy);
+	/* the notify form behind its handoff prefix: the program follows
+	 * the prefix unchanged */
+	if (b0->notify_len > 0 && handler_bpf_notify_handoff(&copy, b0, 64)
+	    == 0) {
+		FUZZ_ASSERT(copy.len > b0->notify_len && memcmp(copy.insn +
+		    (copy.len - b0->notify_len), b0->notify, b0->notify_len *
+		    sizeof(*copy.insn)) == 0);
+		handler_bpf_free(&copy);
+	}
 	seccomp_profile_free(&p);
 	return 0;
 }

@@ -38,7 +38,9 @@
  * HANDLER_DONE monitor -> router  u32 tag (0: a sentinel run); str node,
  *                                 action, outcome; i64 exit, signal,
  *                                 duration_ms, ts (start); str result
- *                                 (compact JSON object or ""), error
+ *                                 (compact JSON object or ""), error,
+ *                                 syscall (killed-by-seccomp: the
+ *                                 call's name, [a-z0-9_], else "")
  */
 enum imsg_type {
 	IMSG_SIGN_REQ = 1,

@@ -12,12 +12,22 @@
  * hold it all before the fork (no stdin polling, no SIGPIPE), collects
  * stdout and stderr up to their caps, and turns the handler's wait
  * status into one outcome.
+ *
+ * A profile's kill is a seccomp user notification where the kernel
+ * allows: the child hands the listener to the runner before its
+ * execve, and the runner, reading a notification, names the syscall,
+ * never lets it proceed, and kills the run (docs/handlers.md,
+ * "Seccomp kills").
  */
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +38,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <seccomp.h>
 
 #include "handler.h"
 #include "handler_child.h"
@@ -228,12 +240,16 @@ handler_outcome_name(enum handler_outcome o)
 					 * the runner going away */
 #define RUN_SETUP_FAILED	0x04	/* the child never reached execve */
 #define RUN_LOST		0x08	/* its status was taken elsewhere */
+#define RUN_SECCOMP		0x10	/* a profile's kill, notified */
 
 struct handler_run {
 	struct handler_run	*next;
 	uint64_t		 id;
 	struct policy_handler	 pol;
 	struct handler_bpf	 bpf;
+	struct handler_bpf	 handoff;	/* notify form with the prefix;
+						   len 0: the kill program */
+	int			 chan_at;	/* the child's channel number */
 	int			 exec_fd, script;
 	char			*in;
 	size_t			 inlen;
@@ -241,7 +257,8 @@ struct handler_run {
 	int			 running;	/* forked */
 	pid_t			 hpid;
 	int			 fd_pid;	/* pidfd, until reaped */
-	int			 fd_out, fd_err, fd_fail;
+	int			 fd_out, fd_err, fd_chan;
+	int			 fd_notify;	/* seccomp listener, or -1 */
 	char			*out, *err;
 	size_t			 outlen, errlen;
 	int			 over_cap;
@@ -249,6 +266,9 @@ struct handler_run {
 	int			 sweeping;	/* strays still dying */
 	int64_t			 start, t_term, t_kill, t_sweep;
 	char			 msg[CHILD_MSG_MAX];
+	int			 nr;		/* RUN_SECCOMP: the syscall */
+	uint32_t		 arch;
+	char			 syscall[HANDLER_SYSCALL_MAX];
 };
 
 static int64_t
@@ -258,6 +278,23 @@ handler_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The size of the kernel's struct seccomp_notif (it may grow: RECV
+ * takes a zeroed buffer of exactly that size), 0 without user
+ * notification. */
+#define RUN_NOTIF_MAX	256
+
+static size_t
+runner_notif_size(void)
+{
+	struct seccomp_notif_sizes sz;
+
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) == -1 ||
+	    sz.seccomp_notif < sizeof(struct seccomp_notif) ||
+	    sz.seccomp_notif > RUN_NOTIF_MAX)
+		return 0;
+	return sz.seccomp_notif;
 }
 
 void
@@ -271,6 +308,7 @@ handler_runner_init(struct handler_runner *r, int max_handlers,
 	r->arg = arg;
 	/* fail closed: without it no run starts (handler_run_start) */
 	r->reaper = handler_reap_init() == 0;
+	r->notif_size = runner_notif_size();
 }
 
 void
@@ -295,9 +333,11 @@ run_free(struct handler_run *run)
 	run_close(&run->exec_fd);
 	run_close(&run->fd_out);
 	run_close(&run->fd_err);
-	run_close(&run->fd_fail);
+	run_close(&run->fd_chan);
+	run_close(&run->fd_notify);
 	run_close(&run->fd_pid);
 	handler_bpf_free(&run->bpf);
+	handler_bpf_free(&run->handoff);
 	free(run->in);
 	free(run->out);
 	free(run->err);
@@ -337,7 +377,8 @@ run_new(const struct policy_handler *pol, const struct handler_bpf *bpf,
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return NULL;
-	run->fd_out = run->fd_err = run->fd_fail = run->fd_pid = -1;
+	run->fd_out = run->fd_err = run->fd_chan = run->fd_pid = -1;
+	run->fd_notify = -1;
 	run->pol = *pol;
 	run->script = script;
 	run->exec_fd = fcntl(exec_fd, F_DUPFD_CLOEXEC, 3);
@@ -350,6 +391,49 @@ run_new(const struct policy_handler *pol, const struct handler_bpf *bpf,
 	memcpy(run->in, in, inlen);
 	run->inlen = inlen;
 	return run;
+}
+
+/* Once per runner: why a seccomp kill cannot be named here. */
+static void
+runner_no_notify(struct handler_runner *r, const char *action,
+    const char *why)
+{
+	if (r->notify_warned)
+		return;
+	r->notify_warned = 1;
+	log_warnx("handler %s: %s; a seccomp kill is SIGSYS, its syscall "
+	    "not named (said once)", action, why);
+}
+
+/*
+ * The notify form for this run, or the kill program.  The child's
+ * channel goes at the handler's RLIMIT_NOFILE (CHILD_FD_MIN at least),
+ * a number it can never hold: the prefix that lets the child's
+ * sendmsg() through there is dead once the handler runs.  The child
+ * needs room above it to move descriptors.
+ */
+static void
+run_notify_setup(struct handler_runner *r, struct handler_run *run)
+{
+	const char *why = NULL;
+	struct rlimit rl;
+
+	run->chan_at = run->pol.files > CHILD_FD_MIN ? (int)run->pol.files :
+	    CHILD_FD_MIN;
+	if (r->notif_size == 0)
+		why = "no seccomp user notification in this kernel";
+	else if (run->bpf.notify_len == 0)
+		why = "libseccomp cannot compile the profile's notify form";
+	else if (run->pol.files <= 0)
+		why = "no files limit, so no descriptor it cannot hold";
+	else if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur <= (rlim_t)run->chan_at + 8)
+		why = "its files limit is not below the daemon's own";
+	else if (handler_bpf_notify_handoff(&run->handoff, &run->bpf,
+	    run->chan_at) == -1)
+		why = "cannot build its notify program";
+	if (why != NULL)
+		runner_no_notify(r, run->pol.action, why);
 }
 
 /* stdin: a pipe that holds the whole envelope, written and closed
@@ -381,15 +465,17 @@ static int
 run_spawn(struct handler_runner *r, struct handler_run *run)
 {
 	int in = -1, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int fail[2] = { -1, -1 }, rc = -1;
+	int chan[2] = { -1, -1 }, rc = -1;
 	struct child_spawn s;
 
 	if (run_stdin(run, &in) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(err, O_CLOEXEC) == -1 || pipe2(fail, O_CLOEXEC) == -1)
+	    pipe2(err, O_CLOEXEC) == -1 || socketpair(AF_UNIX,
+	    SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == -1)
 		goto out;
-	s = (struct child_spawn){ &run->pol, &run->bpf, run->exec_fd,
-	    run->script, in, out[1], err[1], fail[1], run->pol.action,
-	    run->env };
+	s = (struct child_spawn){ &run->pol, &run->bpf,
+	    run->handoff.len > 0 ? &run->handoff : NULL, run->chan_at,
+	    run->exec_fd, run->script, in, out[1], err[1], chan[1],
+	    run->pol.action, run->env };
 	run->start = handler_now_ms();
 	if ((run->hpid = handler_child_spawn(&s)) == -1)
 		goto out;
@@ -402,11 +488,11 @@ run_spawn(struct handler_runner *r, struct handler_run *run)
 	}
 	run->fd_out = out[0];
 	run->fd_err = err[0];
-	run->fd_fail = fail[0];
-	out[0] = err[0] = fail[0] = -1;
+	run->fd_chan = chan[0];
+	out[0] = err[0] = chan[0] = -1;
 	fcntl(run->fd_out, F_SETFL, O_NONBLOCK);
 	fcntl(run->fd_err, F_SETFL, O_NONBLOCK);
-	fcntl(run->fd_fail, F_SETFL, O_NONBLOCK);
+	fcntl(run->fd_chan, F_SETFL, O_NONBLOCK);
 	run->running = 1;
 	run->t_term = run->start + run->pol.timeout_ms;
 	run->t_kill = run->t_term + (run->pol.grace_ms > 0 ?
@@ -418,7 +504,7 @@ out:
 	run_close(&in);
 	run_close(&out[0]); run_close(&out[1]);
 	run_close(&err[0]); run_close(&err[1]);
-	run_close(&fail[0]); run_close(&fail[1]);
+	run_close(&chan[0]); run_close(&chan[1]);
 	return rc;
 }
 
@@ -529,6 +615,7 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		snprintf(why, whylen, "out of memory or descriptors");
 		return 0;
 	}
+	run_notify_setup(r, run);
 	run->id = r->next_id;
 	if (now && run_spawn(r, run) == -1) {
 		snprintf(why, whylen, "cannot start: %s", strerror(errno));
@@ -559,10 +646,11 @@ handler_runner_fds(const struct handler_runner *r, struct pollfd *pfd,
 	size_t n = 0;
 
 	for (run = r->runs; run != NULL; run = run->next) {
-		int fds[3] = { run->fd_out, run->fd_err, run->fd_pid };
+		int fds[HANDLER_RUN_FDS] = { run->fd_out, run->fd_err,
+		    run->fd_pid, run->fd_chan, run->fd_notify };
 		int i;
 
-		for (i = 0; i < 3 && run->running; i++)
+		for (i = 0; i < HANDLER_RUN_FDS && run->running; i++)
 			if (fds[i] >= 0 && n < max)
 				pfd[n++] = (struct pollfd){ fds[i], POLLIN, 0 };
 	}
@@ -668,18 +756,171 @@ run_read_err(struct handler_run *run)
 		    run->pol.stderr_max, 0);
 }
 
-/* What the child wrote on its error pipe before failing; nothing holds
- * the write end any more once it is reaped. */
+/* A message the child had no business sending: the run is stopped and
+ * ends as a sandbox error. */
 static void
-run_read_fail(struct handler_run *run)
+run_chan_bad(struct handler_run *run, const char *what)
 {
-	ssize_t n = read(run->fd_fail, run->msg, sizeof(run->msg) - 1);
+	log_warnx("handler %s: %s from the child; run stopped",
+	    run->pol.action, what);
+	hive_strlcpy(run->msg, what, sizeof(run->msg));
+	run->flags |= RUN_SETUP_FAILED;
+	run_close(&run->fd_chan);
+	run_stop(run);
+}
 
-	if (n > 0) {
-		run->msg[n] = '\0';
-		run->flags |= RUN_SETUP_FAILED;
+/* The descriptor an SCM_RIGHTS message carried: exactly one, or -1
+ * (every other one closed). */
+static int
+chan_take_fd(struct msghdr *m)
+{
+	struct cmsghdr *cm;
+	int fd = -1, n, i, one;
+
+	for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		for (i = 0; i < n; i++) {
+			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+			if (fd == -1 && n == 1)
+				fd = one;
+			else
+				close(one);
+		}
 	}
-	run_close(&run->fd_fail);
+	return fd;
+}
+
+static void
+run_chan_msg(struct handler_runner *r, struct handler_run *run,
+    const char *buf, size_t n, int fd, int flags)
+{
+	if (n >= 1 && buf[0] == CHILD_MSG_LISTENER && n == 1 && fd >= 0 &&
+	    run->fd_notify == -1 && (flags & (MSG_TRUNC | MSG_CTRUNC)) == 0) {
+		run->fd_notify = fd;
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (n >= 1 && buf[0] == CHILD_MSG_NO_LISTENER) {
+		runner_no_notify(r, run->pol.action, "the kernel refused a "
+		    "seccomp listener");
+		log_debug("handler %s: no listener: %.*s", run->pol.action,
+		    (int)(n - 1), buf + 1);
+	} else if (n >= 1 && buf[0] == CHILD_MSG_FAILED) {
+		memcpy(run->msg, buf + 1, n - 1);
+		run->msg[n - 1] = '\0';
+		run->flags |= RUN_SETUP_FAILED;
+	} else
+		run_chan_bad(run, "a malformed message");
+}
+
+/*
+ * What the child says on its channel: the listener, no listener, or
+ * why it failed.  Nothing but the child before its execve can write
+ * there (close-on-exec, at a number the handler cannot hold), and EOF
+ * comes at its execve or its end.
+ */
+static void
+run_read_chan(struct handler_runner *r, struct handler_run *run)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int) * 4)];
+	} c;
+	char buf[CHILD_MSG_MAX];
+	struct iovec iov;
+	struct msghdr m;
+	ssize_t n;
+
+	while (run->fd_chan >= 0) {
+		iov = (struct iovec){ buf, sizeof(buf) - 1 };
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = c.b;
+		m.msg_controllen = sizeof(c.b);
+		n = recvmsg(run->fd_chan, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			run_close(&run->fd_chan);
+			return;
+		}
+		run_chan_msg(r, run, buf, (size_t)n, chan_take_fd(&m),
+		    m.msg_flags);
+	}
+}
+
+/* The first notification names the run's end; every notifying process
+ * is killed (once the kernel says the notification is still live, so
+ * that its pid is still the one that asked). */
+static void
+run_notified(struct handler_run *run, const struct seccomp_notif *n)
+{
+	char *name;
+	__u64 id = n->id;
+
+	if (!(run->flags & RUN_SECCOMP)) {
+		run->flags |= RUN_SECCOMP;
+		run->nr = n->data.nr;
+		run->arch = n->data.arch;
+		if ((name = seccomp_syscall_resolve_num_arch(n->data.arch,
+		    n->data.nr)) != NULL && strlen(name) < sizeof(run->syscall))
+			hive_strlcpy(run->syscall, name, sizeof(run->syscall));
+		free(name);
+		log_warnx("handler %s: pid %d called %s (nr %d, arch 0x%x), "
+		    "which profile %s kills", run->pol.action, (int)n->pid,
+		    run->syscall[0] ? run->syscall : "an unknown syscall",
+		    run->nr, run->arch, run->pol.seccomp);
+	}
+	/* pid 0: a process in a pid namespace we cannot see, which the
+	 * group kill reaches (kill(0) would be our own group) */
+	if (n->pid > 0 && n->pid <= INT32_MAX && ioctl(run->fd_notify,
+	    SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
+		kill((pid_t)n->pid, SIGKILL);
+}
+
+/*
+ * The listener is readable: one RECV (it blocks without a pending
+ * notification, and it is one per POLLIN).  No answer is ever sent:
+ * the call never runs, and the run is killed.  A notification gone
+ * before we could read it (its caller took a signal first) still
+ * proves a call the profile kills: the run ends the same, unnamed.
+ * HUP alone: no process uses the filter any more.
+ */
+static void
+run_read_notify(struct handler_runner *r, struct handler_run *run,
+    short revents)
+{
+	static union {
+		struct seccomp_notif	n;
+		char			b[RUN_NOTIF_MAX];
+	} u;
+
+	if (!(revents & POLLIN)) {
+		run_close(&run->fd_notify);
+		return;
+	}
+	memset(&u, 0, r->notif_size);
+	if (ioctl(run->fd_notify, SECCOMP_IOCTL_NOTIF_RECV, &u) == 0)
+		run_notified(run, &u.n);
+	else if (errno == ENOENT && !(run->flags & RUN_SECCOMP)) {
+		run->flags |= RUN_SECCOMP;
+		run->nr = -1;
+		log_warnx("handler %s: a call profile %s kills, withdrawn "
+		    "before it was read", run->pol.action, run->pol.seccomp);
+	} else if (errno != ENOENT && errno != EINTR) {
+		log_warn("handler %s: reading the seccomp listener",
+		    run->pol.action);
+		run_close(&run->fd_notify);
+	}
+	if (run->flags & RUN_SECCOMP)
+		run_stop(run);
 }
 
 static int
@@ -722,7 +963,7 @@ run_reap(struct handler_runner *r, struct handler_run *run, int64_t now)
 		run->flags |= RUN_LOST;
 	run->reaped = 1;
 	run_close(&run->fd_pid);
-	run_read_fail(run);
+	run_read_chan(r, run);
 	run_sweep(r, run, now);
 }
 
@@ -759,6 +1000,25 @@ run_output(const struct handler_run *run, struct handler_result *res)
 }
 
 static void
+run_outcome_seccomp(const struct handler_run *run,
+    struct handler_result *res)
+{
+	res->outcome = HANDLER_KILLED_BY_SECCOMP;
+	hive_strlcpy(res->syscall, run->syscall, sizeof(res->syscall));
+	if (run->syscall[0] != '\0')
+		snprintf(res->error, sizeof(res->error), "syscall %s refused by "
+		    "seccomp profile %s", run->syscall, run->pol.seccomp);
+	else if (run->nr >= 0)
+		snprintf(res->error, sizeof(res->error), "syscall %d (arch "
+		    "0x%x) refused by seccomp profile %s", run->nr, run->arch,
+		    run->pol.seccomp);
+	else
+		snprintf(res->error, sizeof(res->error), "a syscall refused by "
+		    "seccomp profile %s (interrupted before it was read)",
+		    run->pol.seccomp);
+}
+
+static void
 run_outcome(const struct handler_run *run, struct handler_result *res)
 {
 	int ws = run->wstatus;
@@ -768,6 +1028,8 @@ run_outcome(const struct handler_run *run, struct handler_result *res)
 		snprintf(res->error, sizeof(res->error), "exit status lost "
 		    "(reaped elsewhere)");
 		return;
+	} else if (run->flags & RUN_SECCOMP) {
+		run_outcome_seccomp(run, res);
 	} else if (run->flags & RUN_SETUP_FAILED) {
 		res->outcome = HANDLER_ERROR;
 		snprintf(res->error, sizeof(res->error), "sandbox: %s",
@@ -865,15 +1127,21 @@ runner_schedule(struct handler_runner *r)
 	}
 }
 
-static int
-pfd_ready(const struct pollfd *pfd, size_t n, int fd)
+static short
+pfd_revents(const struct pollfd *pfd, size_t n, int fd)
 {
 	size_t i;
 
 	for (i = 0; fd >= 0 && i < n; i++)
 		if (pfd[i].fd == fd)
-			return pfd[i].revents != 0;
+			return pfd[i].revents;
 	return 0;
+}
+
+static int
+pfd_ready(const struct pollfd *pfd, size_t n, int fd)
+{
+	return pfd_revents(pfd, n, fd) != 0;
 }
 
 /*
@@ -890,6 +1158,12 @@ run_step(struct handler_runner *r, struct handler_run *run,
 		run_read_out(run);
 	if (pfd_ready(pfd, n, run->fd_err))
 		run_read_err(run);
+	/* the listener before the channel: one received now may have the
+	 * number of a descriptor closed since the poll */
+	if (pfd_ready(pfd, n, run->fd_notify))
+		run_read_notify(r, run, pfd_revents(pfd, n, run->fd_notify));
+	if (pfd_ready(pfd, n, run->fd_chan))
+		run_read_chan(r, run);
 	if (!run->reaped && pfd_ready(pfd, n, run->fd_pid))
 		run_reap(r, run, now);
 	else if (run->reaped && run->sweeping && now >= run->t_sweep)

@@ -37,6 +37,7 @@
 #define HANDLER_MAX		POLICY_MAX_HANDLERS
 #define HANDLER_STDIN_MAX	(1024 * 1024)
 #define HANDLER_ERROR_MAX	256
+#define HANDLER_SYSCALL_MAX	32	/* a syscall's name, NUL included */
 
 /* ---- discovery ---- */
 
@@ -108,6 +109,9 @@ struct handler_result {
 	int64_t			 duration_ms;
 	pid_t			 pid;		/* the handler, 0 if never */
 	int			 leftovers;	/* processes reaped after it */
+	/* killed-by-seccomp: the syscall's name, as libseccomp knows it;
+	 * "" when it could not be learned */
+	char			 syscall[HANDLER_SYSCALL_MAX];
 	json_t			*output;	/* ok: the object (borrowed) */
 	char			 error[HANDLER_ERROR_MAX]; /* why, stderr */
 	const char		*err;		/* stderr bytes (borrowed) */
@@ -125,6 +129,9 @@ struct handler_runner {
 	handler_done_fn		 done;
 	void			*arg;
 	int			 reaper;	/* we are a child subreaper */
+	size_t			 notif_size;	/* the kernel's seccomp_notif;
+						   0: no user notification */
+	int			 notify_warned;	/* said once why not */
 	/* a hook for tests: called with the handler's pid once started */
 	void			(*started)(void *arg, uint64_t id, pid_t pid);
 };
@@ -153,7 +160,8 @@ uint64_t handler_run_start(struct handler_runner *,
 size_t handler_runner_active(const struct handler_runner *);
 
 /* The descriptors to poll (POLLIN each): returns how many were written
- * (at most max; 4 per running handler is enough). */
+ * (at most max; HANDLER_RUN_FDS per running handler is enough). */
+#define HANDLER_RUN_FDS	5
 size_t handler_runner_fds(const struct handler_runner *, struct pollfd *,
     size_t max);
 

@@ -3,7 +3,7 @@
  * it confines itself in the order of docs/handlers.md and executes
  * the descriptor that discovery opened and checked.
  *
- * Every step is checked; a failure is written to the error pipe
+ * Every step is checked; a failure is written to the channel
  * (close-on-exec, so EOF there means the execve succeeded) and ends
  * the child with status 127.  The child is a fork, not a vfork: the
  * runner (the monitor) goes on at once, and a child stopped or stuck
@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
@@ -89,7 +90,8 @@ child_fail(const char *step)
 	int e = errno;
 
 	why = e != 0 ? strerrordesc_np(e) : "failed";
-	n = child_cat(msg, 0, sizeof(msg), step);
+	msg[0] = CHILD_MSG_FAILED;
+	n = child_cat(msg, 1, sizeof(msg), step);
 	n = child_cat(msg, n, sizeof(msg), ": ");
 	n = child_cat(msg, n, sizeof(msg), why != NULL ? why : "unknown error");
 	w = write(child_errfd, msg, n);
@@ -99,30 +101,34 @@ child_fail(const char *step)
 
 /* Descriptors the child arranges: 0, 1, 2 from the pipes, 3 the
  * handler (kept across exec for a "#!" script: the interpreter opens
- * /dev/fd/3), 4 the error pipe (close-on-exec), nothing else. */
-enum { FD_EXEC = 3, FD_FAIL, FD_FIRST_FREE };
+ * /dev/fd/3), the channel (close-on-exec) at 4, or with a notify
+ * program at chan_at (at or above the handler's RLIMIT_NOFILE: the
+ * prefix lets sendmsg() through on that number only), nothing else. */
+enum { FD_EXEC = 3, FD_CHAN, FD_FIRST_FREE = CHILD_FD_MIN };
 
-/* Every source below FD_FIRST_FREE is first moved above it, so that no
- * dup2() lands on a source still to be copied, and none is its own
- * target (dup2(fd, fd) would leave it close-on-exec). */
+/* Every source below FD_FIRST_FREE, or on the channel's number, is
+ * first moved above both, so that no dup2() lands on a source still to
+ * be copied, and none is its own target (dup2(fd, fd) would leave it
+ * close-on-exec). */
 static void
-child_fds(const struct child_spawn *s)
+child_fds(const struct child_spawn *s, int chan)
 {
-	int src[] = { s->fd_in, s->fd_out, s->fd_err, s->exec_fd, s->fd_fail };
+	int src[] = { s->fd_in, s->fd_out, s->fd_err, s->exec_fd, s->fd_chan };
 	int i;
 
 	for (i = 0; i < 5; i++)
-		if (src[i] < FD_FIRST_FREE && (src[i] = fcntl(src[i],
-		    F_DUPFD_CLOEXEC, FD_FIRST_FREE)) == -1)
+		if ((src[i] < FD_FIRST_FREE || src[i] == chan) &&
+		    (src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, chan + 1)) == -1)
 			child_fail("moving descriptors");
-	if (dup3(src[4], FD_FAIL, O_CLOEXEC) == -1)
-		child_fail("error pipe");
-	child_errfd = FD_FAIL;
+	if (dup3(src[4], chan, O_CLOEXEC) == -1)
+		child_fail("channel");
+	child_errfd = chan;
 	if (dup2(src[0], 0) == -1 || dup2(src[1], 1) == -1 ||
 	    dup2(src[2], 2) == -1 || (s->script ? dup2(src[3], FD_EXEC) :
 	    dup3(src[3], FD_EXEC, O_CLOEXEC)) == -1)
 		child_fail("descriptors");
-	if (syscall(SYS_close_range, FD_FIRST_FREE, ~0U, 0) == -1)
+	if ((chan > FD_CHAN && syscall(SYS_close_range, FD_CHAN, chan - 1,
+	    0) == -1) || syscall(SYS_close_range, chan + 1, ~0U, 0) == -1)
 		child_fail("close_range");
 }
 
@@ -301,15 +307,96 @@ child_caps(void)
 	}
 }
 
+/* The listener to the runner: the one call the notify program's
+ * prefix allows before the profile decides.  The listener itself is
+ * close-on-exec (the kernel makes it so): the handler never holds it,
+ * and could otherwise answer its own notifications. */
+static void
+child_handoff(int chan, int listener)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[CMSG_SPACE(sizeof(int))];
+	} c;
+	char kind = CHILD_MSG_LISTENER;
+	struct iovec iov = { &kind, 1 };
+	struct msghdr m;
+	struct cmsghdr *cm;
+
+	memset(&c, 0, sizeof(c));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = c.b;
+	m.msg_controllen = sizeof(c.b);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
+	if (syscall(SYS_sendmsg, chan, &m, MSG_NOSIGNAL) != 1)
+		child_fail("handing the seccomp listener to the runner");
+}
+
+/* "N" and why on the channel: no listener, the kill program instead
+ * (before it is loaded: nothing filters this write yet). */
+static void
+child_no_listener(int chan)
+{
+	const char *why = strerrordesc_np(errno);
+	char msg[CHILD_MSG_MAX];
+	size_t n;
+	ssize_t w;
+
+	msg[0] = CHILD_MSG_NO_LISTENER;
+	n = child_cat(msg, 1, sizeof(msg), why != NULL ? why : "failed");
+	w = write(chan, msg, n);
+	(void)w;
+}
+
+/*
+ * seccomp last.  With a notify program: a new listener, whose waits
+ * ignore all but fatal signals once the runner has read them (5.19;
+ * without that flag where the kernel refuses it), handed to the
+ * runner.  Without, or when the kernel refuses a listener (EBUSY: one
+ * is already in our filter chain; EMFILE), the kill program.
+ */
+static void
+child_seccomp(const struct child_spawn *s, int chan)
+{
+	struct sock_fprog prog;
+	long l = -1;
+
+	if (s->notify != NULL) {
+		prog.len = s->notify->len;
+		prog.filter = s->notify->insn;
+		l = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		    SECCOMP_FILTER_FLAG_NEW_LISTENER |
+		    SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+		if (l == -1 && errno == EINVAL)
+			l = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+			    SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+		if (l >= 0) {
+			child_handoff(chan, (int)l);
+			return;
+		}
+		child_no_listener(chan);
+	}
+	prog.len = s->bpf->len;
+	prog.filter = s->bpf->insn;
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1)
+		child_fail("loading the seccomp filter");
+}
+
 static void __attribute__((noreturn))
 child_main(const struct child_spawn *s, pid_t runner)
 {
-	struct sock_fprog prog;
+	int chan = s->notify != NULL ? s->chan_at : FD_CHAN;
 	char *argv[2];
 
-	child_errfd = s->fd_fail;
+	child_errfd = s->fd_chan;
 	child_signals();
-	child_fds(s);
+	child_fds(s, chan);
 	if (setsid() == -1)
 		child_fail("setsid");
 	if (chdir("/") == -1)
@@ -335,10 +422,7 @@ child_main(const struct child_spawn *s, pid_t runner)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		child_fail("PR_SET_NO_NEW_PRIVS");
-	prog.len = s->bpf->len;
-	prog.filter = s->bpf->insn;
-	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) == -1)
-		child_fail("loading the seccomp filter");
+	child_seccomp(s, chan);
 	argv[0] = (char *)s->argv0;
 	argv[1] = NULL;
 	syscall(SYS_execveat, FD_EXEC, "", argv, s->envp, AT_EMPTY_PATH);

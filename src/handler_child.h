@@ -12,14 +12,28 @@
 #include "seccomp_profile.h"
 
 #define CHILD_MSG_MAX	160	/* "STEP: error" from a failed child */
+#define CHILD_FD_MIN	5	/* the lowest chan_at: above stdio, the
+				   handler at 3 and a listener at 4 */
+
+/*
+ * What the child says on its channel (an AF_UNIX SOCK_SEQPACKET pair,
+ * close-on-exec): one message each, the first byte its kind.
+ */
+#define CHILD_MSG_LISTENER	'L'	/* + SCM_RIGHTS: the seccomp listener */
+#define CHILD_MSG_NO_LISTENER	'N'	/* + why: the kill program instead */
+#define CHILD_MSG_FAILED	'F'	/* + "STEP: error", then exit 127 */
 
 struct child_spawn {
 	const struct policy_handler	*pol;
-	const struct handler_bpf	*bpf;
+	const struct handler_bpf	*bpf;	/* the kill program (insn) */
+	/* the notify program with its handoff prefix (insn), or NULL */
+	const struct handler_bpf	*notify;
+	int				 chan_at; /* the channel's number
+						     with notify: the prefix's */
 	int				 exec_fd;
 	int				 script;
 	int				 fd_in, fd_out, fd_err;	/* handler's */
-	int				 fd_fail;	/* error pipe, write end */
+	int				 fd_chan;	/* channel, child's end */
 	const char			*argv0;
 	char *const			*envp;
 };
@@ -27,10 +41,12 @@ struct child_spawn {
 /*
  * Fork the child: its pid, or -1 (errno).  Every descriptor the caller
  * holds must be close-on-exec or closed by the child (it keeps only
- * the five above).  A setup step that fails writes "STEP: error" to
- * fd_fail and exits 127; EOF there with nothing written, once the
- * child is gone or has exec'd (fd_fail is close-on-exec), means the
- * execve succeeded.
+ * the five above).  With notify, the child loads that program with a
+ * new listener and sends the listener on the channel (placed at
+ * chan_at) just before its execve, or says why not and loads the kill
+ * program.  A setup step that fails sends CHILD_MSG_FAILED and exits
+ * 127; EOF with no such message, once the child is gone or has exec'd
+ * (the channel is close-on-exec), means the execve succeeded.
  */
 pid_t handler_child_spawn(const struct child_spawn *);
 

@@ -214,7 +214,7 @@ static void
 mh_send(struct monitor_handlers *mh, uint32_t tag, const char *node,
     const char *action, const char *outcome, int64_t exit_status,
     int64_t sig, int64_t duration_ms, int64_t ts, const char *result,
-    const char *error)
+    const char *error, const char *syscall)
 {
 	struct ipc_writer w = { 0 };
 
@@ -233,6 +233,7 @@ mh_send(struct monitor_handlers *mh, uint32_t tag, const char *node,
 	ipc_put_i64(&w, ts);
 	ipc_put_str(&w, result);
 	ipc_put_str(&w, error);
+	ipc_put_str(&w, syscall);
 	if (ipc_send_queued(*mh->fd_router, IMSG_HANDLER_DONE, 0, w.p,
 	    w.len) == -1)
 		log_warn("handler %s: outcome to the router", action);
@@ -245,7 +246,7 @@ mh_refuse(struct monitor_handlers *mh, uint32_t tag, const char *node,
 {
 	log_warnx("handler %s for %s refused: %s", action, node, why);
 	mh_send(mh, tag, node, action, "refused", -1, 0, 0,
-	    (int64_t)time(NULL), "", why);
+	    (int64_t)time(NULL), "", why, "");
 }
 
 /* Append s (len bytes) in printable ASCII: a line break is a space. */
@@ -316,7 +317,8 @@ mh_done(void *arg, const struct handler_result *res)
 	    (long long)res->duration_ms, error[0] ? ": " : "", error);
 	mh_send(mh, run->tag, run->node, run->action,
 	    handler_outcome_name(res->outcome), res->exit_status, res->signal,
-	    res->duration_ms, run->ts, result ? result : "", error);
+	    res->duration_ms, run->ts, result ? result : "", error,
+	    res->syscall);
 	if (run->tag == 0)
 		for (i = 0; i < mh->nsent; i++)
 			if (strcmp(mh->sent[i].action, run->action) == 0)

@@ -47,6 +47,7 @@ struct router_run {
 	int		 sentinel;	/* a scheduled run: no sender */
 	int64_t		 exit_status;	/* the outcome's: -1 unless it exited */
 	int64_t		 signal;	/* 0 unless killed */
+	char		 syscall[32];	/* killed-by-seccomp: its name */
 	int		 ch;		/* CH_COMMAND or CH_SYNC */
 	char		 node[NODE_MAX + 1];	/* ours, that runs it */
 	char		 from[NODE_MAX + 1];

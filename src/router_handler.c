@@ -197,6 +197,8 @@ router_run_doc(const struct router_run *run, const char *outcome,
 		json_object_set_new(o, "exit", json_integer(run->exit_status));
 	if (run->signal > 0)
 		json_object_set_new(o, "signal", json_integer(run->signal));
+	if (run->syscall[0] != '\0')
+		json_object_set_new(o, "syscall", json_string(run->syscall));
 	if (result[0] != '\0' && (res = json_loads(result,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		fatalx("monitor sent a handler result that is not JSON");
@@ -379,6 +381,23 @@ router_run_outcome(struct router *r, const struct router_run *run,
 		router_run_escalate(r, run, outcome, error);
 }
 
+/* A syscall's name as libseccomp spells them, and only for a seccomp
+ * kill. */
+static int
+router_syscall_ok(const char *s, const char *outcome)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strlen(s)) >= sizeof(((struct router_run *)0)->
+	    syscall) || (n > 0 && strcmp(outcome, "killed-by-seccomp") != 0))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 /* IMSG_HANDLER_DONE */
 void
 router_handler_done(const struct ipc_msg *msg, void *arg)
@@ -386,7 +405,7 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 	struct router *r = arg;
 	struct router_run *run = NULL, sentinel;
 	struct ipc_reader rd;
-	const char *node, *action, *outcome, *result, *error;
+	const char *node, *action, *outcome, *result, *error, *sc;
 	int64_t duration, ts, exit_status, sig;
 	uint32_t tag;
 	size_t i;
@@ -402,8 +421,10 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 	ts = ipc_get_i64(&rd);
 	result = ipc_get_str(&rd);
 	error = ipc_get_str(&rd);
+	sc = ipc_get_str(&rd);
 	if (ipc_reader_done(&rd) == -1 || node == NULL || action == NULL ||
 	    outcome == NULL || result == NULL || error == NULL ||
+	    !router_syscall_ok(sc, outcome) ||
 	    !router_is_local(r, node) || !envelope_valid_action(action) ||
 	    strlen(outcome) > 32 || (result[0] != '\0' &&
 	    strcmp(outcome, "ok") != 0))
@@ -425,6 +446,7 @@ router_handler_done(const struct ipc_msg *msg, void *arg)
 	    (long long)duration);
 	run->exit_status = exit_status;
 	run->signal = sig;
+	hive_strlcpy(run->syscall, sc, sizeof(run->syscall));
 	router_run_outcome(r, run, outcome, duration, ts, result, error);
 	memset(run, 0, sizeof(*run));
 }

@@ -17,7 +17,10 @@
  * syscall, a second rule for the same syscall, a rule that repeats the
  * default action, a bad number.  "kill" is SECCOMP_RET_KILL_PROCESS,
  * and so is a syscall from a foreign architecture (the x32 ABI
- * included).  libseccomp builds the filter and exports it to a memfd,
+ * included).  Each program is also compiled in a notify form, every kill
+ * a SECCOMP_RET_USER_NOTIF: the runner reads the syscall from the
+ * listener, then kills the run itself (docs/handlers.md).  libseccomp
+ * builds the filter and exports it to a memfd,
  * from which we read the program back (libseccomp 2.5.4 has no
  * seccomp_export_bpf_mem()).
  */
@@ -25,7 +28,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <linux/seccomp.h>
+
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -432,30 +438,38 @@ sp_file(struct sp_parse *ps, const char *name, const char *text, size_t len)
 
 /* ---- compiling ---- */
 
-static int
-sp_rule_add(scmp_filter_ctx ctx, const struct seccomp_rule *r)
+/* A profile's action in the program: in the notify form, a kill is a
+ * user notification (the runner kills, having read the syscall). */
+static uint32_t
+sp_act(uint32_t a, int notify)
 {
+	return notify && a == SCMP_ACT_KILL_PROCESS ? SCMP_ACT_NOTIFY : a;
+}
+
+static int
+sp_rule_add(scmp_filter_ctx ctx, const struct seccomp_rule *r, int notify)
+{
+	uint32_t act = sp_act(r->action, notify);
 	struct scmp_arg_cmp c;
 	unsigned int b;
 	int rc;
 
 	if (r->arg == -1)
-		return seccomp_rule_add_exact(ctx, r->action, r->nr, 0);
+		return seccomp_rule_add_exact(ctx, act, r->nr, 0);
 	memset(&c, 0, sizeof(c));
 	c.arg = (unsigned int)r->arg;
 	c.op = SCMP_CMP_MASKED_EQ;
 	if (r->op == SECCOMP_OP_EQ) {	/* the low 32 bits, as ioctl() */
 		c.datum_a = 0xffffffffU;
 		c.datum_b = r->value;
-		return seccomp_rule_add_exact_array(ctx, r->action, r->nr, 1,
-		    &c);
+		return seccomp_rule_add_exact_array(ctx, act, r->nr, 1, &c);
 	}
 	for (b = 0; b < 32; b++) {	/* has: any of these bits set */
 		if ((r->value & (1ULL << b)) == 0)
 			continue;
 		c.datum_a = c.datum_b = 1ULL << b;
-		if ((rc = seccomp_rule_add_exact_array(ctx, r->action, r->nr,
-		    1, &c)) != 0)
+		if ((rc = seccomp_rule_add_exact_array(ctx, act, r->nr, 1,
+		    &c)) != 0)
 			return rc;
 	}
 	return 0;
@@ -482,7 +496,7 @@ sp_nonet(scmp_filter_ctx ctx, uint32_t def, const struct seccomp_rule *sock)
 }
 
 static int
-sp_export(scmp_filter_ctx ctx, struct handler_bpf *out)
+sp_export(scmp_filter_ctx ctx, struct sock_filter **insn, unsigned short *len)
 {
 	struct stat st;
 	int fd, rc = -1;
@@ -493,14 +507,14 @@ sp_export(scmp_filter_ctx ctx, struct handler_bpf *out)
 	    st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) != 0 ||
 	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
 		goto out;
-	if ((out->insn = malloc((size_t)st.st_size)) == NULL)
+	if ((*insn = malloc((size_t)st.st_size)) == NULL)
 		goto out;
-	if (pread(fd, out->insn, (size_t)st.st_size, 0) != st.st_size) {
-		free(out->insn);
-		out->insn = NULL;
+	if (pread(fd, *insn, (size_t)st.st_size, 0) != st.st_size) {
+		free(*insn);
+		*insn = NULL;
 		goto out;
 	}
-	out->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	*len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
 	rc = 0;
 out:
 	close(fd);
@@ -508,14 +522,15 @@ out:
 }
 
 static int
-sp_compile(struct seccomp_profile *p, int nonet, struct handler_bpf *out)
+sp_compile_one(struct seccomp_profile *p, int nonet, int notify,
+    struct sock_filter **insn, unsigned short *len)
 {
 	const struct seccomp_rule *sock = NULL;
 	int socknr = seccomp_syscall_resolve_name("socket"), rc = -1;
 	scmp_filter_ctx ctx;
 	size_t i;
 
-	if ((ctx = seccomp_init(p->default_action)) == NULL)
+	if ((ctx = seccomp_init(sp_act(p->default_action, notify))) == NULL)
 		return -1;
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
 	    SCMP_ACT_KILL_PROCESS) != 0 ||
@@ -530,15 +545,28 @@ sp_compile(struct seccomp_profile *p, int nonet, struct handler_bpf *out)
 			if (nonet && sock->action == SCMP_ACT_ALLOW)
 				continue;
 		}
-		if (sp_rule_add(ctx, &p->rules[i]) != 0)
+		if (sp_rule_add(ctx, &p->rules[i], notify) != 0)
 			goto out;
 	}
 	if (nonet && sp_nonet(ctx, p->default_action, sock) != 0)
 		goto out;
-	rc = sp_export(ctx, out);
+	rc = sp_export(ctx, insn, len);
 out:
 	seccomp_release(ctx);
 	return rc;
+}
+
+/* Both forms; without the notify one (libseccomp refuses
+ * SCMP_ACT_NOTIFY where the kernel lacks it) the runner kills with
+ * SIGSYS and cannot name the syscall. */
+static int
+sp_compile(struct seccomp_profile *p, int nonet, struct handler_bpf *out)
+{
+	if (sp_compile_one(p, nonet, 0, &out->insn, &out->len) == -1)
+		return -1;
+	if (sp_compile_one(p, nonet, 1, &out->notify, &out->notify_len) == -1)
+		out->notify_len = 0;
+	return 0;
 }
 
 int
@@ -615,16 +643,78 @@ seccomp_profile_free(struct seccomp_profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
+static int
+bpf_dup(struct sock_filter **dst, unsigned short *dlen,
+    const struct sock_filter *src, unsigned short len)
+{
+	size_t sz = (size_t)len * sizeof(struct sock_filter);
+
+	*dlen = 0;
+	if ((*dst = malloc(sz == 0 ? 1 : sz)) == NULL)
+		return -1;
+	memcpy(*dst, src, sz);
+	*dlen = len;
+	return 0;
+}
+
 int
 handler_bpf_copy(struct handler_bpf *dst, const struct handler_bpf *src)
 {
-	size_t sz = (size_t)src->len * sizeof(struct sock_filter);
-
-	dst->len = 0;
-	if ((dst->insn = malloc(sz == 0 ? 1 : sz)) == NULL)
+	memset(dst, 0, sizeof(*dst));
+	if (bpf_dup(&dst->insn, &dst->len, src->insn, src->len) == -1)
 		return -1;
-	memcpy(dst->insn, src->insn, sz);
-	dst->len = src->len;
+	if (src->notify_len > 0 && bpf_dup(&dst->notify, &dst->notify_len,
+	    src->notify, src->notify_len) == -1) {
+		handler_bpf_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+/* the low and high halves of argument 0 in struct seccomp_data */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG0_LO		offsetof(struct seccomp_data, args[0])
+#define ARG0_HI		(offsetof(struct seccomp_data, args[0]) + 4)
+#else
+#define ARG0_LO		(offsetof(struct seccomp_data, args[0]) + 4)
+#define ARG0_HI		offsetof(struct seccomp_data, args[0])
+#endif
+#define HANDOFF_LEN	9	/* instructions of the prefix below */
+
+int
+handler_bpf_notify_handoff(struct handler_bpf *dst,
+    const struct handler_bpf *src, int fd)
+{
+	int nr = seccomp_syscall_resolve_name("sendmsg");
+	/* a test that fails jumps to the profile's program, right after
+	 * the prefix (a jump counts the instructions it skips) */
+	struct sock_filter pre[HANDOFF_LEN] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 7),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)fd, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->notify_len == 0 || nr < 0 || fd < 0 ||
+	    src->notify_len + HANDOFF_LEN > BPF_MAXINSNS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((dst->insn = calloc((size_t)src->notify_len + HANDOFF_LEN,
+	    sizeof(*dst->insn))) == NULL)
+		return -1;
+	memcpy(dst->insn, pre, sizeof(pre));
+	memcpy(dst->insn + HANDOFF_LEN, src->notify,
+	    (size_t)src->notify_len * sizeof(*dst->insn));
+	dst->len = (unsigned short)(src->notify_len + HANDOFF_LEN);
 	return 0;
 }
 
@@ -632,6 +722,6 @@ void
 handler_bpf_free(struct handler_bpf *b)
 {
 	free(b->insn);
-	b->insn = NULL;
-	b->len = 0;
+	free(b->notify);
+	memset(b, 0, sizeof(*b));
 }

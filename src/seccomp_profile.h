@@ -3,9 +3,9 @@
  * file in {policy_dir}/seccomp/NAME, parsed strictly (file:line
  * errors) and compiled ONCE, at policy load or reload, into two
  * classic-BPF programs: one as written and one that also refuses
- * socket(2) for every family but AF_UNIX (policy "network no").  The
- * handler child only loads a program (prctl(PR_SET_SECCOMP)); it never
- * calls libseccomp.  Format: docs/handlers.md.
+ * socket(2) for every family but AF_UNIX (policy "network no"), each
+ * also in a user-notification form (struct handler_bpf).  The handler
+ * child only loads a program (seccomp(2)); it never calls libseccomp.  Format: docs/handlers.md.
  */
 #ifndef HIVE_SECCOMP_PROFILE_H
 #define HIVE_SECCOMP_PROFILE_H
@@ -21,10 +21,18 @@
 #define SECCOMP_PROFILE_RULES_MAX	1024
 #define SECCOMP_PROFILE_DEPTH_MAX	4	/* include nesting */
 
-/* A compiled filter: what prctl(PR_SET_SECCOMP) takes. */
+/*
+ * A compiled filter, in two forms: as written (every kill
+ * SECCOMP_RET_KILL_PROCESS), and the same with every kill a
+ * SECCOMP_RET_USER_NOTIF, for the runner to learn the syscall's name
+ * before it kills the run (notify_len 0: libseccomp or the kernel
+ * cannot).  A foreign architecture kills the process in both.
+ */
 struct handler_bpf {
 	struct sock_filter	*insn;	/* heap */
 	unsigned short		 len;
+	struct sock_filter	*notify;	/* heap, or NULL */
+	unsigned short		 notify_len;
 };
 
 /* One parsed rule: a syscall, an action, at most one argument check. */
@@ -69,6 +77,18 @@ void seccomp_profile_free(struct seccomp_profile *);
 
 /* A deep copy of a program (the runner keeps one per run). */
 int handler_bpf_copy(struct handler_bpf *dst, const struct handler_bpf *src);
+
+/*
+ * The notify program behind a prefix that allows sendmsg(2) on
+ * descriptor fd only (the full 64 bits of the argument, the native
+ * architecture): the one call the child makes after loading the filter
+ * and before its execve, to hand the listener to the runner.  fd must
+ * be at or above the handler's hard RLIMIT_NOFILE, so that the handler
+ * can never hold a descriptor of that number (docs/handlers.md).
+ * dst is a program of its own (insn), to free with handler_bpf_free.
+ */
+int handler_bpf_notify_handoff(struct handler_bpf *dst,
+    const struct handler_bpf *src, int fd);
 void handler_bpf_free(struct handler_bpf *);
 
 #endif

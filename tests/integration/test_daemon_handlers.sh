@@ -45,6 +45,9 @@ handler quiet {
 	every 10s
 	seccomp strict
 }
+handler forbidden {
+	seccomp strict
+}
 handler waker {
 	every 10s
 }
@@ -80,6 +83,8 @@ setsid sh -c 'sleep 61 & sleep 62' >/dev/null 2>&1 &
 echo '{\"escaped\":\"maybe\"}'"
 handler quiet 'cat >/dev/null
 echo "{}"'
+handler forbidden "cat >/dev/null
+exec ln -s nowhere $RUNS/sym"
 handler waker "cat >/dev/null
 echo '{\"wake\":\"alert\",\"text\":\"urgent mail from X about Y\"}'"
 
@@ -91,7 +96,7 @@ check "--check-policy lists every handler with its profile" \
 start_box turq
 start_box pg1
 pg1_pid=${PIDS[-1]}	# the monitor (a handler child has its argv until its exec)
-wait_for "$T/pg1/daemon.log" 'start: 10 handler\(s\)'
+wait_for "$T/pg1/daemon.log" 'start: 11 handler\(s\)'
 TURQ=(--socket "$T/turq/run/hive.sock")
 send() { "$CLI" send "${TURQ[@]}" --to pg1-18890 "$@"; }
 
@@ -233,6 +238,17 @@ check "...no new privileges and a seccomp filter" bash -c \
     'grep -q "^NoNewPrivs:[[:space:]]*1" "$1" && grep -q "^Seccomp:[[:space:]]*2" "$1"' \
     _ "$RUNS/status.txt"
 
+# --- a seccomp kill: the syscall is named in the retained outcome -----------
+send --ch command --action forbidden --text ln --wait 20 >/dev/null 2>&1 || :
+meta_forbidden() { "$CLI" sync-status "${TURQ[@]}" --action forbidden --json |
+    jq -e '.[] | select(.data.status == "killed-by-seccomp" and
+    .data.syscall == "symlinkat" and .data.signal == 9 and
+    (.data.error | test("syscall symlinkat refused by seccomp profile strict")))' \
+    >/dev/null; }
+check "a call strict kills: killed-by-seccomp, \"syscall\": \"symlinkat\"" \
+    wait_until meta_forbidden
+check "...and the call never ran" test ! -L "$RUNS/sym"
+
 # --- roster and sentinels --------------------------------------------------
 roster_has() { "$CLI" roster "${TURQ[@]}" --json | jq -e '.[] |
     select(.data.node == "pg1-18890") | .data.handlers |
@@ -251,7 +267,7 @@ check "...and it woke nobody" bash -c '! grep -q "sentinel quiet" "$1"' \
 # --- SIGHUP picks up a new handler -----------------------------------------
 handler late 'cat >/dev/null; echo "{\"late\":1}"'
 kill -HUP "$pg1_pid"
-wait_for "$T/pg1/daemon.log" 'SIGHUP: 11 handler\(s\)'
+wait_for "$T/pg1/daemon.log" 'SIGHUP: 12 handler\(s\)'
 rc=0
 send --ch command --action late --text "new" --wait 20 >"$T/late.out" \
     2>/dev/null || rc=$?

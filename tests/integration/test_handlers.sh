@@ -111,13 +111,38 @@ run --action sedjson --seccomp strict --stdin '{"abc":1}'
 is "sed script under strict: ok" .stdout.letters 3
 
 # --- seccomp ---
+# the runner reads the call from the filter's listener and kills the
+# run itself (SIGKILL), naming the call
 for h in ptrace mount unshare; do
 	run --action "hostile-$h"
 	is "$h: killed by seccomp" .outcome killed-by-seccomp
+	is "$h: the syscall is named" .syscall "$h"
+	is "$h: ...in the error" .error "syscall $h refused by seccomp profile default"
+	is "$h: killed by the runner" .signal 9
 	none_left "$h"
 done
 run --action hostile-ptrace --seccomp strict
 is "ptrace under strict: killed by seccomp" .outcome killed-by-seccomp
+is "ptrace under strict: named" .syscall ptrace
+script lnsym <<EOF
+cat >/dev/null
+exec ln -s nowhere "$M/sym"
+EOF
+run --action lnsym --seccomp strict
+is "strict's default kill: named" .syscall symlinkat
+check "strict's default kill: the call never ran" test ! -L "$M/sym"
+# a signal that interrupts a call before the runner has read it takes
+# the notification back (EINTR): the run still ends, unnamed or named
+run --action hostile-sigptrace
+is "forbidden calls under a fast timer: killed by seccomp" .outcome \
+    killed-by-seccomp
+none_left sigptrace
+# no listener (files 4: no descriptor left for it): the kill program,
+# SIGSYS, the call not named
+run --action hostile-ptrace --files 4
+is "no listener: killed by seccomp all the same" .outcome killed-by-seccomp
+is "no listener: SIGSYS" .signal 31
+is "no listener: not named" .syscall ""
 run --action hostile-socket --seccomp nonet --network 1
 is "AF_INET socket under nonet: error" .outcome error
 is "AF_INET socket under nonet: refused by the filter" .stderr \
@@ -318,6 +343,17 @@ fds_clean() {
 	done
 }
 check "status: only the pipes and the script are open" fds_clean
+# the filter's listener is the runner's, never the handler's own
+listener() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "anon_inode:seccomp notify" ] && return 0
+	done
+	return 1
+}
+check "status: the handler holds no seccomp listener" bash -c \
+    "$(declare -f listener); ! listener $HP"
+check "status: the runner holds the listener" listener "$RPID"
 check "status: stdin, stdout, stderr are pipes" test \
     "$(readlink /proc/$HP/fd/0 /proc/$HP/fd/1 /proc/$HP/fd/2 | cut -c1-5 |
     sort -u)" = "pipe:"

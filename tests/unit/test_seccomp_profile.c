@@ -190,7 +190,7 @@ shipped(const char *name)
 /* Load prog in a child, make one call, report how the child ended:
  * 1000 + errno if the call failed, 0 if it worked, -SIG if killed. */
 enum { CALL_PTRACE, CALL_INET, CALL_UNIX, CALL_GETPID, CALL_CLONE_NS,
-    CALL_I386 };
+    CALL_I386, CALL_SENDMSG_77, CALL_SENDMSG_78, CALL_SENDMSG_77_HI };
 
 static int
 try_call(const struct handler_bpf *b, int call)
@@ -226,6 +226,14 @@ try_call(const struct handler_bpf *b, int call)
 			r = (int)v;
 		}
 #endif
+			break;
+		case CALL_SENDMSG_77:	/* no such descriptor: EBADF */
+		case CALL_SENDMSG_78:
+			r = (int)syscall(SYS_sendmsg, call == CALL_SENDMSG_77 ?
+			    77 : 78, NULL, 0);
+			break;
+		case CALL_SENDMSG_77_HI:	/* the kernel reads an int */
+			r = (int)syscall(SYS_sendmsg, (1L << 32) | 77, NULL, 0);
 			break;
 		case CALL_CLONE_NS:
 			r = (int)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0,
@@ -285,6 +293,42 @@ test_programs(void)
 	seccomp_profile_free(&p);
 }
 
+/*
+ * The notify form: a kill is a user notification (with no listener, as
+ * here, the call fails with ENOSYS), a foreign architecture still
+ * kills; the handoff prefix lets sendmsg() through on its descriptor
+ * number only, all 64 bits of it.
+ */
+static void
+test_notify_form(void)
+{
+	struct seccomp_profile p;
+	struct handler_bpf h;
+	const char *text = "default kill\nallow exit_group getpid\n";
+	char err[256];
+
+	if (seccomp_profile_parse(&p, NULL, "n", text, strlen(text), err,
+	    sizeof(err)) != 0) {
+		CHECK(!"notify profile parses");
+		return;
+	}
+	CHECK(seccomp_profile_bpf(&p, 1)->notify_len > 0);
+	CHECK(handler_bpf_notify_handoff(&h, seccomp_profile_bpf(&p, 1), 77)
+	    == 0);
+	CHECK(try_call(&h, CALL_GETPID) == 0);
+	CHECK(try_call(&h, CALL_PTRACE) == 1000 + ENOSYS);
+	CHECK(try_call(&h, CALL_SENDMSG_77) == 1000 + EBADF);
+	CHECK(try_call(&h, CALL_SENDMSG_78) == 1000 + ENOSYS);
+	CHECK(try_call(&h, CALL_SENDMSG_77_HI) == 1000 + ENOSYS);
+#ifdef __x86_64__
+	CHECK(try_call(&h, CALL_I386) == -SIGSYS);
+#endif
+	/* the kill program is untouched: no way through */
+	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_SENDMSG_77) == -SIGSYS);
+	handler_bpf_free(&h);
+	seccomp_profile_free(&p);
+}
+
 /* a kill-default profile: network "no" still allows AF_UNIX */
 static void
 test_allowlist_nonet(void)
@@ -328,6 +372,7 @@ main(void)
 	test_good();
 	test_programs();
 	test_allowlist_nonet();
+	test_notify_form();
 	{
 		char cmd[300];
 
