@@ -646,8 +646,12 @@ handler_runner_fds(const struct handler_runner *r, struct pollfd *pfd,
 	size_t n = 0;
 
 	for (run = r->runs; run != NULL; run = run->next) {
+		/* the channel only while the listener may still come: what
+		 * else it says is read once the child is reaped (a wakeup
+		 * less per run) */
 		int fds[HANDLER_RUN_FDS] = { run->fd_out, run->fd_err,
-		    run->fd_pid, run->fd_chan, run->fd_notify };
+		    run->fd_pid, run->handoff.len > 0 && run->fd_notify == -1 &&
+		    !run->reaped ? run->fd_chan : -1, run->fd_notify };
 		int i;
 
 		for (i = 0; i < HANDLER_RUN_FDS && run->running; i++)
