@@ -6,6 +6,7 @@
  * O_EXCL and mode 0600, and loaded only if it is a regular file that
  * group and others cannot read, opened with O_NOFOLLOW.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -204,12 +205,39 @@ seckey_check_fd(int fd, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The pages holding a secret key read as zeros in every child the
+ * process forks (MADV_WIPEONFORK, Linux 4.14): the monitor forks the
+ * router, the injectors and every handler run, none of which needs
+ * the key, and a forked child keeps its copy of the monitor's memory
+ * until its execve.  sodium_malloc() maps the key's pages privately on
+ * their own, guard pages around, so nothing else shares them.
+ */
+static void
+seckey_wipeonfork(void *p, size_t len)
+{
+#ifdef MADV_WIPEONFORK
+	static int warned;
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p & ~(pg - 1);
+	uintptr_t e = ((uintptr_t)p + len + pg - 1) & ~(pg - 1);
+
+	if (madvise((void *)a, e - a, MADV_WIPEONFORK) == -1 && !warned++)
+		log_warn("madvise MADV_WIPEONFORK: forked children keep a "
+		    "copy of the secret key until they exec");
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
 static int
 seckey_alloc(struct seckey *out)
 {
 	memset(out, 0, sizeof(*out));
 	if ((out->sk = sodium_malloc(KEY_SEC_BYTES)) == NULL)
 		return -1;
+	seckey_wipeonfork(out->sk, KEY_SEC_BYTES);
 	return 0;
 }
 

@@ -2,6 +2,7 @@
  * test_keys.c - key files, permissions, keyring loading and revocation.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -45,6 +46,33 @@ test_kid_vector(void)
 	CHECK(strncmp(fp, "blake2b:9d24e2eeaf27c2a0", 24) == 0 &&
 	    strlen(fp) == 8 + 64);
 	CHECK(seckey_from_seed(seed, "Bad Node", &k) == -1);
+	seckey_free(&k);
+}
+
+/* A forked child sees the secret key's pages as zeros (keys.c,
+ * seckey_wipeonfork); the parent keeps its key. */
+static void
+test_key_wiped_in_child(void)
+{
+	uint8_t seed[32];
+	struct seckey k;
+	pid_t pid;
+	int i, status, zero = 1;
+
+	for (i = 0; i < 32; i++)
+		seed[i] = (uint8_t)(i + 1);
+	CHECK(seckey_from_seed(seed, "turq-18789", &k) == 0);
+	if ((pid = fork()) == 0) {
+		for (i = 0; i < KEY_SEC_BYTES; i++)
+			zero &= k.sk[i] == 0;
+		_exit(zero ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	for (i = 0; i < KEY_SEC_BYTES; i++)
+		zero &= k.sk[i] == 0;
+	CHECK(!zero);
+	CHECK(memcmp(k.sk, seed, 32) == 0);	/* libsodium: seed, then pk */
 	seckey_free(&k);
 }
 
@@ -231,6 +259,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_kid_vector();
+	test_key_wiped_in_child();
 	test_pubkey_parse();
 	test_keygen_and_load();
 	test_seckey_refusals();
