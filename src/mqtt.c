@@ -22,6 +22,8 @@
 #define MQTT_QUEUE_MAX	1024
 #define MQTT_KEEPALIVE	30
 #define MQTT_ACKS_MAX	256
+#define MQTT_READ_BATCH	64	/* packets per mqtt_io(): see mqtt_read */
+_Static_assert(MQTT_READ_BATCH < MQTT_QUEUE_MAX, "a batch must fit the queue");
 
 struct mqtt {
 	struct mosquitto	*mosq;
@@ -410,6 +412,30 @@ mqtt_connected(const struct mqtt *c)
 	return c->connected == 1;
 }
 
+/*
+ * Read what the socket holds, up to MQTT_READ_BATCH packets.
+ * mosquitto_loop_read() ignores its max_packets (2.0.11 reads as many
+ * packets as it has QoS > 0 messages in flight, usually one) and says
+ * that the socket ran dry only through errno == EAGAIN, as its own
+ * loop checks: so do we.  A stale EAGAIN ends the batch early, which
+ * costs one more poll turn, never a packet; the batch is small enough
+ * that the receive queue (MQTT_QUEUE_MAX), emptied by the caller after
+ * every call, cannot fill.
+ */
+static int
+mqtt_read(struct mqtt *c)
+{
+	int i, rc = MOSQ_ERR_SUCCESS;
+
+	for (i = 0; i < MQTT_READ_BATCH && rc == MOSQ_ERR_SUCCESS; i++) {
+		errno = 0;
+		rc = mosquitto_loop_read(c->mosq, 1);
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+	}
+	return rc;
+}
+
 /* 0 fine, -1 the connection is gone (reconnect with mqtt_reconnect) */
 int
 mqtt_io(struct mqtt *c, int readable, int writable)
@@ -417,7 +443,7 @@ mqtt_io(struct mqtt *c, int readable, int writable)
 	int rc = MOSQ_ERR_SUCCESS;
 
 	if (readable)
-		rc = mosquitto_loop_read(c->mosq, 1);
+		rc = mqtt_read(c);
 	if (rc == MOSQ_ERR_SUCCESS && (writable || mosquitto_want_write(c->mosq)))
 		rc = mosquitto_loop_write(c->mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS)

@@ -803,7 +803,10 @@ router_drain(struct router *r)
 	deadline = mqtt_now_ms() + 3000;
 	while (mqtt_connected(r->mqtt) && (mqtt_want_write(r->mqtt) ||
 	    mqtt_unacked(r->mqtt) > 0) && mqtt_now_ms() < deadline) {
-		struct pollfd p = { mqtt_fd(r->mqtt), POLLIN | POLLOUT, 0 };
+		/* POLLOUT only when there is something to write: a
+		 * writable socket would make this loop spin */
+		struct pollfd p = { mqtt_fd(r->mqtt), (short)(POLLIN |
+		    (mqtt_want_write(r->mqtt) ? POLLOUT : 0)), 0 };
 
 		if (poll(&p, 1, 100) > 0 && mqtt_io(r->mqtt,
 		    (p.revents & POLLIN) != 0, (p.revents & POLLOUT) != 0) == -1)
