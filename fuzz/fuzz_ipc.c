@@ -58,7 +58,7 @@ static const char *const fuzz_layouts[] = {
 	[IMSG_SIGN_REP] = "us",
 	[IMSG_INJECT] = "ussss",
 	[IMSG_INJECT_DONE] = "uuss",
-	[IMSG_AUDIT] = "s",
+	[IMSG_AUDIT] = "us",	/* a batch of one; more are more "s" */
 	[IMSG_READY] = "s",
 	[IMSG_ALIVE] = "",
 	[IMSG_RELOAD] = "",
@@ -81,7 +81,7 @@ fuzz_handler(const struct ipc_msg *m, void *arg)
 static const struct ipc_rule fuzz_monitor[] = {
 	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
 	    fuzz_handler },
-	{ IMSG_AUDIT, ROLE_ROUTER, IPC_MAX, AUDIT_LINE_MAX + 16, fuzz_handler },
+	{ IMSG_AUDIT, ROLE_ROUTER, IPC_MAX, AUDIT_BATCH_BYTES, fuzz_handler },
 	{ IMSG_READY, ROLE_ROUTER, IPC_MAX, 512, fuzz_handler },
 	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, fuzz_handler },
 	{ IMSG_RUN_HANDLER, ROLE_ROUTER, IPC_MAX, IPC_MAX_PAYLOAD,

@@ -275,6 +275,46 @@ audit_write(struct audit *a, const char *line, size_t len)
 	return audit_append(a, buf, len + 1);
 }
 
+/*
+ * A batch: one write(2) for all the lines when no rotation falls among
+ * them, else line by line so that rotation happens between the lines
+ * where it is due.  Either way each line goes whole, in order.
+ */
+int
+audit_write_lines(struct audit *a, const char *const *lines, size_t n)
+{
+	char *buf, *p;
+	size_t i, total = 0;
+	int rv;
+
+	for (i = 0; i < n; i++) {
+		if (audit_line_ok(lines[i], strlen(lines[i]), NULL) == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		total += strlen(lines[i]) + 1;
+	}
+	if (a->fd == -1 && audit_reopen(a) == -1)
+		return -1;
+	if (n == 1 || (a->max_size > 0 && a->used > 0 &&
+	    a->used + (off_t)total > a->max_size)) {
+		for (i = 0; i < n; i++)
+			if (audit_write(a, lines[i], strlen(lines[i])) == -1)
+				return -1;
+		return 0;
+	}
+	if ((p = buf = malloc(total)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memcpy(p, lines[i], strlen(lines[i]));
+		p += strlen(lines[i]);
+		*p++ = '\n';
+	}
+	rv = audit_append(a, buf, total);
+	free(buf);
+	return rv;
+}
+
 int
 audit_sync(struct audit *a)
 {

@@ -59,6 +59,13 @@ int audit_line_ok(const char *line, size_t len, const char **why);
  */
 int audit_write(struct audit *, const char *line, size_t len);
 
+/*
+ * audit_write() of n NUL-terminated lines, in order, with one write(2)
+ * when no rotation is due among them.  Nothing is written if any line
+ * is refused (EINVAL).
+ */
+int audit_write_lines(struct audit *, const char *const *lines, size_t n);
+
 /* fsync the log; the monitor calls it on its periodic tick. 0 or -1. */
 int audit_sync(struct audit *);
 

@@ -22,8 +22,10 @@
  * INJECT_DONE  injector -> router u32 tag, status (INJECT_*); str
  *                                 detail, reply (an agent turn's reply
  *                                 text, else "")
- * AUDIT        router -> monitor  str line (one JSON object, printable
- *                                 ASCII; the monitor appends it)
+ * AUDIT        router -> monitor  u32 n (1..AUDIT_BATCH_LINES); n x str
+ *                                 line (one JSON object, printable
+ *                                 ASCII; the monitor appends them in
+ *                                 order; router_audit.c batches them)
  * READY        router -> monitor  str status (connected, subscribed)
  * ALIVE        router -> monitor  (empty) once a second: the watchdog
  * RELOAD       monitor -> router  (empty) SIGHUP: re-read the keyring,
@@ -65,6 +67,10 @@ enum imsg_type {
 #define DAEMON_FD_INJECTORS	6
 
 #define INJECT_TEXT_MAX		16384
+/* IMSG_AUDIT: lines per message, and its payload (a line is at most
+ * AUDIT_LINE_MAX bytes, so one always fits) */
+#define AUDIT_BATCH_LINES	64
+#define AUDIT_BATCH_BYTES	(64 * 1024)
 #define DAEMON_INJECT_QUEUE	64	/* per injector, the router keeps to it */
 
 /* INJECT_DONE status */

@@ -362,23 +362,30 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	json_decref(r.args);
 }
 
-/* IMSG_AUDIT: append the router's line; a line we cannot write stops
- * the daemon (fail closed), one the router should never have built is
- * a protocol violation. */
+/* IMSG_AUDIT: append the router's lines, in order; a line we cannot
+ * write stops the daemon (fail closed), a batch the router should
+ * never have built is a protocol violation, and nothing of it is
+ * written: every line is checked before the first is appended. */
 static void
 monitor_audit(const struct ipc_msg *msg, void *arg)
 {
 	struct monitor *m = arg;
 	struct ipc_reader rd;
-	const char *line, *why = NULL;
+	const char *lines[AUDIT_BATCH_LINES], *why = NULL;
+	uint32_t i, n;
 
 	ipc_reader_init(&rd, msg);
-	line = ipc_get_str(&rd);
-	if (ipc_reader_done(&rd) == -1 || line == NULL ||
-	    audit_line_ok(line, strlen(line), &why) == -1)
+	n = ipc_get_u32(&rd);
+	if (n < 1 || n > AUDIT_BATCH_LINES)
+		fatalx("router sent a batch of %u audit lines", n);
+	for (i = 0; i < n; i++)
+		if ((lines[i] = ipc_get_str(&rd)) == NULL ||
+		    audit_line_ok(lines[i], strlen(lines[i]), &why) == -1)
+			break;
+	if (i < n || ipc_reader_done(&rd) == -1)
 		fatalx("router sent a malformed audit line (%s)",
 		    why ? why : "framing");
-	if (audit_write(m->audit, line, strlen(line)) == -1)
+	if (audit_write_lines(m->audit, lines, n) == -1)
 		fatal("audit log %s/audit.log: write failed; stopping rather "
 		    "than running unaudited", m->cfg->log_dir);
 }
@@ -428,7 +435,7 @@ monitor_run_handler(const struct ipc_msg *msg, void *arg)
 static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
 	    monitor_sign },
-	{ IMSG_AUDIT, ROLE_ROUTER, IPC_MAX, AUDIT_LINE_MAX + 16,
+	{ IMSG_AUDIT, ROLE_ROUTER, IPC_MAX, AUDIT_BATCH_BYTES,
 	    monitor_audit },
 	{ IMSG_READY, ROLE_ROUTER, IPC_MAX, 512, monitor_ready },
 	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, monitor_alive },

@@ -83,8 +83,7 @@ router_sign_send(struct router *r, const struct router_pending *np,
 	if (++r->next_peer == 0)
 		r->next_peer = 1;
 	p->peer = r->next_peer;
-	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, p->peer, payload, len))
-		fatal("ipc to monitor");
+	router_to_monitor(IMSG_SIGN_REQ, p->peer, payload, len);
 	return 1;
 }
 
@@ -265,58 +264,7 @@ router_signed(const struct ipc_msg *msg, void *arg)
 	router_sign_backlog(r);
 }
 
-/* --- audit and refusal logs ---------------------------------------------- */
-
-static void
-router_tell_monitor(uint32_t type, const char *str)
-{
-	struct ipc_writer w = { 0 };
-
-	ipc_put_str(&w, str);
-	if (ipc_send(DAEMON_FD_MONITOR, type, 0, w.p, w.len) == -1)
-		fatal("ipc to monitor");
-	ipc_writer_free(&w);
-}
-
-/*
- * One line for the monitor to append to the audit log: a JSON object
- * in printable ASCII (JSON_ENSURE_ASCII escapes the rest), never the
- * message text, never key material (docs/security.md).
- */
-void
-router_audit(struct router *r, const char *event, const struct envelope *e,
-    const char *reason, const char *detail)
-{
-	json_t *o = json_pack("{sIss}", "ts", (json_int_t)time(NULL), "event",
-	    event);
-	char *s;
-
-	if (o == NULL)
-		fatalx("router_audit");
-	if (e != NULL) {
-		json_object_set_new(o, "from", json_string(e->from));
-		json_object_set_new(o, "to", json_string(e->to));
-		json_object_set_new(o, "id", json_string(e->id));
-		json_object_set_new(o, "ch", json_string(envelope_ch_name(e->ch)));
-		if (e->kid != NULL)
-			json_object_set_new(o, "kid", json_string(e->kid));
-		if (e->action != NULL)
-			json_object_set_new(o, "action", json_string(e->action));
-		if (e->corr != NULL)
-			json_object_set_new(o, "corr", json_string(e->corr));
-	}
-	if (reason != NULL)
-		json_object_set_new(o, "reason", json_string(reason));
-	if (detail != NULL)	/* our own words; cut, as topics can be long */
-		json_object_set_new(o, "detail", json_stringn(detail,
-		    strnlen(detail, 256)));
-	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-	json_decref(o);
-	if (s == NULL)
-		return;		/* a cut inside a UTF-8 sequence: nothing to say */
-	router_tell_monitor(IMSG_AUDIT, s);
-	free(s);
-}
+/* --- refusal logs (audit lines: router_audit.c) ----------------------- */
 
 /*
  * A refused message: counted already; audited always; logged at most
@@ -475,7 +423,11 @@ router_ready(struct router *r)
 
 	snprintf(status, sizeof(status), "%s %s:%d", r->ready ?
 	    "connected to" : "reconnecting to", r->cfg->host, r->cfg->port);
-	router_tell_monitor(IMSG_READY, status);
+	struct ipc_writer w = { 0 };
+
+	ipc_put_str(&w, status);
+	router_to_monitor(IMSG_READY, 0, w.p, w.len);
+	ipc_writer_free(&w);
 }
 
 /* --- setup and loop ------------------------------------------------------ */
@@ -671,8 +623,7 @@ router_timers(struct router *r, int64_t now)
 		if (window_sync(r->in.window) == -1)
 			fatalx("replay window: fsync failed");
 		/* the monitor feeds systemd's watchdog only while we tick */
-		if (ipc_send(DAEMON_FD_MONITOR, IMSG_ALIVE, 0, NULL, 0) == -1)
-			fatal("ipc to monitor");
+		router_to_monitor(IMSG_ALIVE, 0, NULL, 0);
 		window_expire(r->in.window, now);
 		router_state_check(r, now);
 		r->next_sync = now + 1;
@@ -745,6 +696,7 @@ router_poll(struct router *r)
 	while (control_take_closed(r->ctl, &gone))
 		router_client_gone(r, gone);
 	router_timers(r, now);
+	router_audit_flush();	/* this turn's lines, before poll waits */
 }
 
 /* Sign requests the monitor has not answered yet. */

@@ -12,6 +12,7 @@
  *                     agent-turn replies
  *   router_handler.c  handler runs: asking the monitor, publishing
  *                     outcomes, sentinel wake-ups
+ *   router_audit.c    audit lines, batched, and the link to the monitor
  */
 #ifndef HIVE_ROUTER_H
 #define HIVE_ROUTER_H
@@ -162,9 +163,15 @@ struct router {
 	uint64_t		 state_accepted_at;
 };
 
-/* router.c */
+/* router_audit.c: audit lines, batched (see there); everything for the
+ * monitor goes through router_to_monitor, after the lines before it */
 void router_audit(struct router *, const char *event,
     const struct envelope *, const char *reason, const char *detail);
+void router_audit_flush(void);
+void router_to_monitor(uint32_t type, uint32_t peer, const void *,
+    size_t);
+
+/* router.c */
 void router_refused(struct router *, const char *topic,
     const struct refusal *);
 int router_is_local(const struct router *, const char *node);

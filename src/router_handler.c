@@ -168,8 +168,7 @@ router_run_handler(struct router *r, const struct envelope *e)
 	ipc_put_str(&w, envelope_ch_name(e->ch));
 	ipc_put_str(&w, run->action);
 	ipc_put_str(&w, canon.p);
-	if (ipc_send(DAEMON_FD_MONITOR, IMSG_RUN_HANDLER, 0, w.p, w.len) == -1)
-		fatal("ipc to monitor");
+	router_to_monitor(IMSG_RUN_HANDLER, 0, w.p, w.len);
 	ipc_writer_free(&w);
 	buf_free(&canon);
 	log_info("handler %s asked for from=%s id=%s node=%s", run->action,

@@ -154,6 +154,7 @@ rinj_send(struct router *r, struct router_inj *q)
 	ipc_put_str(&w, q->mode);
 	ipc_put_str(&w, q->text);
 	ipc_put_str(&w, q->session);
+	router_audit_flush();	/* the lines that record why go first */
 	if (ipc_send(DAEMON_FD_INJECTORS + q->slot, IMSG_INJECT, 0, w.p,
 	    w.len) == -1)
 		fatal("ipc to injector %d", q->slot);

@@ -168,8 +168,9 @@ check "state text is the node's JSON state" \
 wait_for "$T/daemon.log" 'peer turq-18789 lost'
 check "losing a peer injects one alert" \
     wait_for "$T/calls/calls.log" 'missed 3 heartbeats'
-n=$(grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log")
-own_beats() { grep -c 'from=pg1-18890 .*ch=heartbeat' "$T/daemon.log"; }
+own_beats() { count_lines "$AUDIT" \
+    '"ch":"heartbeat","event":"accepted","from":"pg1-18890"'; }
+n=$(own_beats)
 has_beats() { [ "$(own_beats)" -ge "$1" ]; }
 beats_past() { wait_until has_beats "$1"; }	# until N own heartbeats
 check "the daemon keeps beating while the peer is lost" beats_past $((n + 3))
@@ -178,7 +179,7 @@ check "three more heartbeats later there is still exactly one alert" \
 "$CLI" send "${TURQ[@]}" --to all --ch heartbeat --text '{}' \
     --urgency later >/dev/null
 check "a returning peer publishes one status" \
-    wait_for "$T/daemon.log" 'accepted from=pg1-18890 .*ch=status'
+    wait_for "$AUDIT" '"ch":"status","event":"accepted","from":"pg1-18890"'
 
 # --- privileges and memory (root only) -----------------------------------
 router=$(pgrep -P "$DAEMON_PID" -f -- '-P router' || true)

@@ -163,7 +163,8 @@ check "a command is injected through the attached injector" \
 check "...by the injector's user" \
     wait_for "$T/calls/env.log" "\"uid\":\"$NOBODY\""
 check "the monitor signs for the router (its heartbeats come back verified)" \
-    wait_for "$T/router.log" 'accepted from=pg1-18890 .*ch=heartbeat' 15
+    wait_for "$T/log/audit.log" \
+    '"ch":"heartbeat","event":"accepted","from":"pg1-18890"' 15
 "$CLI" send --socket "$T/run/hive.sock" --to turq-18789 --ch status \
     --text "from the split daemon" >"$T/sent.json" 2>"$T/sent.err" || true
 check "a send through the control socket (handed over by SCM_RIGHTS) is signed" \

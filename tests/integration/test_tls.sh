@@ -97,9 +97,16 @@ ok "the daemon connects over TLS with a password and subscribes"
 check "...and its traffic flows (an alert to itself is injected)" \
     wait_for "$T/tb/calls/calls.log" "over tls"
 restart_broker TERM
-# our own heartbeat coming back proves the subscriptions are in place
-beat_after() { sed -n '/reconnecting to the broker/,$p' "$T/tb/daemon.log" |
-    grep -q 'accepted from=turq-18789 .*ch=heartbeat'; }
+# our own heartbeat coming back proves the subscriptions are in place:
+# one more in the audit log than there were when it said it reconnects
+beats() { count_lines "$T/tb/log/audit.log" \
+    '"ch":"heartbeat","event":"accepted","from":"turq-18789"'; }
+n0=
+beat_after() {
+	grep -q 'reconnecting to the broker' "$T/tb/daemon.log" || return 1
+	[ -n "$n0" ] || n0=$(beats)
+	[ "$(beats)" -gt "$n0" ]
+}
 check "after a broker restart it reconnects over TLS (as its own user)" \
     wait_until beat_after
 "$CLI" send --socket "$T/tb/run/hive.sock" --to turq-18789 --ch alert \

@@ -247,6 +247,41 @@ test_rotation(void)
 	unlink(tpath("r.log.2"));
 }
 
+/* A batch: in order, one file when it fits, rotated between lines when
+ * the limit falls inside it, nothing written when one line is bad. */
+static void
+test_batch(void)
+{
+	char p[4200];
+	const char *b[4];
+	struct audit *a;
+
+	tname(p, "b.log");
+	CHECK((a = audit_open(p, 100, 2, err, sizeof(err))) != NULL);
+	b[0] = "{\"a\":1}";
+	b[1] = "{\"x\":\u00e9}";	/* not ASCII: the whole batch is refused */
+	CHECK(audit_write_lines(a, b, 2) == -1 && errno == EINVAL);
+	CHECK(!exists(p) || strcmp(slurp(p), "") == 0);
+	b[0] = strdup(line(1));
+	b[1] = strdup(line(2));
+	CHECK(audit_write_lines(a, b, 2) == 0);
+	CHECK_STR(slurp(p), lines(1, 2));
+	free((void *)b[0]);
+	free((void *)b[1]);
+	/* 60 bytes used: 3, 4 and 5 cross the 100-byte limit after 3 */
+	b[0] = strdup(line(3));
+	b[1] = strdup(line(4));
+	b[2] = strdup(line(5));
+	CHECK(audit_write_lines(a, b, 3) == 0);
+	audit_close(a);
+	CHECK_STR(slurp(tpath("b.log.1")), lines(1, 3));
+	CHECK_STR(slurp(p), lines(4, 5));
+	for (int i = 0; i < 3; i++)
+		free((void *)b[i]);
+	unlink(p);
+	unlink(tpath("b.log.1"));
+}
+
 /* A line bigger than max_size is written whole, in a file of its own. */
 static void
 test_rotation_big_line(void)
@@ -427,6 +462,7 @@ main(int argc, char *argv[])
 	test_line_ok();
 	test_bad_lines_not_written();
 	test_rotation();
+	test_batch();
 	test_rotation_big_line();
 	test_keep_zero_and_no_limit();
 	test_refused_files();
