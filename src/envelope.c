@@ -435,32 +435,42 @@ envelope_canonical(const json_t *root, struct buf *out)
 	return canon_write(out, root, NULL);
 }
 
-int
-envelope_verify_sig(const struct envelope *e, const struct keyring *kr,
+/* Key binding and revocation: the key to verify with, or NULL. */
+const uint8_t *
+envelope_verify_key(const struct envelope *e, const struct keyring *kr,
     struct refusal *why)
 {
 	const struct trusted_key *k;
-	struct buf msg;
-	int ok;
 
 	if (e->kid == NULL || !e->has_sig)
-		return refusal_set(why, REF_SCHEMA, "unsigned"), -1;
+		return refusal_set(why, REF_SCHEMA, "unsigned"), NULL;
 	if ((k = keyring_find(kr, e->kid)) == NULL)
-		return refusal_set(why, REF_UNKNOWN_KEY, "kid=%s", e->kid), -1;
+		return refusal_set(why, REF_UNKNOWN_KEY, "kid=%s", e->kid), NULL;
 	if (k->state == KEY_REVOKED)
-		return refusal_set(why, REF_REVOKED, "kid=%s", e->kid), -1;
+		return refusal_set(why, REF_REVOKED, "kid=%s", e->kid), NULL;
 	if (k->state == KEY_CONFLICT)
 		return refusal_set(why, REF_KEY_NODE_MISMATCH,
-		    "kid=%s bound to several nodes", e->kid), -1;
+		    "kid=%s bound to several nodes", e->kid), NULL;
 	if (strcmp(k->pub.node, e->from) != 0)
 		return refusal_set(why, REF_KEY_NODE_MISMATCH,
-		    "kid=%s node=%s", e->kid, k->pub.node), -1;
-	buf_init(&msg, 2 * ENVELOPE_MAX_WIRE);
-	if (envelope_signed_bytes(e->root, &msg) == -1)
-		fatalx("envelope_verify_sig: canonical form of a parsed envelope");
-	ok = crypto_sign_verify_detached(e->sig, (const unsigned char *)msg.p,
-	    msg.len, k->pub.pk) == 0;
-	buf_free(&msg);
+		    "kid=%s node=%s", e->kid, k->pub.node), NULL;
+	return k->pub.pk;
+}
+
+/* The Ed25519 check alone: no state, safe on any thread. */
+int
+envelope_verify_bytes(const uint8_t sig[KEY_SIG_BYTES], const struct buf *msg,
+    const uint8_t *pk)
+{
+	return crypto_sign_verify_detached(sig, (const unsigned char *)msg->p,
+	    msg->len, pk) == 0;
+}
+
+/* What follows a signature check that said ok (1) or not (0). */
+int
+envelope_verify_done(const struct envelope *e, const struct keyring *kr,
+    int ok, struct refusal *why)
+{
 	if (!ok)
 		return refusal_set(why, REF_BAD_SIGNATURE, "kid=%s", e->kid), -1;
 	/* after the signature, so a forgery is reported as one */
@@ -468,6 +478,24 @@ envelope_verify_sig(const struct envelope *e, const struct keyring *kr,
 		return refusal_set(why, REF_REVOKED, "node %s before floor",
 		    e->from), -1;
 	return 0;
+}
+
+int
+envelope_verify_sig(const struct envelope *e, const struct keyring *kr,
+    struct refusal *why)
+{
+	const uint8_t *pk;
+	struct buf msg;
+	int ok;
+
+	if ((pk = envelope_verify_key(e, kr, why)) == NULL)
+		return -1;
+	buf_init(&msg, 2 * ENVELOPE_MAX_WIRE);
+	if (envelope_signed_bytes(e->root, &msg) == -1)
+		fatalx("envelope_verify_sig: canonical form of a parsed envelope");
+	ok = envelope_verify_bytes(e->sig, &msg, pk);
+	buf_free(&msg);
+	return envelope_verify_done(e, kr, ok, why);
 }
 
 int

@@ -79,6 +79,19 @@ int envelope_from_json(json_t *root, const struct envelope_limits *,
 /* Key binding, revocation and signature.  0 ok, -1 refused. */
 int envelope_verify_sig(const struct envelope *, const struct keyring *,
     struct refusal *why);
+/*
+ * envelope_verify_sig() in three steps, so that the middle one, the
+ * Ed25519 check, can run on another thread (router_verify.c): the key
+ * (binding, revocation; NULL and why if refused), the check over
+ * envelope_signed_bytes() (1 good, 0 bad; no state touched), and what
+ * follows it (bad-signature, the node's revocation floor).
+ */
+const uint8_t *envelope_verify_key(const struct envelope *,
+    const struct keyring *, struct refusal *why);
+int envelope_verify_bytes(const uint8_t sig[KEY_SIG_BYTES],
+    const struct buf *msg, const uint8_t *pk);
+int envelope_verify_done(const struct envelope *, const struct keyring *,
+    int ok, struct refusal *why);
 
 /* Freshness: future (ts > now + max_skew) and expiry (now > ts + ttl). */
 int envelope_check_time(const struct envelope *,

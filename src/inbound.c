@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "inbound.h"
+#include "log.h"
 
 void
 inbound_topic(char *out, size_t len, const char *prefix, const char *to,
@@ -184,6 +185,53 @@ inbound_accept(struct inbound *in, const char *topic, const void *payload,
     size_t len, int64_t now, struct envelope *e, struct refusal *why)
 {
 	if (inbound_check(in, topic, payload, len, now, e, why) == 0) {
+		in->accepted++;
+		return 0;
+	}
+	envelope_free(e);
+	refusal_count(&in->counters, why->reason);
+	return -1;
+}
+
+/* inbound_check up to the signature check, which the caller makes. */
+static int
+inbound_begin(struct inbound *in, const char *topic, const void *payload,
+    size_t len, struct envelope *e, struct buf *msg, const uint8_t **pk,
+    struct refusal *why)
+{
+	if (inbound_parse(in, topic, payload, len, e, why) == -1)
+		return -1;
+	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_PRE_SIG, e,
+	    keyring_find(in->keyring, e->kid) != NULL, why) == -1)
+		return -1;
+	if ((*pk = envelope_verify_key(e, in->keyring, why)) == NULL)
+		return -1;
+	if (envelope_signed_bytes(e->root, msg) == -1)
+		fatalx("inbound: canonical form of a parsed envelope");
+	return 0;
+}
+
+int
+inbound_accept_begin(struct inbound *in, const char *topic,
+    const void *payload, size_t len, struct envelope *e, struct buf *msg,
+    const uint8_t **pk, struct refusal *why)
+{
+	if (inbound_begin(in, topic, payload, len, e, msg, pk, why) == 0)
+		return 0;
+	envelope_free(e);
+	refusal_count(&in->counters, why->reason);
+	return -1;
+}
+
+/* The rest of inbound_check, after the check said ok (1) or not. */
+int
+inbound_accept_end(struct inbound *in, struct envelope *e, int ok,
+    int64_t now, struct refusal *why)
+{
+	if (envelope_verify_done(e, in->keyring, ok, why) == 0 &&
+	    envelope_check_time(e, in->limits, now, why) == 0 &&
+	    (in->gate == NULL || in->gate(in->gate_arg, INBOUND_POST_SIG, e,
+	    1, why) == 0) && inbound_window(in, e, now, why) == 0) {
 		in->accepted++;
 		return 0;
 	}

@@ -47,6 +47,23 @@ struct inbound {
  */
 int inbound_accept(struct inbound *, const char *topic, const void *payload,
     size_t len, int64_t now, struct envelope *e, struct refusal *why);
+/*
+ * inbound_accept() in two halves around the Ed25519 check, so that a
+ * batch can be checked on several threads (router_verify.c): begin
+ * parses, checks the topic, the pre-signature gate and the key, and
+ * leaves the signed bytes in msg (buf_init'ed by the caller) and the
+ * key in *pk; the caller checks them (envelope_verify_bytes) and end
+ * takes the verdict through time, post-signature gate and window.
+ * Called for each message in arrival order, begin for a whole batch
+ * before end for any, they decide exactly what inbound_accept decides:
+ * begin reads no state that end writes.  On -1 either has counted the
+ * refusal and freed e.
+ */
+int inbound_accept_begin(struct inbound *, const char *topic,
+    const void *payload, size_t len, struct envelope *e, struct buf *msg,
+    const uint8_t **pk, struct refusal *why);
+int inbound_accept_end(struct inbound *, struct envelope *e, int ok,
+    int64_t now, struct refusal *why);
 
 /*
  * A retained meta document at {prefix}/meta/{node}/{kind} or

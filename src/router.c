@@ -26,6 +26,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "router.h"
+#include "router_verify.h"
 #include "sandbox.h"
 
 static volatile sig_atomic_t router_quit;
@@ -595,6 +596,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	r->in.gate = router_gate;
 	r->in.gate_arg = r;
 	ratelimit_init(&r->rates);
+	ratelimit_init(&r->rates_unknown);
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	router_open_window(r);
 	r->ctl = control_new(fcntl(DAEMON_FD_CONTROL, F_GETFD) != -1 ?
@@ -605,6 +607,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 		fatal("PR_SET_PDEATHSIG");
 	router_inject_setup(r);	/* as our user: the journal is ours */
 	router_handler_setup(r);
+	router_verify_setup();	/* threads, then the filter on all of them */
 	sandbox_router();		/* last: see sandbox_router.c */
 	r->started = (int64_t)time(NULL);
 	r->next_beat = r->started;
@@ -634,7 +637,8 @@ router_timers(struct router *r, int64_t now)
 static void
 router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 {
-	struct mqtt_msg m;
+	struct mqtt_msg m[ROUTER_BATCH];
+	size_t i, n;
 	int fd = mqtt_fd(r->mqtt), mid;
 
 	if (fd < 0 || mqtt_io(r->mqtt, fd >= 0 && (pfd->revents & POLLIN),
@@ -649,9 +653,14 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 	/* acknowledgements first: a client hears "sent" before replies */
 	while (mqtt_take_ack(r->mqtt, &mid) == 1)
 		router_control_acked(r, mid);
-	while (mqtt_take(r->mqtt, &m) == 1) {
-		router_message(r, &m);
-		mqtt_msg_free(&m);
+	while ((n = 0, 1)) {
+		while (n < ROUTER_BATCH && mqtt_take(r->mqtt, &m[n]) == 1)
+			n++;
+		if (n == 0)
+			break;
+		router_messages(r, m, n);
+		for (i = 0; i < n; i++)
+			mqtt_msg_free(&m[i]);
 	}
 	/* never expected (the queue is drained after every read), but an
 	 * acknowledged message lost must not go unsaid */

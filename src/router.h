@@ -32,6 +32,7 @@
 #include "ratelog.h"
 
 #define ROUTER_PENDING	256	/* sign requests at the monitor */
+#define ROUTER_BATCH	64	/* received messages checked together */
 #define ROUTER_BACKLOG_BYTES	(32 << 20)	/* ...and waiting for a slot */
 #define ROUTER_PEERS	256
 #define ROUTER_ACKS	64
@@ -143,6 +144,7 @@ struct router {
 	int			 subscribed, ready;
 	struct ratelog		 ratelog;	/* refusal log lines */
 	struct ratelimit	 rates;		/* policy "rate" buckets */
+	struct ratelimit	 rates_unknown;	/* "rate unknown": one */
 	struct router_inj	*inj;		/* ROUTER_INJECT_MAX */
 	size_t			 ninjectors;
 	int			 inj_out[CONFIG_MAX_NODES];	/* sent, open */
@@ -208,7 +210,7 @@ void router_handler_free(struct router *);
 /* router_route.c */
 int router_gate(void *router, enum inbound_stage, const struct envelope *,
     int known, struct refusal *);
-void router_message(struct router *, const struct mqtt_msg *);
+void router_messages(struct router *, const struct mqtt_msg *, size_t n);
 void router_heartbeat(struct router *, int64_t now);
 void router_check_peers(struct router *, int64_t now);
 void router_roster(struct router *);

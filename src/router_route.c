@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "router.h"
+#include "router_verify.h"
 
 /* --- the agent's view ---------------------------------------------------- */
 
@@ -372,7 +373,9 @@ router_gate(void *arg, enum inbound_stage st, const struct envelope *e,
 
 	if (st == INBOUND_PRE_SIG) {
 		rt = &r->policy->rate_unknown;
-		if (known || ratelimit_take(&r->rates, "", rt->per_sec,
+		/* a table of its own: the senders' buckets, touched after
+		 * the signature (inbound_accept_end), never evict it */
+		if (known || ratelimit_take(&r->rates_unknown, "", rt->per_sec,
 		    rt->burst, now))
 			return 0;
 		refusal_set(why, REF_RATE_LIMITED, "unknown senders");
@@ -498,47 +501,123 @@ router_topic_is_ours(const struct router *r, const char *topic)
 	return strcmp(node, "all") == 0 || router_is_local(r, node);
 }
 
-void
-router_message(struct router *r, const struct mqtt_msg *m)
+/* A message for us, verified: to whom, and then the routing table. */
+static void
+router_accepted(struct router *r, const struct mqtt_msg *m, struct envelope *e,
+    int64_t now)
 {
 	struct refusal why = { 0 };
-	struct envelope e;
-	int64_t now = (int64_t)time(NULL);
-	size_t n = strlen(r->cfg->prefix);
 
-	if (strncmp(m->topic, r->cfg->prefix, n) == 0 &&
-	    strncmp(m->topic + n, "/meta/", 6) == 0) {
-		router_meta(r, m, m->topic + n + 6);
-		return;
-	}
-	if (!router_topic_is_ours(r, m->topic)) {
-		router_observe(r, m, now);
-		return;
-	}
-	if (inbound_accept(&r->in, m->topic, m->payload, m->len, now, &e,
-	    &why) == -1) {
-		router_refused(r, m->topic, &why);
-		return;
-	}
 	/* the broker chose what to deliver: only our nodes and "all" */
-	if (strcmp(e.to, "all") != 0 && !router_is_local(r, e.to)) {
-		refusal_set(&why, REF_NOT_FOR_US, "to=%s", e.to);
+	if (strcmp(e->to, "all") != 0 && !router_is_local(r, e->to)) {
+		refusal_set(&why, REF_NOT_FOR_US, "to=%s", e->to);
 		refusal_count(&r->in.counters, REF_NOT_FOR_US);
 		router_refused(r, m->topic, &why);
-	} else if (e.ch == CH_RESPONSE && router_response(r, &e, now) == -1) {
-		refusal_set(&why, REF_UNSOLICITED, "corr=%s", e.corr ? e.corr :
+	} else if (e->ch == CH_RESPONSE && router_response(r, e, now) == -1) {
+		refusal_set(&why, REF_UNSOLICITED, "corr=%s", e->corr ? e->corr :
 		    "-");
 		refusal_count(&r->in.counters, REF_UNSOLICITED);
 		router_refused(r, m->topic, &why);
 	} else {
 		/* the audit log has every one: info would be a line per
 		 * message, a write(2) each, in a flood (bench/bus.sh) */
-		log_debug("accepted from=%s id=%s ch=%s action=%s", e.from, e.id,
-		    envelope_ch_name(e.ch), e.action ? e.action : "-");
-		router_audit(r, "accepted", &e, NULL, NULL);
-		if (router_is_local(r, e.from))
-			router_observed(r, &e, now);
-		router_route(r, &e, now);
+		log_debug("accepted from=%s id=%s ch=%s action=%s", e->from,
+		    e->id, envelope_ch_name(e->ch), e->action ? e->action : "-");
+		router_audit(r, "accepted", e, NULL, NULL);
+		if (router_is_local(r, e->from))
+			router_observed(r, e, now);
+		router_route(r, e, now);
 	}
-	envelope_free(&e);
+	envelope_free(e);
+}
+
+/* One received message of a batch, between the two halves. */
+struct router_in {
+	enum { RIN_META, RIN_OBSERVE, RIN_ACCEPT, RIN_REFUSED } kind;
+	struct envelope		 e;
+	struct refusal		 why;
+	struct buf		 msg;	/* the signed bytes */
+	const uint8_t		*pk;
+};
+
+/* First half, no output: what kind, and for ours the check to make. */
+static void
+router_in_begin(struct router *r, const struct mqtt_msg *m,
+    struct router_in *in, struct verify_job *job, size_t *njobs)
+{
+	size_t n = strlen(r->cfg->prefix);
+
+	memset(&in->why, 0, sizeof(in->why));
+	if (strncmp(m->topic, r->cfg->prefix, n) == 0 &&
+	    strncmp(m->topic + n, "/meta/", 6) == 0)
+		in->kind = RIN_META;
+	else if (!router_topic_is_ours(r, m->topic))
+		in->kind = RIN_OBSERVE;
+	else {
+		buf_init(&in->msg, 2 * ENVELOPE_MAX_WIRE);
+		if (inbound_accept_begin(&r->in, m->topic, m->payload, m->len,
+		    &in->e, &in->msg, &in->pk, &in->why) == -1) {
+			in->kind = RIN_REFUSED;
+			return;
+		}
+		in->kind = RIN_ACCEPT;
+		job->sig = in->e.sig;
+		job->msg = &in->msg;
+		job->pk = in->pk;
+		job->ok = 0;
+		(*njobs)++;
+	}
+}
+
+/* Second half, in arrival order: everything a message does. */
+static void
+router_in_end(struct router *r, const struct mqtt_msg *m,
+    struct router_in *in, int ok)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	switch (in->kind) {
+	case RIN_META:
+		router_meta(r, m, m->topic + strlen(r->cfg->prefix) + 6);
+		return;
+	case RIN_OBSERVE:
+		router_observe(r, m, now);
+		return;
+	case RIN_REFUSED:
+		router_refused(r, m->topic, &in->why);
+		break;
+	case RIN_ACCEPT:
+		if (inbound_accept_end(&r->in, &in->e, ok, now, &in->why) == -1)
+			router_refused(r, m->topic, &in->why);
+		else
+			router_accepted(r, m, &in->e, now);
+		break;
+	}
+	buf_free(&in->msg);
+}
+
+/*
+ * A batch of received messages, as if one by one: every first half
+ * (parse, topic, gate, key; nothing said, nothing admitted), the
+ * signature checks on several threads (router_verify.c), then every
+ * second half in arrival order (refusals said, time, policy, replay
+ * window, routing).  Nothing a second half changes is read by a first
+ * half: the keyring and policy change only between batches, the
+ * unknown-sender bucket has a table of its own.
+ */
+void
+router_messages(struct router *r, const struct mqtt_msg *m, size_t n)
+{
+	struct router_in in[ROUTER_BATCH];
+	struct verify_job jobs[ROUTER_BATCH];
+	size_t i, k, njobs = 0;
+
+	if (n > ROUTER_BATCH)
+		fatalx("router_messages: batch of %zu", n);
+	for (i = 0; i < n; i++)
+		router_in_begin(r, &m[i], &in[i], &jobs[njobs], &njobs);
+	router_verify_run(jobs, njobs);
+	for (i = k = 0; i < n; i++)
+		router_in_end(r, &m[i], &in[i], in[i].kind == RIN_ACCEPT ?
+		    jobs[k++].ok : 0);
 }
