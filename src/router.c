@@ -759,20 +759,20 @@ router_drain(struct router *r)
 	    router_inject_outstanding(r), router_runs_active(r));
 	while (!router_drained(r, deadline))
 		router_poll(r);
-	/* what the drain published is acknowledged by the broker before
-	 * we go (3 s at most) */
+	/*
+	 * What the drain published is acknowledged by the broker before
+	 * we go (3 s at most).  Waiting for those PUBACKs reads the
+	 * socket, and libmosquitto acknowledges every PUBLISH it reads
+	 * before we see it: so this is a whole turn of the loop, which
+	 * routes what arrives (window, journal, handler request, all as
+	 * while draining) instead of dropping messages the broker has
+	 * already been told we have.
+	 */
 	deadline = mqtt_now_ms() + 3000;
 	while (mqtt_connected(r->mqtt) && (mqtt_want_write(r->mqtt) ||
-	    mqtt_unacked(r->mqtt) > 0) && mqtt_now_ms() < deadline) {
-		/* POLLOUT only when there is something to write: a
-		 * writable socket would make this loop spin */
-		struct pollfd p = { mqtt_fd(r->mqtt), (short)(POLLIN |
-		    (mqtt_want_write(r->mqtt) ? POLLOUT : 0)), 0 };
-
-		if (poll(&p, 1, 100) > 0 && mqtt_io(r->mqtt,
-		    (p.revents & POLLIN) != 0, (p.revents & POLLOUT) != 0) == -1)
-			break;
-	}
+	    mqtt_unacked(r->mqtt) > 0 || router_runs_active(r) > 0 ||
+	    router_signing(r)) && mqtt_now_ms() < deadline)
+		router_poll(r);
 }
 
 int
