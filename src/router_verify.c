@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -35,7 +36,12 @@ static struct {
 	pthread_cond_t		 go, done;
 	struct verify_job	*jobs;
 	size_t			 n;
-	atomic_size_t		 next;		/* the next job to take */
+	/* the round's low 32 bits << 32 | the next job to take: a worker
+	 * that wakes late, after its round is over, finds another round
+	 * there and takes nothing (a bare index, reset by the next round,
+	 * would let it take the new round's jobs by the old round's
+	 * count and array) */
+	_Atomic uint64_t	 take;
 	size_t			 finished;	/* jobs done, under mu */
 	uint64_t		 round;		/* a new batch: round++ */
 	int			 nworkers;
@@ -43,18 +49,25 @@ static struct {
 } vp = { .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER };
 
-/* Take jobs until none is left; how many this thread did. */
+/* Take jobs of ROUND until none is left; how many this thread did. */
 static size_t
-verify_take(struct verify_job *jobs, size_t n)
+verify_take(uint64_t round, struct verify_job *jobs, size_t n)
 {
+	uint64_t v = atomic_load(&vp.take);
 	size_t i, did = 0;
 
-	while ((i = atomic_fetch_add(&vp.next, 1)) < n) {
+	for (;;) {
+		if ((v >> 32) != (round & 0xffffffffu) ||
+		    (v & 0xffffffffu) >= n)
+			return did;
+		if (!atomic_compare_exchange_weak(&vp.take, &v, v + 1))
+			continue;	/* v is the current value now */
+		i = (size_t)(v & 0xffffffffu);
 		jobs[i].ok = envelope_verify_bytes(jobs[i].sig, jobs[i].msg,
 		    jobs[i].pk);
 		did++;
+		v = atomic_load(&vp.take);
 	}
-	return did;
 }
 
 static void
@@ -88,7 +101,7 @@ verify_worker(void *arg)
 		jobs = vp.jobs;
 		n = vp.n;
 		pthread_mutex_unlock(&vp.mu);
-		verify_finish(verify_take(jobs, n));
+		verify_finish(verify_take(seen, jobs, n));
 	}
 	return NULL;
 }
@@ -121,6 +134,8 @@ router_verify_setup(void)
 void
 router_verify_run(struct verify_job *jobs, size_t n)
 {
+	uint64_t round;
+
 	if (n == 0)
 		return;
 	if (vp.nworkers == 0 || n == 1) {
@@ -133,11 +148,12 @@ router_verify_run(struct verify_job *jobs, size_t n)
 	vp.jobs = jobs;
 	vp.n = n;
 	vp.finished = 0;
-	atomic_store(&vp.next, 0);
 	vp.round++;
+	atomic_store(&vp.take, (vp.round & 0xffffffffu) << 32);
+	round = vp.round;
 	pthread_cond_broadcast(&vp.go);
 	pthread_mutex_unlock(&vp.mu);
-	verify_finish(verify_take(jobs, n));
+	verify_finish(verify_take(round, jobs, n));
 	pthread_mutex_lock(&vp.mu);
 	while (vp.finished < n)
 		pthread_cond_wait(&vp.done, &vp.mu);
