@@ -351,8 +351,7 @@ router_will(struct router *r)
 	json_decref(doc);
 	q.text = text;
 	router_sign_payload(&w, &q, r->nodes[0], NULL);
-	if (ipc_send(DAEMON_FD_MONITOR, IMSG_SIGN_REQ, 0, w.p, w.len))
-		fatal("ipc to monitor");
+	router_to_monitor(IMSG_SIGN_REQ, 0, w.p, w.len);
 	ipc_writer_free(&w);
 	free(text);
 	/* nothing else is in flight yet: the next message is the answer,
