@@ -430,7 +430,7 @@ run_notify_setup(struct handler_runner *r, struct handler_run *run)
 	    rl.rlim_cur <= (rlim_t)run->chan_at + 8)
 		why = "its files limit is not below the daemon's own";
 	else if (handler_bpf_notify_handoff(&run->handoff, &run->bpf,
-	    run->chan_at) == -1)
+	    run->chan_at, 0) == -1)
 		why = "cannot build its notify program";
 	if (why != NULL)
 		runner_no_notify(r, run->pol.action, why);

@@ -679,22 +679,25 @@ handler_bpf_copy(struct handler_bpf *dst, const struct handler_bpf *src)
 #define ARG0_LO		(offsetof(struct seccomp_data, args[0]) + 4)
 #define ARG0_HI		offsetof(struct seccomp_data, args[0])
 #endif
-#define HANDOFF_LEN	9	/* instructions of the prefix below */
+#define HANDOFF_LEN	10	/* instructions of the prefix below */
 
 int
 handler_bpf_notify_handoff(struct handler_bpf *dst,
-    const struct handler_bpf *src, int fd)
+    const struct handler_bpf *src, int fd, int recv_too)
 {
 	int nr = seccomp_syscall_resolve_name("sendmsg");
+	int nr2 = recv_too ? seccomp_syscall_resolve_name("recvmsg") : nr;
 	/* a test that fails jumps to the profile's program, right after
-	 * the prefix (a jump counts the instructions it skips) */
+	 * the prefix (a jump counts the instructions it skips); without
+	 * recv_too the second test of the number repeats the first */
 	struct sock_filter pre[HANDOFF_LEN] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 7),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, seccomp_arch_native(), 0, 8),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 		    offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 0, 5),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)nr2, 0, 5),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_LO),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)fd, 0, 3),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0_HI),
@@ -703,7 +706,7 @@ handler_bpf_notify_handoff(struct handler_bpf *dst,
 	};
 
 	memset(dst, 0, sizeof(*dst));
-	if (src->notify_len == 0 || nr < 0 || fd < 0 ||
+	if (src->notify_len == 0 || nr < 0 || nr2 < 0 || fd < 0 ||
 	    src->notify_len + HANDOFF_LEN > BPF_MAXINSNS) {
 		errno = EINVAL;
 		return -1;

@@ -82,13 +82,15 @@ int handler_bpf_copy(struct handler_bpf *dst, const struct handler_bpf *src);
  * The notify program behind a prefix that allows sendmsg(2) on
  * descriptor fd only (the full 64 bits of the argument, the native
  * architecture): the one call the child makes after loading the filter
- * and before its execve, to hand the listener to the runner.  fd must
+ * and before its execve, to hand the listener to the runner; with
+ * recv_too recvmsg(2) there as well, which a zygote reads its requests
+ * with (src/handler_zygote.c).  fd must
  * be at or above the handler's hard RLIMIT_NOFILE, so that the handler
  * can never hold a descriptor of that number (docs/handlers.md).
  * dst is a program of its own (insn), to free with handler_bpf_free.
  */
 int handler_bpf_notify_handoff(struct handler_bpf *dst,
-    const struct handler_bpf *src, int fd);
+    const struct handler_bpf *src, int fd, int recv_too);
 void handler_bpf_free(struct handler_bpf *);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 
 #include <errno.h>
@@ -20,6 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <seccomp.h>
+
+#include "bpf_eval.h"
 #include "seccomp_profile.h"
 #include "t.h"
 
@@ -190,7 +194,8 @@ shipped(const char *name)
 /* Load prog in a child, make one call, report how the child ended:
  * 1000 + errno if the call failed, 0 if it worked, -SIG if killed. */
 enum { CALL_PTRACE, CALL_INET, CALL_UNIX, CALL_GETPID, CALL_CLONE_NS,
-    CALL_I386, CALL_SENDMSG_77, CALL_SENDMSG_78, CALL_SENDMSG_77_HI };
+    CALL_I386, CALL_SENDMSG_77, CALL_SENDMSG_78, CALL_SENDMSG_77_HI,
+    CALL_RECVMSG_77, CALL_RECVMSG_78 };
 
 static int
 try_call(const struct handler_bpf *b, int call)
@@ -232,6 +237,11 @@ try_call(const struct handler_bpf *b, int call)
 			r = (int)syscall(SYS_sendmsg, call == CALL_SENDMSG_77 ?
 			    77 : 78, NULL, 0);
 			break;
+		case CALL_RECVMSG_77:
+		case CALL_RECVMSG_78:
+			r = (int)syscall(SYS_recvmsg, call == CALL_RECVMSG_77 ?
+			    77 : 78, NULL, 0);
+			break;
 		case CALL_SENDMSG_77_HI:	/* the kernel reads an int */
 			r = (int)syscall(SYS_sendmsg, (1L << 32) | 77, NULL, 0);
 			break;
@@ -254,6 +264,73 @@ try_call(const struct handler_bpf *b, int call)
 	return WEXITSTATUS(st) == 0 ? 0 : 1000 + WEXITSTATUS(st);
 }
 
+/* The same call as try_call makes, as struct seccomp_data. */
+static void
+call_data(int call, struct seccomp_data *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->arch = seccomp_arch_native();
+	switch (call) {
+	case CALL_PTRACE: d->nr = SYS_ptrace; break;
+	case CALL_INET:
+	case CALL_UNIX:
+		d->nr = SYS_socket;
+		d->args[0] = call == CALL_INET ? AF_INET : AF_UNIX;
+		d->args[1] = SOCK_STREAM;
+		break;
+	case CALL_GETPID: d->nr = SYS_getpid; break;
+	case CALL_I386: d->arch = AUDIT_ARCH_I386; d->nr = 20; break;
+	case CALL_SENDMSG_77: d->nr = SYS_sendmsg; d->args[0] = 77; break;
+	case CALL_SENDMSG_78: d->nr = SYS_sendmsg; d->args[0] = 78; break;
+	case CALL_SENDMSG_77_HI:
+		d->nr = SYS_sendmsg;
+		d->args[0] = (1ULL << 32) | 77;
+		break;
+	case CALL_RECVMSG_77: d->nr = SYS_recvmsg; d->args[0] = 77; break;
+	case CALL_RECVMSG_78: d->nr = SYS_recvmsg; d->args[0] = 78; break;
+	case CALL_CLONE_NS:
+		d->nr = SYS_clone;
+		d->args[0] = CLONE_NEWUSER | SIGCHLD;
+		break;
+	}
+}
+
+/*
+ * try_call, and bpf_eval (src/bpf_eval.c) asked the same: they must
+ * agree.  A kill is SIGSYS, an errno that errno (as try_call reports
+ * it), a notification without a listener ENOSYS, and an allowed call
+ * anything but those three.
+ */
+static int
+both(const struct handler_bpf *b, int call)
+{
+	struct seccomp_data d;
+	uint32_t v;
+	int r = try_call(b, call), e;
+
+	call_data(call, &d);
+	v = bpf_eval(b->insn, b->len, &d);
+	switch (v & SECCOMP_RET_ACTION_FULL) {
+	case SECCOMP_RET_KILL_PROCESS:
+	case SECCOMP_RET_KILL_THREAD:
+		CHECK(r == -SIGSYS);
+		break;
+	case SECCOMP_RET_ERRNO:
+		e = (int)(v & SECCOMP_RET_DATA);
+		CHECK(r == 1000 + (e > 100 ? 100 : e));
+		break;
+	case SECCOMP_RET_USER_NOTIF:
+		CHECK(r == 1000 + ENOSYS);
+		break;
+	case SECCOMP_RET_ALLOW:
+		CHECK(r != -SIGSYS && r != 1000 + ENOSYS);
+		break;
+	default:
+		CHECK(!"an action the shipped programs do not use");
+	}
+	return r;
+}
+
 static void
 test_programs(void)
 {
@@ -268,17 +345,17 @@ test_programs(void)
 		CHECK(!"default profile loads");
 		return;
 	}
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_GETPID) == 0);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_CLONE_NS) == -SIGSYS);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
-	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_INET) ==
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_GETPID) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_CLONE_NS) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 0), CALL_INET) ==
 	    1000 + EAFNOSUPPORT);
-	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
 #ifdef __x86_64__
 	/* a foreign architecture kills the process, even under "default
 	 * allow" */
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_I386) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_I386) == -SIGSYS);
 #endif
 	seccomp_profile_free(&p);
 	if (seccomp_profile_load(&p, dir, "nonet", err, sizeof(err)) != 0) {
@@ -286,10 +363,10 @@ test_programs(void)
 		return;
 	}
 	/* "network deny": no network even when the policy says yes */
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) ==
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_INET) ==
 	    1000 + EAFNOSUPPORT);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_UNIX) == 0);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_UNIX) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
 	seccomp_profile_free(&p);
 }
 
@@ -313,18 +390,28 @@ test_notify_form(void)
 		return;
 	}
 	CHECK(seccomp_profile_bpf(&p, 1)->notify_len > 0);
-	CHECK(handler_bpf_notify_handoff(&h, seccomp_profile_bpf(&p, 1), 77)
+	CHECK(handler_bpf_notify_handoff(&h, seccomp_profile_bpf(&p, 1), 77, 0)
 	    == 0);
-	CHECK(try_call(&h, CALL_GETPID) == 0);
-	CHECK(try_call(&h, CALL_PTRACE) == 1000 + ENOSYS);
-	CHECK(try_call(&h, CALL_SENDMSG_77) == 1000 + EBADF);
-	CHECK(try_call(&h, CALL_SENDMSG_78) == 1000 + ENOSYS);
-	CHECK(try_call(&h, CALL_SENDMSG_77_HI) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_GETPID) == 0);
+	CHECK(both(&h, CALL_PTRACE) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_SENDMSG_77) == 1000 + EBADF);
+	CHECK(both(&h, CALL_SENDMSG_78) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_SENDMSG_77_HI) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_RECVMSG_77) == 1000 + ENOSYS);
+	handler_bpf_free(&h);
+	/* a zygote's: recvmsg there too, and still nowhere else */
+	CHECK(handler_bpf_notify_handoff(&h, seccomp_profile_bpf(&p, 1), 77, 1)
+	    == 0);
+	CHECK(both(&h, CALL_RECVMSG_77) == 1000 + EBADF);
+	CHECK(both(&h, CALL_SENDMSG_77) == 1000 + EBADF);
+	CHECK(both(&h, CALL_RECVMSG_78) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_SENDMSG_78) == 1000 + ENOSYS);
+	CHECK(both(&h, CALL_GETPID) == 0);
 #ifdef __x86_64__
-	CHECK(try_call(&h, CALL_I386) == -SIGSYS);
+	CHECK(both(&h, CALL_I386) == -SIGSYS);
 #endif
 	/* the kill program is untouched: no way through */
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_SENDMSG_77) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_SENDMSG_77) == -SIGSYS);
 	handler_bpf_free(&h);
 	seccomp_profile_free(&p);
 }
@@ -342,15 +429,79 @@ test_allowlist_nonet(void)
 		CHECK(!"allowlist parses");
 		return;
 	}
-	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
-	CHECK(try_call(seccomp_profile_bpf(&p, 0), CALL_INET) ==
+	CHECK(both(seccomp_profile_bpf(&p, 0), CALL_UNIX) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 0), CALL_INET) ==
 	    1000 + EAFNOSUPPORT);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
-	CHECK(try_call(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_INET) == 0);
+	CHECK(both(seccomp_profile_bpf(&p, 1), CALL_PTRACE) == -SIGSYS);
 	seccomp_profile_free(&p);
 	CHECK(seccomp_profile_parse(&p, NULL, "a", "default allow\ninclude x\n",
 	    24, err, sizeof(err)) == -1 && strstr(err, "no profile directory"));
 	CHECK(seccomp_profile_load(&p, tmpdir, "Bad", err, sizeof(err)) == -1);
+}
+
+/* What the kernel's checker refuses, the evaluator treats as a kill:
+ * it never answers "allowed" for a program the kernel would not run. */
+static void
+test_eval_malformed(void)
+{
+	struct seccomp_data d = { .nr = 39 };
+	struct sock_filter ok[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 39, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+	};
+	struct sock_filter oob[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, sizeof(d)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter odd[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 2),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter far[] = {
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter ja[] = {
+		BPF_STMT(BPF_JMP | BPF_JA, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter noret[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter bad[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_filter div0[] = {
+		BPF_STMT(BPF_LDX | BPF_IMM, 0),
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter mem[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_ST, 3),
+		BPF_STMT(BPF_LD | BPF_IMM, 0),
+		BPF_STMT(BPF_LDX | BPF_MEM, 3),
+		BPF_STMT(BPF_MISC | BPF_TXA, 0),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+#define N(a)	(sizeof(a) / sizeof(a[0]))
+
+	CHECK(bpf_eval(ok, N(ok), &d) == SECCOMP_RET_ALLOW);
+	d.nr = 40;
+	CHECK(bpf_eval(ok, N(ok), &d) == (SECCOMP_RET_ERRNO | 1));
+	CHECK(bpf_eval(oob, N(oob), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(odd, N(odd), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(far, N(far), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(ja, N(ja), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(noret, N(noret), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(bad, N(bad), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(div0, N(div0), &d) == SECCOMP_RET_KILL_PROCESS);
+	CHECK(bpf_eval(mem, N(mem), &d) == SECCOMP_RET_ALLOW);
+#undef N
 }
 
 int
@@ -373,6 +524,7 @@ main(void)
 	test_programs();
 	test_allowlist_nonet();
 	test_notify_form();
+	test_eval_malformed();
 	{
 		char cmd[300];
 
