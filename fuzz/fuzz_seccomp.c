@@ -51,8 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	handler_bpf_free(&copy);
 	/* the notify form behind its handoff prefix: the program follows
 	 * the prefix unchanged */
-	if (b0->notify_len > 0 && handler_bpf_notify_handoff(&copy, b0, 64)
-	    == 0) {
+	if (b0->notify_len > 0 && handler_bpf_notify_handoff(&copy, b0, 64,
+	    (int)(size & 1)) == 0) {
 		FUZZ_ASSERT(copy.len > b0->notify_len && memcmp(copy.insn +
 		    (copy.len - b0->notify_len), b0->notify, b0->notify_len *
 		    sizeof(*copy.insn)) == 0);

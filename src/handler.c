@@ -44,6 +44,8 @@
 #include "handler.h"
 #include "handler_child.h"
 #include "handler_reap.h"
+#include "handler_run.h"
+#include "handler_zygote.h"
 #include "log.h"
 #include "util.h"
 
@@ -231,47 +233,7 @@ handler_outcome_name(enum handler_outcome o)
 	return handler_outcomes[o];
 }
 
-#define RUN_ENV		8
-#define RUN_SWEEP_MS	2	/* between sweeps while strays die */
-
-/* flags */
-#define RUN_TIMED_OUT		0x01	/* SIGTERM was sent at the timeout */
-#define RUN_STOPPED		0x02	/* stopped at once: over the cap, or
-					 * the runner going away */
-#define RUN_SETUP_FAILED	0x04	/* the child never reached execve */
-#define RUN_LOST		0x08	/* its status was taken elsewhere */
-#define RUN_SECCOMP		0x10	/* a profile's kill, notified */
-
-struct handler_run {
-	struct handler_run	*next;
-	uint64_t		 id;
-	struct policy_handler	 pol;
-	struct handler_bpf	 bpf;
-	struct handler_bpf	 handoff;	/* notify form with the prefix;
-						   len 0: the kill program */
-	int			 chan_at;	/* the child's channel number */
-	int			 exec_fd, script;
-	char			*in;
-	size_t			 inlen;
-	char			*env[RUN_ENV];
-	int			 running;	/* forked */
-	pid_t			 hpid;
-	int			 fd_pid;	/* pidfd, until reaped */
-	int			 fd_out, fd_err, fd_chan;
-	int			 fd_notify;	/* seccomp listener, or -1 */
-	char			*out, *err;
-	size_t			 outlen, errlen;
-	int			 over_cap;
-	int			 reaped, wstatus, flags, leftovers;
-	int			 sweeping;	/* strays still dying */
-	int64_t			 start, t_term, t_kill, t_sweep;
-	char			 msg[CHILD_MSG_MAX];
-	int			 nr;		/* RUN_SECCOMP: the syscall */
-	uint32_t		 arch;
-	char			 syscall[HANDLER_SYSCALL_MAX];
-};
-
-static int64_t
+int64_t
 handler_now_ms(void)
 {
 	struct timespec ts;
@@ -309,6 +271,13 @@ handler_runner_init(struct handler_runner *r, int max_handlers,
 	/* fail closed: without it no run starts (handler_run_start) */
 	r->reaper = handler_reap_init() == 0;
 	r->notif_size = runner_notif_size();
+	r->zygote_mode = HANDLER_ZYGOTE_AUTO;
+}
+
+void
+handler_runner_set_zygote(struct handler_runner *r, int mode)
+{
+	r->zygote_mode = mode;	/* OFF: those there end when idle */
 }
 
 void
@@ -330,6 +299,8 @@ run_free(struct handler_run *run)
 {
 	size_t i;
 
+	if (run->zsrc != NULL)
+		zyg_run_done(run);
 	run_close(&run->exec_fd);
 	run_close(&run->fd_out);
 	run_close(&run->fd_err);
@@ -458,53 +429,79 @@ run_stdin(struct handler_run *run, int *rd)
 	return 0;
 }
 
-static int64_t handler_now_ms(void);
-
-/* The handler started: pipes, the child, its pidfd. */
-static int
-run_spawn(struct handler_runner *r, struct handler_run *run)
+void
+handler_run_started(struct handler_runner *r, struct handler_run *run)
 {
-	int in = -1, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int chan[2] = { -1, -1 }, rc = -1;
+	if (r->started != NULL)
+		r->started(r->arg, run->id, run->hpid);
+}
+
+/* The cold way: the runner forks the child, which confines itself. */
+static int
+run_fork(struct handler_runner *r, struct handler_run *run, int in,
+    int out, int err)
+{
+	int chan[2] = { -1, -1 };
 	struct child_spawn s;
 
-	if (run_stdin(run, &in) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
-	    pipe2(err, O_CLOEXEC) == -1 || socketpair(AF_UNIX,
-	    SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == -1)
-		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == -1)
+		return -1;
 	s = (struct child_spawn){ &run->pol, &run->bpf,
 	    run->handoff.len > 0 ? &run->handoff : NULL, run->chan_at,
-	    run->exec_fd, run->script, in, out[1], err[1], chan[1],
-	    run->pol.action, run->env };
-	run->start = handler_now_ms();
-	if ((run->hpid = handler_child_spawn(&s)) == -1)
-		goto out;
+	    run->exec_fd, run->script, in, out, err, chan[1],
+	    run->pol.action, run->env, 0 };
+	run->hpid = handler_child_spawn(&s);
+	close(chan[1]);
+	if (run->hpid == -1) {
+		run->hpid = 0;
+		close(chan[0]);
+		return -1;
+	}
 	if ((run->fd_pid = (int)syscall(SYS_pidfd_open, run->hpid, 0)) == -1) {
 		/* cannot watch it: it must not run */
 		kill(run->hpid, SIGKILL);
 		while (waitpid(run->hpid, NULL, 0) == -1 && errno == EINTR)
 			;
+		run->hpid = 0;
+		close(chan[0]);
+		return -1;
+	}
+	run->fd_chan = chan[0];
+	fcntl(run->fd_chan, F_SETFL, O_NONBLOCK);
+	handler_run_started(r, run);
+	return 0;
+}
+
+/* The handler started: pipes, then a zygote asked or the child forked
+ * (its pid, and so its pidfd, come later from a zygote). */
+static int
+run_spawn(struct handler_runner *r, struct handler_run *run)
+{
+	int in = -1, out[2] = { -1, -1 }, err[2] = { -1, -1 }, rc = -1;
+
+	if (run_stdin(run, &in) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
+	    pipe2(err, O_CLOEXEC) == -1)
 		goto out;
+	run->start = handler_now_ms();
+	if ((run->flags & RUN_COLD) || zyg_request(r, run, in, out[1],
+	    err[1]) == 0) {
+		if (run_fork(r, run, in, out[1], err[1]) == -1)
+			goto out;
 	}
 	run->fd_out = out[0];
 	run->fd_err = err[0];
-	run->fd_chan = chan[0];
-	out[0] = err[0] = chan[0] = -1;
+	out[0] = err[0] = -1;
 	fcntl(run->fd_out, F_SETFL, O_NONBLOCK);
 	fcntl(run->fd_err, F_SETFL, O_NONBLOCK);
-	fcntl(run->fd_chan, F_SETFL, O_NONBLOCK);
 	run->running = 1;
 	run->t_term = run->start + run->pol.timeout_ms;
 	run->t_kill = run->t_term + (run->pol.grace_ms > 0 ?
 	    run->pol.grace_ms : 0);
-	if (r->started != NULL)
-		r->started(r->arg, run->id, run->hpid);
 	rc = 0;
 out:
 	run_close(&in);
 	run_close(&out[0]); run_close(&out[1]);
 	run_close(&err[0]); run_close(&err[1]);
-	run_close(&chan[0]); run_close(&chan[1]);
 	return rc;
 }
 
@@ -643,7 +640,7 @@ handler_runner_fds(const struct handler_runner *r, struct pollfd *pfd,
     size_t max)
 {
 	const struct handler_run *run;
-	size_t n = 0;
+	size_t n = zyg_fds(r, pfd, max);
 
 	for (run = r->runs; run != NULL; run = run->next) {
 		/* the channel only while the listener may still come: what
@@ -681,6 +678,8 @@ handler_runner_timeout(const struct handler_runner *r)
 	const struct handler_run *run;
 	int64_t now = handler_now_ms(), best = -1, t;
 
+	if ((t = zyg_next(r)) >= 0)
+		best = t < now ? 0 : t - now;
 	for (run = r->runs; run != NULL; run = run->next) {
 		if ((t = run_next(run)) < 0)
 			continue;
@@ -698,7 +697,7 @@ handler_runner_timeout(const struct handler_runner *r)
 static void
 run_kill(struct handler_run *run, int sig)
 {
-	if (run->reaped)
+	if (run->reaped || run->hpid <= 0)	/* a zygote's, not yet known */
 		return;
 	kill(-run->hpid, sig);
 	if (sig == SIGKILL)
@@ -707,8 +706,8 @@ run_kill(struct handler_run *run, int sig)
 
 /* Stop everything now (idempotent): stdout over its cap, or the runner
  * going away. */
-static void
-run_stop(struct handler_run *run)
+void
+handler_run_stop(struct handler_run *run)
 {
 	run->flags |= RUN_STOPPED;
 	run->t_term = run->t_kill = -1;
@@ -737,7 +736,7 @@ run_read(struct handler_run *run, int *fd, char **buf, size_t *len,
 		}
 		if (take < (size_t)n && is_out && !run->over_cap) {
 			run->over_cap = 1;
-			run_stop(run);
+			handler_run_stop(run);
 		}
 	}
 	if (n == 0 || (errno != EAGAIN && errno != EINTR))
@@ -770,7 +769,7 @@ run_chan_bad(struct handler_run *run, const char *what)
 	hive_strlcpy(run->msg, what, sizeof(run->msg));
 	run->flags |= RUN_SETUP_FAILED;
 	run_close(&run->fd_chan);
-	run_stop(run);
+	handler_run_stop(run);
 }
 
 /* The descriptor an SCM_RIGHTS message carried: exactly one, or -1
@@ -863,8 +862,9 @@ run_read_chan(struct handler_runner *r, struct handler_run *run)
 /* The first notification names the run's end; every notifying process
  * is killed (once the kernel says the notification is still live, so
  * that its pid is still the one that asked). */
-static void
-run_notified(struct handler_run *run, const struct seccomp_notif *n)
+void
+handler_run_notified(struct handler_run *run, const struct seccomp_notif *n,
+    int listener)
 {
 	char *name;
 	__u64 id = n->id;
@@ -884,7 +884,7 @@ run_notified(struct handler_run *run, const struct seccomp_notif *n)
 	}
 	/* pid 0: a process in a pid namespace we cannot see, which the
 	 * group kill reaches (kill(0) would be our own group) */
-	if (n->pid > 0 && n->pid <= INT32_MAX && ioctl(run->fd_notify,
+	if (n->pid > 0 && n->pid <= INT32_MAX && ioctl(listener,
 	    SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0)
 		kill((pid_t)n->pid, SIGKILL);
 }
@@ -912,7 +912,7 @@ run_read_notify(struct handler_runner *r, struct handler_run *run,
 	}
 	memset(&u, 0, r->notif_size);
 	if (ioctl(run->fd_notify, SECCOMP_IOCTL_NOTIF_RECV, &u) == 0)
-		run_notified(run, &u.n);
+		handler_run_notified(run, &u.n, run->fd_notify);
 	else if (errno == ENOENT && !(run->flags & RUN_SECCOMP)) {
 		run->flags |= RUN_SECCOMP;
 		run->nr = -1;
@@ -924,7 +924,7 @@ run_read_notify(struct handler_runner *r, struct handler_run *run,
 		run_close(&run->fd_notify);
 	}
 	if (run->flags & RUN_SECCOMP)
-		run_stop(run);
+		handler_run_stop(run);
 }
 
 static int
@@ -936,14 +936,23 @@ run_is_live(void *arg, pid_t pid)
 	for (run = r->runs; run != NULL; run = run->next)
 		if (run->running && !run->reaped && run->hpid == pid)
 			return 1;
-	return 0;
+	return zyg_owns(r, pid);
 }
 
 /* Kill what the handlers left; the run is over once nothing is left. */
 static void
 run_sweep(struct handler_runner *r, struct handler_run *run, int64_t now)
 {
-	int left = handler_sweep(run_is_live, r, &run->leftovers);
+	int left;
+
+	/* a zygote's child whose pid has not come yet would look like a
+	 * stray: no sweep until every zygote has answered */
+	if (zyg_pending(r) > 0) {
+		run->sweeping = 1;
+		run->t_sweep = now + RUN_SWEEP_MS;
+		return;
+	}
+	left = handler_sweep(run_is_live, r, &run->leftovers);
 
 	if (left == -1)
 		log_warn("handler %s: cannot list our children, will retry",
@@ -972,8 +981,14 @@ run_reap(struct handler_runner *r, struct handler_run *run, int64_t now)
 }
 
 static void
-run_deadlines(struct handler_run *run, int64_t now)
+run_deadlines(struct handler_runner *r, struct handler_run *run, int64_t now)
 {
+	if (run->zyg != NULL && run->t_term >= 0 && now >= run->t_term) {
+		/* its zygote never answered: it is ended, and this run
+		 * with it (failed, not re-run: a child may exist) */
+		zyg_stuck(r, run->zyg);
+		return;
+	}
 	if (run->t_term >= 0 && now >= run->t_term) {
 		run->flags |= RUN_TIMED_OUT;
 		run_kill(run, SIGTERM);
@@ -1173,7 +1188,7 @@ run_step(struct handler_runner *r, struct handler_run *run,
 	else if (run->reaped && run->sweeping && now >= run->t_sweep)
 		run_sweep(r, run, now);
 	if (!run->reaped)
-		run_deadlines(run, now);
+		run_deadlines(r, run, now);
 	if (!run->reaped || run->sweeping)
 		return 0;
 	run_read_out(run);
@@ -1189,7 +1204,7 @@ handler_runner_dispatch(struct handler_runner *r, const struct pollfd *pfd,
 {
 	struct handler_run *run, *next;
 	int64_t now = handler_now_ms();
-	int ended = 0;
+	int ended = zyg_dispatch(r, pfd, n, now);
 
 	for (run = r->runs; run != NULL; run = next) {
 		next = run->next;
@@ -1212,9 +1227,10 @@ handler_runner_free(struct handler_runner *r)
 	struct handler_run *run, *next;
 	int n = 0;
 
+	zyg_end_all(r);	/* its runs not started: failed, not re-run */
 	for (run = r->runs; run != NULL; run = run->next)
 		if (run->running)
-			run_stop(run);
+			handler_run_stop(run);
 	for (run = r->runs; run != NULL; run = run->next)
 		if (run->running && !run->reaped) {
 			while (waitpid(run->hpid, NULL, 0) == -1 &&
@@ -1230,4 +1246,5 @@ handler_runner_free(struct handler_runner *r)
 		run_free(run);
 	}
 	r->runs = NULL;
+	zyg_free_all(r);
 }

@@ -121,6 +121,12 @@ struct handler_result {
 typedef void (*handler_done_fn)(void *arg, const struct handler_result *);
 
 struct handler_run;
+struct zygote;
+
+/* Zygotes (docs/handlers.md, "The zygote"): off; from a handler's
+ * second run within a minute (the default); or from its first run,
+ * waited for (tests). */
+enum { HANDLER_ZYGOTE_OFF, HANDLER_ZYGOTE_AUTO, HANDLER_ZYGOTE_ALWAYS };
 
 struct handler_runner {
 	struct handler_run	*runs;		/* running and queued */
@@ -132,6 +138,8 @@ struct handler_runner {
 	size_t			 notif_size;	/* the kernel's seccomp_notif;
 						   0: no user notification */
 	int			 notify_warned;	/* said once why not */
+	struct zygote		*zygotes;
+	int			 zygote_mode;	/* HANDLER_ZYGOTE_* */
 	/* a hook for tests: called with the handler's pid once started */
 	void			(*started)(void *arg, uint64_t id, pid_t pid);
 };
@@ -139,6 +147,7 @@ struct handler_runner {
 void handler_runner_init(struct handler_runner *, int max_handlers,
     handler_done_fn, void *arg);
 void handler_runner_set_max(struct handler_runner *, int max_handlers);
+void handler_runner_set_zygote(struct handler_runner *, int mode);
 /* Kills every run and what it left, and waits for them. */
 void handler_runner_free(struct handler_runner *);
 
@@ -160,8 +169,11 @@ uint64_t handler_run_start(struct handler_runner *,
 size_t handler_runner_active(const struct handler_runner *);
 
 /* The descriptors to poll (POLLIN each): returns how many were written
- * (at most max; HANDLER_RUN_FDS per running handler is enough). */
-#define HANDLER_RUN_FDS	5
+ * (at most max; HANDLER_RUN_FDS per running handler and
+ * HANDLER_ZYGOTE_FDS * HANDLER_ZYGOTE_MAX is enough). */
+#define HANDLER_RUN_FDS		5
+#define HANDLER_ZYGOTE_FDS	3
+#define HANDLER_ZYGOTE_MAX	16	/* zygotes at once */
 size_t handler_runner_fds(const struct handler_runner *, struct pollfd *,
     size_t max);
 

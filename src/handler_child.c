@@ -33,6 +33,7 @@
 
 #include "handler_child.h"
 #include "log.h"
+#include "zygote.h"
 
 /* where child_fail() writes: the caller's descriptor until child_fds()
  * has moved it */
@@ -176,16 +177,22 @@ child_rlimit(int res, int64_t v, const char *what)
 }
 
 static void
-child_rlimits(const struct policy_handler *p)
+child_rlimit_core(void)
 {
 	struct rlimit zero = { 0, 0 };
 
+	if (setrlimit(RLIMIT_CORE, &zero) == -1)
+		child_fail("RLIMIT_CORE");
+}
+
+static void
+child_rlimits(const struct policy_handler *p)
+{
 	child_rlimit(RLIMIT_CPU, p->cpu_s, "RLIMIT_CPU");
 	child_rlimit(RLIMIT_NPROC, p->processes, "RLIMIT_NPROC");
 	child_rlimit(RLIMIT_NOFILE, p->files, "RLIMIT_NOFILE");
 	child_rlimit(RLIMIT_FSIZE, p->fsize, "RLIMIT_FSIZE");
-	if (setrlimit(RLIMIT_CORE, &zero) == -1)
-		child_fail("RLIMIT_CORE");
+	child_rlimit_core();
 }
 
 /*
@@ -381,6 +388,8 @@ child_seccomp(const struct child_spawn *s, int chan)
 			return;
 		}
 		child_no_listener(chan);
+		if (s->zygote)	/* the runner goes the cold way */
+			_exit(127);
 	}
 	prog.len = s->bpf->len;
 	prog.filter = s->bpf->insn;
@@ -402,11 +411,16 @@ child_main(const struct child_spawn *s, pid_t runner)
 	if (chdir("/") == -1)
 		child_fail("chdir /");
 	/* orphans of the handler's descendants come to the handler, not
-	 * to the runner, while it lives (docs/handlers.md, "Reaping") */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
+	 * to the runner, while it lives (docs/handlers.md, "Reaping");
+	 * a zygote's children are the runner's: each run's child sets it */
+	if (!s->zygote && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1)
 		child_fail("PR_SET_CHILD_SUBREAPER");
-	child_rlimits(s->pol);
-	child_mounts(s->pol);
+	if (s->zygote)		/* the rest per run, in its child */
+		child_rlimit_core();
+	else
+		child_rlimits(s->pol);
+	if (!s->zygote)		/* the runner sends no such handler there */
+		child_mounts(s->pol);
 	child_ids(s->pol);
 	/* the uid change made us dumpable as fs.suid_dumpable says: we
 	 * still hold a copy of the runner's memory until the execve */
@@ -418,11 +432,14 @@ child_main(const struct child_spawn *s, pid_t runner)
 	if (getppid() != runner)
 		child_fail("runner gone");
 	child_caps();
-	child_rlimit(RLIMIT_AS, s->pol->memory, "RLIMIT_AS");
+	if (!s->zygote)
+		child_rlimit(RLIMIT_AS, s->pol->memory, "RLIMIT_AS");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
 		child_fail("PR_SET_NO_NEW_PRIVS");
 	child_seccomp(s, chan);
+	if (s->zygote)
+		zygote_main(chan, s->pol, runner);
 	argv[0] = (char *)s->argv0;
 	argv[1] = NULL;
 	syscall(SYS_execveat, FD_EXEC, "", argv, s->envp, AT_EMPTY_PATH);

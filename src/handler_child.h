@@ -36,6 +36,10 @@ struct child_spawn {
 	int				 fd_chan;	/* channel, child's end */
 	const char			*argv0;
 	char *const			*envp;
+	/* a zygote (src/zygote.h): confined the same, with no per-run
+	 * limits, no mounts and no kill-program fallback; after its
+	 * listener it serves runs instead of executing the handler */
+	int				 zygote;
 };
 
 /*

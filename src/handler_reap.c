@@ -78,8 +78,8 @@ reap_children_file(const char *path, pid_t *pid, size_t *n, size_t max)
 }
 
 /* ppid and session of a process, from /proc/PID/stat; -1 if gone */
-static int
-reap_stat(pid_t pid, pid_t *ppid, pid_t *sid)
+int
+handler_proc_stat(pid_t pid, pid_t *ppid, pid_t *sid)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -117,7 +117,7 @@ reap_scan(pid_t self, pid_t *pid, size_t *n, size_t max)
 		if (d->d_name[0] < '1' || d->d_name[0] > '9')
 			continue;
 		v = (pid_t)atol(d->d_name);
-		if (reap_stat(v, &pp, &sid) == 0 && pp == self)
+		if (handler_proc_stat(v, &pp, &sid) == 0 && pp == self)
 			pid[(*n)++] = v;
 	}
 	closedir(dir);
@@ -178,7 +178,7 @@ handler_sweep(handler_live_fn live, void *arg, int *reaped)
 	if (reap_list(kid, REAP_MAX, &n) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (live(arg, kid[i]) || reap_stat(kid[i], &pp, &psid) == -1 ||
+		if (live(arg, kid[i]) || handler_proc_stat(kid[i], &pp, &psid) == -1 ||
 		    pp != self || psid == sid)
 			continue;
 		reap_kill_tree(kid[i]);

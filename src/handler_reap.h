@@ -26,4 +26,8 @@ typedef int (*handler_live_fn)(void *arg, pid_t);
  */
 int handler_sweep(handler_live_fn, void *arg, int *reaped);
 
+/* The parent and session of a process (/proc/PID/stat): 0, or -1
+ * when it is gone. */
+int handler_proc_stat(pid_t, pid_t *ppid, pid_t *sid);
+
 #endif

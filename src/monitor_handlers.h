@@ -21,7 +21,8 @@
 #define MH_RUNS		512		/* accepted, running or queued */
 #define MH_RESULT_MAX	(32 * 1024)	/* compact JSON sent on */
 #define MH_ERROR_MAX	2048		/* error text sent on */
-#define MH_FDS		(HANDLER_RUN_FDS * 256)	/* runner descriptors at most */
+#define MH_FDS		(HANDLER_RUN_FDS * 256 + HANDLER_ZYGOTE_FDS * \
+			    HANDLER_ZYGOTE_MAX)	/* runner descriptors at most */
 
 /* What one loaded set of handlers needs: swapped whole on reload. */
 struct mh_loaded {

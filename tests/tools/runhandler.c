@@ -9,6 +9,7 @@
  *       [--stdout-max B] [--stderr-max B] [--stdin TEXT]
  *       [--runs N] [--concurrency N] [--queue N] [--max N]
  *       [--private-tmp 0|1] [--read-only-root 0|1] [--pidfile F]
+ *       [--zygote off|auto|always]
  *   hive-test-runhandler --discover --dir D [--user U]
  *
  * The policy block is built here with local defaults (the values
@@ -150,7 +151,7 @@ discover(const char *dir)
 
 struct opts {
 	const char	*dir, *profiles, *action, *in;
-	int		 runs, max, discover;
+	int		 runs, max, discover, zygote;
 };
 
 static int64_t
@@ -184,7 +185,7 @@ parse_opts(int argc, char **argv, struct opts *o, struct policy_handler *p)
 		{ "queue", 1, 0, 'q' }, { "max", 1, 0, 'M' },
 		{ "pidfile", 1, 0, 'x' }, { "discover", 0, 0, 'D' },
 		{ "private-tmp", 1, 0, 'T' }, { "read-only-root", 1, 0, 'R' },
-		{ 0, 0, 0, 0 },
+		{ "zygote", 1, 0, 'z' }, { 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -216,6 +217,16 @@ parse_opts(int argc, char **argv, struct opts *o, struct policy_handler *p)
 		case 'D': o->discover = 1; break;
 		case 'T': p->private_tmp = (int)num(optarg); break;
 		case 'R': p->read_only_root = (int)num(optarg); break;
+		case 'z':
+			if (strcmp(optarg, "off") == 0)
+				o->zygote = HANDLER_ZYGOTE_OFF;
+			else if (strcmp(optarg, "auto") == 0)
+				o->zygote = HANDLER_ZYGOTE_AUTO;
+			else if (strcmp(optarg, "always") == 0)
+				o->zygote = HANDLER_ZYGOTE_ALWAYS;
+			else
+				exit(2);
+			break;
 		default: exit(2);
 		}
 	}
@@ -287,7 +298,8 @@ loop(struct handler_runner *r)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { NULL, NULL, NULL, "{}", 1, 16, 0 };
+	struct opts o = { NULL, NULL, NULL, "{}", 1, 16, 0,
+	    HANDLER_ZYGOTE_AUTO };
 	struct handler_env env = { "box", NULL, "id-1", "peer" };
 	struct seccomp_profile prof;
 	static struct handler_set set;
@@ -321,6 +333,7 @@ main(int argc, char **argv)
 	}
 	env.action = o.action;
 	handler_runner_init(&r, o.max, done, NULL);
+	handler_runner_set_zygote(&r, o.zygote);
 	r.started = started;
 	for (i = 0; i < o.runs; i++)
 		if (handler_run_start(&r, &p, seccomp_profile_bpf(&prof,
