@@ -377,11 +377,12 @@ runner_no_notify(struct handler_runner *r, const char *action,
 }
 
 /*
- * The notify form for this run, or the kill program.  The child's
- * channel goes at the handler's RLIMIT_NOFILE (CHILD_FD_MIN at least),
- * a number it can never hold: the prefix that lets the child's
- * sendmsg() through there is dead once the handler runs.  The child
- * needs room above it to move descriptors.
+ * The notify form for a forked run, or the kill program; built only
+ * when the run is forked (a zygote has its own).  The child's channel
+ * goes at the handler's RLIMIT_NOFILE (CHILD_FD_MIN at least, set at
+ * handler_run_start), a number it can never hold: the prefix that lets
+ * the child's sendmsg() through there is dead once the handler runs.
+ * The child needs room above it to move descriptors.
  */
 static void
 run_notify_setup(struct handler_runner *r, struct handler_run *run)
@@ -389,8 +390,6 @@ run_notify_setup(struct handler_runner *r, struct handler_run *run)
 	const char *why = NULL;
 	struct rlimit rl;
 
-	run->chan_at = run->pol.files > CHILD_FD_MIN ? (int)run->pol.files :
-	    CHILD_FD_MIN;
 	if (r->notif_size == 0)
 		why = "no seccomp user notification in this kernel";
 	else if (run->bpf.notify_len == 0)
@@ -444,6 +443,8 @@ run_fork(struct handler_runner *r, struct handler_run *run, int in,
 	int chan[2] = { -1, -1 };
 	struct child_spawn s;
 
+	if (run->handoff.len == 0)	/* a zygote serves it otherwise */
+		run_notify_setup(r, run);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) == -1)
 		return -1;
 	s = (struct child_spawn){ &run->pol, &run->bpf,
@@ -612,7 +613,8 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		snprintf(why, whylen, "out of memory or descriptors");
 		return 0;
 	}
-	run_notify_setup(r, run);
+	run->chan_at = run->pol.files > CHILD_FD_MIN ? (int)run->pol.files :
+	    CHILD_FD_MIN;
 	run->id = r->next_id;
 	if (now && run_spawn(r, run) == -1) {
 		snprintf(why, whylen, "cannot start: %s", strerror(errno));
