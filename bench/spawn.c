@@ -4,7 +4,11 @@
  * execveat, the sweep for leftovers, output checks) against a plain fork + execve of
  * the same trivial handler, interleaved in one process so both see
  * the same machine.  Goal: hardened at most 10% slower, as the ratio
- * of the median times of one run.
+ * of the median times of one run.  The hardened runs are those of a
+ * handler that runs often: through its zygote (docs/handlers.md, "The
+ * zygote"); the same runs forked by the runner (no zygote: a handler's
+ * first run, or one its profile does not allow) are measured beside
+ * them and printed too.
  *
  *   hive-bench-spawn [-n ITERATIONS] [-p PROFILE] [HANDLER]
  *
@@ -258,8 +262,8 @@ main(int argc, char **argv)
 	struct handler_runner r;
 	struct policy_handler p;
 	char dir[512], err[512];
-	int64_t t, *plain, *plain2, *hard;
-	double mp, mp2, mh, mean_ratio;
+	int64_t t, *plain, *plain2, *hard, *cold;
+	double mp, mp2, mh, mc, mean_ratio;
 	int i, n = 300, c;
 
 	while ((c = getopt(argc, argv, "n:p:")) != -1)
@@ -275,6 +279,7 @@ main(int argc, char **argv)
 	plain = calloc((size_t)n, sizeof(*plain));
 	plain2 = calloc((size_t)n, sizeof(*plain2));
 	hard = calloc((size_t)n, sizeof(*hard));
+	cold = calloc((size_t)n, sizeof(*cold));
 	if (plain == NULL || plain2 == NULL || hard == NULL)
 		return 1;
 	if (optind < argc) {
@@ -297,6 +302,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	handler_runner_init(&r, 1, done, NULL);
+
 	for (i = 0; i < 20; i++) {		/* warm up both paths */
 		plain_run(path);
 		hardened_run(&r, &p, seccomp_profile_bpf(&prof, 0),
@@ -310,6 +316,14 @@ main(int argc, char **argv)
 		hardened_run(&r, &p, seccomp_profile_bpf(&prof, 0),
 		    handler_find(&set, base));
 		hard[i] = now_ns() - t;
+		/* the same runner (its sweep would take another runner's
+		 * zygote for a stray), its zygote left idle */
+		handler_runner_set_zygote(&r, HANDLER_ZYGOTE_OFF);
+		t = now_ns();
+		hardened_run(&r, &p, seccomp_profile_bpf(&prof, 0),
+		    handler_find(&set, base));
+		cold[i] = now_ns() - t;
+		handler_runner_set_zygote(&r, HANDLER_ZYGOTE_AUTO);
 		t = now_ns();
 		plain2_run(path);
 		plain2[i] = now_ns() - t;
@@ -318,11 +332,14 @@ main(int argc, char **argv)
 	mp = median_us(plain, n);
 	mp2 = median_us(plain2, n);
 	mh = median_us(hard, n);
+	mc = median_us(cold, n);
 	printf("spawn %s, %d runs each, interleaved; medians\n", path, n);
 	printf("  plain fork+execve: %8.1f us/run\n", mp);
 	printf("  plain, two forks:  %8.1f us/run (the floor of a process "
 	    "per run in between)\n", mp2);
-	printf("  hardened:          %8.1f us/run\n", mh);
+	printf("  hardened (zygote): %8.1f us/run\n", mh);
+	printf("  hardened, forked:  %8.1f us/run (no zygote: %.3f of plain)\n",
+	    mc, mc / mp);
 	printf("  hardened / two-fork plain: %.3f\n", mh / mp2);
 	printf("  hardened / plain, means: %.3f\n", mean_ratio);
 	printf("  ratio %.3f, goal <= %.2f: %s\n", mh / mp, GOAL,
@@ -330,6 +347,8 @@ main(int argc, char **argv)
 	free(plain);
 	free(plain2);
 	free(hard);
+	free(cold);
+	handler_runner_free(&r);
 	seccomp_profile_free(&prof);
 	handler_set_free(&set);
 	if (optind >= argc && (unlink(path) == -1 || rmdir(dir) == -1))
