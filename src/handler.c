@@ -1093,6 +1093,7 @@ run_finish(struct handler_runner *r, struct handler_run *run, int64_t now)
 	res.duration_ms = now - run->start;
 	res.pid = run->hpid;
 	res.leftovers = run->leftovers;
+	res.zygote = run->zsrc != NULL;
 	res.err = run->err;
 	res.errlen = run->errlen;
 	run_outcome(run, &res);

@@ -109,6 +109,7 @@ struct handler_result {
 	int64_t			 duration_ms;
 	pid_t			 pid;		/* the handler, 0 if never */
 	int			 leftovers;	/* processes reaped after it */
+	int			 zygote;	/* started by a zygote */
 	/* killed-by-seccomp: the syscall's name, as libseccomp knows it;
 	 * "" when it could not be learned */
 	char			 syscall[HANDLER_SYSCALL_MAX];

@@ -108,12 +108,30 @@ none_left() {
 # --- the contract ---
 run --action hello --stdin '{"v":2}'
 is "hello: ok" .outcome ok
+if [ "$ZYGOTE" = always ]; then
+	is "hello: through a zygote" .zygote true
+else
+	is "hello: forked" .zygote false
+fi
 is "hello: exact environment" .stdout.env "HIVE_ACTION=hello HIVE_FROM=peer \
 HIVE_ID=id-1 HIVE_NODE=box HOME=/ LANG=C.UTF-8 \
 PATH=/usr/local/bin:/usr/bin:/bin PWD=/ "
 none_left hello
+# the daemon's default (auto): the first run forked, a zygote made at
+# the second, and the runs after it through the zygote once it is ready
+all=$("$HIVE_BIN/tests/hive-test-runhandler" --zygote auto --dir "$H" \
+    --profiles "$PROF" --action hello --runs 12 --concurrency 1 --queue 12)
+ZR=$(printf '%s\n' "$all" | grep '"outcome"' | jq -s -c '[.[] | .zygote]')
+check "auto: twelve runs, all ok" test "$(printf '%s\n' "$all" |
+    grep -c '"outcome":"ok"')" = 12
+check "auto: the first two forked ($ZR)" test "$(printf '%s' "$ZR" |
+    jq -c '.[0:2]')" = '[false,false]'
+check "auto: later ones through the zygote ($ZR)" test "$(printf '%s' "$ZR" |
+    jq 'any')" = true
+check "auto: nothing left" test "${all##*$'\n'}" = '{"survivors":0}'
 run --action hello --seccomp strict
 is "hello under strict: ok" .outcome ok
+is "hello under strict: forked (strict has no setsid)" .zygote false
 run --action sedjson --seccomp strict --stdin '{"abc":1}'
 is "sed script under strict: ok" .stdout.letters 3
 

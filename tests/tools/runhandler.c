@@ -93,6 +93,7 @@ print_result(const struct handler_result *res)
 	json_object_set(o, "stdout", res->output ? res->output : json_null());
 	json_object_set_new(o, "error", json_string(res->error));
 	json_object_set_new(o, "syscall", json_string(res->syscall));
+	json_object_set_new(o, "zygote", json_boolean(res->zygote));
 	json_object_set_new(o, "stderr", json_stringn(res->err ? res->err : "",
 	    res->errlen));
 	s = json_dumps(o, JSON_COMPACT);
