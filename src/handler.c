@@ -41,6 +41,7 @@
 
 #include <seccomp.h>
 
+#include "fdpass.h"
 #include "handler.h"
 #include "handler_child.h"
 #include "handler_reap.h"
@@ -458,11 +459,7 @@ run_fork(struct handler_runner *r, struct handler_run *run, int in,
 		close(chan[0]);
 		return -1;
 	}
-	if ((run->fd_pid = (int)syscall(SYS_pidfd_open, run->hpid, 0)) == -1) {
-		/* cannot watch it: it must not run */
-		kill(run->hpid, SIGKILL);
-		while (waitpid(run->hpid, NULL, 0) == -1 && errno == EINTR)
-			;
+	if ((run->fd_pid = handler_pidfd(run->hpid)) == -1) {
 		run->hpid = 0;
 		close(chan[0]);
 		return -1;
@@ -774,30 +771,6 @@ run_chan_bad(struct handler_run *run, const char *what)
 	handler_run_stop(run);
 }
 
-/* The descriptor an SCM_RIGHTS message carried: exactly one, or -1
- * (every other one closed). */
-static int
-chan_take_fd(struct msghdr *m)
-{
-	struct cmsghdr *cm;
-	int fd = -1, n, i, one;
-
-	for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
-			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
-			if (fd == -1 && n == 1)
-				fd = one;
-			else
-				close(one);
-		}
-	}
-	return fd;
-}
-
 static void
 run_chan_msg(struct handler_runner *r, struct handler_run *run,
     const char *buf, size_t n, int fd, int flags)
@@ -833,12 +806,13 @@ run_read_chan(struct handler_runner *r, struct handler_run *run)
 {
 	union {
 		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int) * 4)];
+		char		b[FDPASS_CMSG_SPACE];
 	} c;
 	char buf[CHILD_MSG_MAX];
 	struct iovec iov;
 	struct msghdr m;
 	ssize_t n;
+	int fd;
 
 	while (run->fd_chan >= 0) {
 		iov = (struct iovec){ buf, sizeof(buf) - 1 };
@@ -856,8 +830,8 @@ run_read_chan(struct handler_runner *r, struct handler_run *run)
 			run_close(&run->fd_chan);
 			return;
 		}
-		run_chan_msg(r, run, buf, (size_t)n, chan_take_fd(&m),
-		    m.msg_flags);
+		run_chan_msg(r, run, buf, (size_t)n, fdpass_take(&m, &fd, 1) == 0 ?
+		    fd : -1, m.msg_flags);
 	}
 }
 

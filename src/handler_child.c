@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "handler_child.h"
 #include "log.h"
 #include "zygote.h"
@@ -79,22 +80,27 @@ child_cat(char *buf, size_t off, size_t size, const char *s)
 	return off;
 }
 
+size_t
+handler_child_why(char *buf, size_t size, size_t off, const char *step, int e)
+{
+	const char *why = e != 0 ? strerrordesc_np(e) : "failed";
+
+	off = child_cat(buf, off, size, step);
+	off = child_cat(buf, off, size, ": ");
+	return child_cat(buf, off, size, why != NULL ? why : "unknown error");
+}
+
 /* "STEP: error" on the error pipe, then exit: no stdio, no strerror
  * (which may translate, so allocate and lock). */
 static void __attribute__((noreturn))
 child_fail(const char *step)
 {
-	const char *why;
-	char msg[160];
+	char msg[CHILD_MSG_MAX];
 	size_t n;
 	ssize_t w;
-	int e = errno;
 
-	why = e != 0 ? strerrordesc_np(e) : "failed";
 	msg[0] = CHILD_MSG_FAILED;
-	n = child_cat(msg, 1, sizeof(msg), step);
-	n = child_cat(msg, n, sizeof(msg), ": ");
-	n = child_cat(msg, n, sizeof(msg), why != NULL ? why : "unknown error");
+	n = handler_child_why(msg, sizeof(msg), 1, step, errno);
 	w = write(child_errfd, msg, n);
 	(void)w;
 	_exit(127);
@@ -321,27 +327,9 @@ child_caps(void)
 static void
 child_handoff(int chan, int listener)
 {
-	union {
-		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int))];
-	} c;
 	char kind = CHILD_MSG_LISTENER;
-	struct iovec iov = { &kind, 1 };
-	struct msghdr m;
-	struct cmsghdr *cm;
 
-	memset(&c, 0, sizeof(c));
-	memset(&m, 0, sizeof(m));
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = c.b;
-	m.msg_controllen = sizeof(c.b);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &listener, sizeof(int));
-	if (syscall(SYS_sendmsg, chan, &m, MSG_NOSIGNAL) != 1)
+	if (fdpass_send(chan, &kind, 1, &listener, 1, MSG_NOSIGNAL) != 1)
 		child_fail("handing the seccomp listener to the runner");
 }
 

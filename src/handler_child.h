@@ -54,4 +54,9 @@ struct child_spawn {
  */
 pid_t handler_child_spawn(const struct child_spawn *);
 
+/* "STEP: error" (errno e, untranslated: nothing allocated) written into
+ * buf from off, NUL-ended; the length.  For a child that fails. */
+size_t handler_child_why(char *buf, size_t size, size_t off,
+    const char *step, int e);
+
 #endif

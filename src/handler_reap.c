@@ -25,6 +25,7 @@
  * once the pid space has wrapped).
  */
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -187,4 +188,18 @@ handler_sweep(handler_live_fn live, void *arg, int *reaped)
 		found++;
 	}
 	return found + (n == REAP_MAX);
+}
+
+int
+handler_pidfd(pid_t pid)
+{
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0)
+		return fd;
+	/* cannot watch it: it must not run */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+		;
+	return -1;
 }

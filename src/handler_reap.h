@@ -30,4 +30,8 @@ int handler_sweep(handler_live_fn, void *arg, int *reaped);
  * when it is gone. */
 int handler_proc_stat(pid_t, pid_t *ppid, pid_t *sid);
 
+/* A pidfd for a child of ours just forked, or -1 with the child killed
+ * and reaped: what cannot be watched must not run. */
+int handler_pidfd(pid_t);
+
 #endif

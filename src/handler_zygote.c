@@ -41,6 +41,7 @@
 #include <seccomp.h>
 
 #include "bpf_eval.h"
+#include "fdpass.h"
 #include "handler_reap.h"
 #include "handler_zygote.h"
 #include "log.h"
@@ -358,13 +359,7 @@ zyg_start(struct handler_runner *r, struct zygote *z, int exec_fd)
 	z->pid = handler_child_spawn(&s);
 	close(null);
 	close(chan[1]);
-	if (z->pid == -1 || (z->fd_pid = (int)syscall(SYS_pidfd_open, z->pid,
-	    0)) == -1) {
-		if (z->pid > 0) {
-			kill(z->pid, SIGKILL);
-			while (waitpid(z->pid, NULL, 0) == -1 && errno == EINTR)
-				;
-		}
+	if (z->pid == -1 || (z->fd_pid = handler_pidfd(z->pid)) == -1) {
 		z->pid = 0;
 		close(chan[0]);
 		return -1;
@@ -402,17 +397,10 @@ static int
 zyg_send_run(struct zygote *z, const struct handler_run *run, int in,
     int out, int err)
 {
-	union {
-		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int) * 3)];
-	} c;
 	static char msg[ZYG_MSG_MAX];
 	const char *s[ZYG_ENV_N];
 	int fds[3] = { in, out, err };
 	struct zyg_hdr h;
-	struct iovec iov;
-	struct msghdr m;
-	struct cmsghdr *cm;
 	size_t len = 0, k, i;
 
 	s[0] = run->pol.action;
@@ -433,20 +421,8 @@ zyg_send_run(struct zygote *z, const struct handler_run *run, int in,
 	h.id = run->id;
 	h.len = (uint32_t)len;
 	memcpy(msg, &h, sizeof(h));
-	memset(&c, 0, sizeof(c));
-	memset(&m, 0, sizeof(m));
-	iov = (struct iovec){ msg, sizeof(h) + len };
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = c.b;
-	m.msg_controllen = sizeof(c.b);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	if (sendmsg(z->fd_chan, &m, MSG_DONTWAIT | MSG_NOSIGNAL) !=
-	    (ssize_t)(sizeof(h) + len))
+	if (fdpass_send(z->fd_chan, msg, sizeof(h) + len, fds, 3,
+	    MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(sizeof(h) + len))
 		return -1;
 	return 0;
 }
@@ -659,14 +635,13 @@ zyg_read_chan(struct handler_runner *r, struct zygote *z)
 {
 	union {
 		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int) * 4)];
+		char		b[FDPASS_CMSG_SPACE];
 	} c;
 	char buf[sizeof(struct zyg_hdr) + CHILD_MSG_MAX];
-	struct cmsghdr *cm;
 	struct iovec iov;
 	struct msghdr m;
 	ssize_t n;
-	int requeue = 0, fd, one, k, i;
+	int requeue = 0, fd;
 
 	while (z->fd_chan >= 0) {
 		iov = (struct iovec){ buf, sizeof(buf) };
@@ -680,22 +655,8 @@ zyg_read_chan(struct handler_runner *r, struct zygote *z)
 			continue;
 		if (n == -1 && errno == EAGAIN)
 			break;
-		fd = -1;
-		for (cm = CMSG_FIRSTHDR(&m); n > 0 && cm != NULL;
-		    cm = CMSG_NXTHDR(&m, cm)) {
-			if (cm->cmsg_level != SOL_SOCKET ||
-			    cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-			for (i = 0; i < k; i++) {
-				memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
-				    sizeof(int));
-				if (fd == -1 && k == 1)
-					fd = one;
-				else
-					close(one);
-			}
-		}
+		if (n <= 0 || fdpass_take(&m, &fd, 1) == -1)
+			fd = -1;
 		if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 			if (fd >= 0)
 				close(fd);

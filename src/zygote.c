@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "handler_child.h"
 #include "zygote.h"
 
@@ -71,18 +72,9 @@ static void __attribute__((noreturn))
 zyg_child_fail(int chan, uint64_t id, const char *step)
 {
 	char text[CHILD_MSG_MAX];
-	const char *why;
-	size_t n = 0, i;
 	int e = errno;
 
-	why = e != 0 ? strerrordesc_np(e) : "failed";
-	for (i = 0; step[i] != '\0' && n < sizeof(text) - 1; i++)
-		text[n++] = step[i];
-	for (i = 0; i < 2 && n < sizeof(text) - 1; i++)
-		text[n++] = ": "[i];
-	for (i = 0; why != NULL && why[i] != '\0' && n < sizeof(text) - 1; i++)
-		text[n++] = why[i];
-	text[n] = '\0';
+	handler_child_why(text, sizeof(text), 0, step, e);
 	zyg_send(chan, ZYG_RUNFAIL, id, 0, e, text);
 	syscall(SYS_exit_group, 127);
 	__builtin_unreachable();
@@ -141,30 +133,6 @@ zyg_child(int chan, const struct policy_handler *p, pid_t runner,
 	zyg_child_fail(chan, q->id, "execveat");
 }
 
-/* The three descriptors of one SCM_RIGHTS message, or -1 (any other
- * descriptor it carried closed). */
-static int
-zyg_take_fds(struct msghdr *m, int fd[3])
-{
-	struct cmsghdr *cm;
-	int n, i, got = 0, one;
-
-	for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-		for (i = 0; i < n; i++) {
-			memcpy(&one, CMSG_DATA(cm) + i * sizeof(int),
-			    sizeof(int));
-			if (got < 3 && n == 3)
-				fd[got++] = one;
-			else
-				syscall(SYS_close, one);
-		}
-	}
-	return got == 3 ? 0 : -1;
-}
-
 /* argv[0] and the environment from the block: every string NUL-ended,
  * at most ZYG_ENV_N of them. */
 static int
@@ -194,7 +162,7 @@ zyg_read(int chan, char *buf, struct zyg_req *q)
 {
 	union {
 		struct cmsghdr	h;
-		char		b[CMSG_SPACE(sizeof(int) * 3)];
+		char		b[FDPASS_CMSG_SPACE];
 	} c;
 	struct iovec iov = { buf, ZYG_MSG_MAX };
 	struct zyg_hdr h;
@@ -214,7 +182,7 @@ zyg_read(int chan, char *buf, struct zyg_req *q)
 			return 0;	/* EOF: the runner is done with us */
 		break;
 	}
-	if (zyg_take_fds(&m, q->fd) == -1 || (size_t)n < sizeof(h) ||
+	if (fdpass_take(&m, q->fd, 3) == -1 || (size_t)n < sizeof(h) ||
 	    (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0)
 		return -1;
 	memcpy(&h, buf, sizeof(h));
