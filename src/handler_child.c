@@ -168,17 +168,23 @@ child_signals(void)
 		child_fail("sigprocmask");
 }
 
-static void
-child_rlimit(int res, int64_t v, const char *what)
+int
+handler_child_rlimit(int res, int64_t v)
 {
 	struct rlimit rl;
 
 	if (v <= 0)
-		return;		/* not set: inherited */
+		return 0;	/* not set: inherited */
 	rl.rlim_cur = rl.rlim_max = (rlim_t)v;
 	if (res == RLIMIT_CPU)	/* SIGXCPU at the limit, SIGKILL 1 s on */
 		rl.rlim_max = (rlim_t)v + 1;
-	if (setrlimit(res, &rl) == -1)
+	return syscall(SYS_prlimit64, 0, res, &rl, NULL) == -1 ? -1 : 0;
+}
+
+static void
+child_rlimit(int res, int64_t v, const char *what)
+{
+	if (handler_child_rlimit(res, v) == -1)
 		child_fail(what);
 }
 

@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include "policy.h"
 #include "seccomp_profile.h"
 
@@ -58,5 +60,10 @@ pid_t handler_child_spawn(const struct child_spawn *);
  * buf from off, NUL-ended; the length.  For a child that fails. */
 size_t handler_child_why(char *buf, size_t size, size_t off,
     const char *step, int e);
+
+/* A handler's limit (policy value v, <= 0: not set), hard and soft,
+ * RLIMIT_CPU's hard one second above (SIGXCPU, then SIGKILL): a raw
+ * prlimit64.  0, or -1 (errno). */
+int handler_child_rlimit(int res, int64_t v);
 
 #endif

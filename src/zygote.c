@@ -83,14 +83,7 @@ zyg_child_fail(int chan, uint64_t id, const char *step)
 static void
 zyg_rlimit(int chan, uint64_t id, int res, int64_t v, const char *what)
 {
-	struct rlimit rl;
-
-	if (v <= 0)
-		return;		/* not set: inherited */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)v;
-	if (res == RLIMIT_CPU)	/* SIGXCPU at the limit, SIGKILL 1 s on */
-		rl.rlim_max = (rlim_t)v + 1;
-	if (syscall(SYS_prlimit64, 0, res, &rl, NULL) == -1)
+	if (handler_child_rlimit(res, v) == -1)
 		zyg_child_fail(chan, id, what);
 }
 
