@@ -73,6 +73,8 @@ struct window {
 	int64_t			 horizon;	/* latest now entries were
 						   dropped at: see admit */
 	int64_t			 swept_at;	/* now of the last full-table sweep */
+	int64_t			 earliest;	/* <= every entry's expires:
+						   no sweep before it */
 	int			 swept;		/* swept_at is valid */
 	uint8_t			 key[WINDOW_KEYLEN];
 	int			 fd;		/* -1: in memory only */
@@ -294,6 +296,7 @@ window_alloc(size_t capacity)
 	}
 	w->mask = n - 1;
 	w->capacity = capacity;
+	w->earliest = INT64_MAX;
 	w->fd = -1;
 	return w;
 }
@@ -642,6 +645,8 @@ window_insert(struct window *w, const uint8_t rec[WINDOW_RECLEN])
 		w->count++;
 	}
 	w->slots[i].expires = (int64_t)window_get_le64(rec + 16);
+	if (w->slots[i].expires < w->earliest)
+		w->earliest = w->slots[i].expires;
 }
 
 /* Write first: if it fails there is nothing to undo. */
@@ -710,22 +715,45 @@ window_compact(struct window *w)
  * A deletion pulls later entries back into slot i, so i is examined
  * again instead of advancing.  Entries only ever move back to the slot
  * under examination or, across the wrap, to slots already swept (which
- * hold live entries only), so none is missed.
+ * hold live entries only), so none is missed, and every entry kept is
+ * seen at least once by the new earliest expiry.
+ */
+static size_t
+window_sweep(struct window *w, int64_t now)
+{
+	int64_t earliest = INT64_MAX, e;
+	size_t i = 0, dropped = 0;
+
+	while (i <= w->mask) {
+		e = w->slots[i].expires;
+		if (e != 0 && e <= now) {
+			window_delete(w, i);
+			dropped++;
+			continue;
+		}
+		if (e != 0 && e < earliest)
+			earliest = e;
+		i++;
+	}
+	w->earliest = earliest;
+	return dropped;
+}
+
+/*
+ * The sweep reads the whole table (48 MiB at the default capacity), so
+ * it is skipped while nothing can have expired: before the earliest
+ * expiry of any entry (a lower bound: lowered as entries come, set
+ * exactly by each sweep).
  */
 size_t
 window_expire(struct window *w, int64_t now)
 {
-	size_t i = 0, dropped = 0;
+	size_t dropped = 0;
 
 	if (now > w->horizon)
 		w->horizon = now;
-	while (i <= w->mask) {
-		if (w->slots[i].expires != 0 && w->slots[i].expires <= now) {
-			window_delete(w, i);
-			dropped++;
-		} else
-			i++;
-	}
+	if (now >= w->earliest)
+		dropped = window_sweep(w, now);
 	if (w->fd >= 0 &&
 	    w->nrecords > 2 * (uint64_t)w->count + WINDOW_COMPACT_SLACK)
 		window_compact(w);
@@ -819,6 +847,8 @@ window_load_entry(struct window *w, const uint8_t *digest, int64_t expires)
 	memcpy(w->slots[i].digest, digest, WINDOW_DIGESTLEN);
 	w->slots[i].expires = expires;
 	w->count++;
+	if (expires < w->earliest)
+		w->earliest = expires;
 	return 0;
 }
 

@@ -167,6 +167,45 @@ test_expire_count(void)
 	window_free(w);
 }
 
+/*
+ * The sweep is skipped before the earliest expiry: an entry that comes
+ * later with an earlier expiry (admitted, committed in a batch, or
+ * loaded from the file) must still be dropped on time.
+ */
+static void
+test_expire_earliest(void)
+{
+	const char *p = tpath("earliest.win");
+	struct window *w = window_new(10);
+	char err[256];
+
+	CHECK(window_expire(w, 10) == 0);		/* empty */
+	CHECK(window_admit(w, "a", "late", 10, 500, 10) == WINDOW_OK);
+	CHECK(window_expire(w, 100) == 0);
+	CHECK(window_admit(w, "a", "soon", 10, 150, 100) == WINDOW_OK);
+	CHECK(window_stage(w, "a", "sooner", 10, 120, 100) == WINDOW_OK);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_expire(w, 119) == 0);
+	CHECK(window_expire(w, 120) == 1);
+	CHECK(window_expire(w, 149) == 0);
+	CHECK(window_expire(w, 150) == 1);
+	CHECK(window_count(w) == 1);
+	CHECK(window_expire(w, 500) == 1);
+	CHECK(window_count(w) == 0);
+	window_free(w);
+
+	make_file(p, 3, 100);		/* expires 100, 101, 102 */
+	CHECK(window_open(p, 16, 50, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	if (w == NULL)
+		return;
+	CHECK(window_expire(w, 99) == 0);
+	CHECK(window_expire(w, 101) == 2);
+	CHECK(window_count(w) == 1);
+	window_free(w);
+	unlink(p);
+}
+
 static void
 test_capacity(void)
 {
@@ -954,6 +993,7 @@ main(int argc, char *argv[])
 	test_basic();
 	test_expiry();
 	test_expire_count();
+	test_expire_earliest();
 	test_capacity();
 	test_model();
 	test_create_and_persist();
