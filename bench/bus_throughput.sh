@@ -10,7 +10,12 @@
 # Nth "accepted" line of the audit log (hive-bench-drain): parse,
 # schema, key, signature, time, replay window (and its state file),
 # policy and rate, peer table, audit line through the monitor.  The
-# publisher is not in the measured interval.
+# publisher is not in the measured interval.  Also the router's own CPU
+# time (all its threads, user and system, from /proc) per message over
+# the drain: its cost alone, steadier than a rate on a shared machine.
+
+# cpu_ticks PID: user + system clock ticks of the process so far
+cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
 # flood_file ROUND P N OUT: N signed heartbeats, P peers interleaved
 flood_file() {
@@ -28,9 +33,10 @@ flood_file() {
 	(cd "$d" && paste -d '\n' $(seq 1 "$p")) | grep -v '^$' >"$out"
 }
 
-# one_round ROUND P N: "verify raw hive" (messages/s) in $T/round.out
+# one_round ROUND P N: "verify raw hive cpu" (messages/s, and the
+# router's CPU microseconds per message) in $T/round.out
 one_round() {
-	local round=$1 p=$2 n=$3 f=$T/flood.txt sub v raw hive
+	local round=$1 p=$2 n=$3 f=$T/flood.txt sub v raw hive c0 c1
 	flood_file "$round" "$p" "$n" "$f"
 	[ "$(wc -l <"$f")" -eq "$n" ] || { echo "flood file short" >&2; exit 1; }
 	: >"$T/raw.out"
@@ -47,16 +53,19 @@ one_round() {
 	v=$("$B/hive-bench-verify" -t 1000 "$f" | awk '{ print $2 }')
 	raw=$("$B/hive-bench-drain" -p "$sub" -f "$T/raw.out" -n "$n" -m '"ch":"heartbeat"' |
 	    awk '{ print $4 }')
+	c0=$(cpu_ticks "$ROUTER")
 	hive=$("$B/hive-bench-drain" -p "$ROUTER" -f "$AUDIT" -n "$n" \
 	    -m '"event":"accepted","from":"bpeer-' | awk '{ print $4 }')
+	c1=$(cpu_ticks "$ROUTER")
 	STOPPED=
 	kill "$sub"
 	wait "$sub" 2>/dev/null || true
-	echo "$v $raw $hive" >"$T/round.out"
+	echo "$v $raw $hive $(awk -v d=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+	    -v n="$n" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')" >"$T/round.out"
 }
 
 bench_throughput() {
-	local p r np line v raw hive rf0 k
+	local p r np line v raw hive cpu rf0 k
 	echo "# throughput: $FLOOD_N heartbeats a round, $ROUNDS round(s) per peer count ($PEERS)"
 	np=$(tr ',' '\n' <<<"$PEERS" | sort -n | tail -1)
 	for k in $(seq 1 "$np"); do
@@ -75,9 +84,9 @@ bench_throughput() {
 			one_round "$p.$r" "$p" $(( FLOOD_N / p * p ))
 			line=$(cat "$T/round.out")
 			echo "$p $line" >>"$T/throughput.dat"
-			read -r v raw hive <<<"$line"
-			printf '  peers %3d round %d: verify %6.0f/s  raw sub %6.0f/s  router %6.0f/s  router/verify %.3f\n' \
-			    "$p" "$r" "$v" "$raw" "$hive" "$(awk -v a="$hive" -v b="$v" 'BEGIN { print a / b }')"
+			read -r v raw hive cpu <<<"$line"
+			printf '  peers %3d round %d: verify %6.0f/s  raw sub %6.0f/s  router %6.0f/s  router/verify %.3f  router cpu %.1f us/msg\n' \
+			    "$p" "$r" "$v" "$raw" "$hive" "$(awk -v a="$hive" -v b="$v" 'BEGIN { print a / b }')" "$cpu"
 		done
 	done
 	check "throughput: nothing refused during the floods" \
@@ -90,8 +99,9 @@ bench_throughput() {
 		v=$(awk -v p="$p" '$1 == p { print $2 }' "$T/throughput.dat" | median)
 		raw=$(awk -v p="$p" '$1 == p { print $3 }' "$T/throughput.dat" | median)
 		hive=$(awk -v p="$p" '$1 == p { print $4 }' "$T/throughput.dat" | median)
-		awk -v p="$p" -v v="$v" -v raw="$raw" -v h="$hive" 'BEGIN {
-		    printf "  peers %d, medians: router %.0f/s, verify %.0f/s, raw subscriber %.0f/s; router/raw %.3f\n", p, h, v, raw, h / raw
+		cpu=$(awk -v p="$p" '$1 == p { print $5 }' "$T/throughput.dat" | median)
+		awk -v p="$p" -v v="$v" -v raw="$raw" -v h="$hive" -v c="$cpu" 'BEGIN {
+		    printf "  peers %d, medians: router %.0f/s, verify %.0f/s, raw subscriber %.0f/s; router/raw %.3f; router cpu %.1f us/msg\n", p, h, v, raw, h / raw, c
 		    printf "  ratio %.3f (router / verify), goal >= 0.85: %s\n", h / v, (h / v >= 0.85) ? "MET" : "MISSED" }'
 	done
 	[ -z "$OUT" ] || cp "$T/throughput.dat" "$OUT/"

@@ -19,12 +19,16 @@ inbound_topic(char *out, size_t len, const char *prefix, const char *to,
 	snprintf(out, len, "%s/%s/%s", prefix, to, envelope_ch_name(ch));
 }
 
+/* stage: window_stage() (a batch: inbound_accept_commit), else admit */
 static int
 inbound_window(struct inbound *in, const struct envelope *e, int64_t now,
-    struct refusal *why)
+    int stage, struct refusal *why)
 {
-	switch (window_admit(in->window, e->from, e->id, e->ts,
-	    envelope_window_expiry(e, in->limits), now)) {
+	int64_t expires = envelope_window_expiry(e, in->limits);
+
+	switch (stage ? window_stage(in->window, e->from, e->id, e->ts,
+	    expires, now) : window_admit(in->window, e->from, e->id, e->ts,
+	    expires, now)) {
 	case WINDOW_OK:
 		return 0;
 	case WINDOW_REPLAY:
@@ -115,7 +119,7 @@ inbound_check(struct inbound *in, const char *topic, const void *payload,
 	    why) == -1)
 		return -1;
 	/* last: only signed, fresh, admitted envelopes take window space */
-	return inbound_window(in, e, now, why);
+	return inbound_window(in, e, now, 0, why);
 }
 
 /* Split "{prefix}/meta/{a}/{b}": pointers into topic, lengths. */
@@ -223,7 +227,10 @@ inbound_accept_begin(struct inbound *in, const char *topic,
 	return -1;
 }
 
-/* The rest of inbound_check, after the check said ok (1) or not. */
+/*
+ * The rest of inbound_check, after the check said ok (1) or not; the
+ * window entry only staged: counted as accepted at the commit.
+ */
 int
 inbound_accept_end(struct inbound *in, struct envelope *e, int ok,
     int64_t now, struct refusal *why)
@@ -231,11 +238,33 @@ inbound_accept_end(struct inbound *in, struct envelope *e, int ok,
 	if (envelope_verify_done(e, in->keyring, ok, why) == 0 &&
 	    envelope_check_time(e, in->limits, now, why) == 0 &&
 	    (in->gate == NULL || in->gate(in->gate_arg, INBOUND_POST_SIG, e,
-	    1, why) == 0) && inbound_window(in, e, now, why) == 0) {
-		in->accepted++;
+	    1, why) == 0) && inbound_window(in, e, now, 1, why) == 0) {
+		in->staged++;
 		return 0;
 	}
 	envelope_free(e);
 	refusal_count(&in->counters, why->reason);
 	return -1;
+}
+
+int
+inbound_accept_commit(struct inbound *in)
+{
+	uint64_t n = in->staged;
+
+	in->staged = 0;
+	if (window_commit(in->window) == -1)
+		return -1;
+	in->accepted += n;
+	return 0;
+}
+
+/* The same reason, counter and detail as a window_admit() failure. */
+void
+inbound_accept_fail(struct inbound *in, struct envelope *e,
+    struct refusal *why)
+{
+	refusal_set(why, REF_WINDOW_IO, NULL);
+	refusal_count(&in->counters, why->reason);
+	envelope_free(e);
 }

@@ -37,6 +37,7 @@ struct inbound {
 	struct window			*window;
 	struct refusal_counters		 counters;
 	uint64_t			 accepted;
+	uint64_t			 staged;	/* ends since the commit */
 };
 
 /*
@@ -58,12 +59,23 @@ int inbound_accept(struct inbound *, const char *topic, const void *payload,
  * before end for any, they decide exactly what inbound_accept decides:
  * begin reads no state that end writes.  On -1 either has counted the
  * refusal and freed e.
+ *
+ * end only stages the window entry (window_stage): its 0 is
+ * provisional until inbound_accept_commit(), called after the end of
+ * every message of the batch and before the caller acts on any, writes
+ * the window records of all of them at once (one write()).  On 0 they
+ * are admitted (and counted as accepted); on -1 none is, and the
+ * caller refuses each message whose end said 0 with
+ * inbound_accept_fail() (window-io, counted; frees e), acting on none.
  */
 int inbound_accept_begin(struct inbound *, const char *topic,
     const void *payload, size_t len, struct envelope *e, struct buf *msg,
     const uint8_t **pk, struct refusal *why);
 int inbound_accept_end(struct inbound *, struct envelope *e, int ok,
     int64_t now, struct refusal *why);
+int inbound_accept_commit(struct inbound *);
+void inbound_accept_fail(struct inbound *, struct envelope *e,
+    struct refusal *why);
 
 /*
  * A retained meta document at {prefix}/meta/{node}/{kind} or

@@ -62,6 +62,9 @@ struct keyring {
 	char			**revoked_kids;	/* listed kids (may match no key) */
 	size_t			 nrevoked;
 	size_t			 skipped;	/* .pub files refused at load */
+	/* keys by kid, for keyring_find (keyring_load); NULL in a keyring
+	 * made by hand: keyring_find then reads keys in order */
+	const struct trusted_key **bykid;
 };
 
 /* kid = lowercase hex of the first 8 bytes of BLAKE2b-256(pk) */

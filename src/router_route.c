@@ -531,14 +531,18 @@ router_accepted(struct router *r, const struct mqtt_msg *m, struct envelope *e,
 	envelope_free(e);
 }
 
-/* One received message of a batch, between the two halves. */
+/* One received message of a batch, between the steps below. */
 struct router_in {
 	enum { RIN_META, RIN_OBSERVE, RIN_ACCEPT, RIN_REFUSED } kind;
 	struct envelope		 e;
 	struct refusal		 why;
 	struct buf		 msg;	/* the signed bytes */
 	const uint8_t		*pk;
+	int64_t			 now;
 };
+
+_Static_assert(ROUTER_BATCH <= WINDOW_BATCH_MAX,
+    "a batch's window entries must fit one window_commit()");
 
 /* First half, no output: what kind, and for ours the check to make. */
 static void
@@ -569,28 +573,53 @@ router_in_begin(struct router *r, const struct mqtt_msg *m,
 	}
 }
 
-/* Second half, in arrival order: everything a message does. */
+/* Second half, in arrival order: the verdict, the window entry staged;
+ * nothing said or done yet. */
+static void
+router_in_check(struct router *r, struct router_in *in, int ok)
+{
+	in->now = (int64_t)time(NULL);
+	if (in->kind == RIN_ACCEPT &&
+	    inbound_accept_end(&r->in, &in->e, ok, in->now, &in->why) == -1)
+		in->kind = RIN_REFUSED;
+}
+
+/*
+ * The window records of every message the batch admitted, with one
+ * write(); if it fails, none of them is admitted: each is refused as
+ * window-io, as one that failed alone would be, and none is acted on.
+ */
+static void
+router_in_commit(struct router *r, struct router_in *in, size_t n)
+{
+	size_t i;
+
+	if (inbound_accept_commit(&r->in) == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (in[i].kind == RIN_ACCEPT) {
+			inbound_accept_fail(&r->in, &in[i].e, &in[i].why);
+			in[i].kind = RIN_REFUSED;
+		}
+}
+
+/* Last, in arrival order: everything a message does. */
 static void
 router_in_end(struct router *r, const struct mqtt_msg *m,
-    struct router_in *in, int ok)
+    struct router_in *in)
 {
-	int64_t now = (int64_t)time(NULL);
-
 	switch (in->kind) {
 	case RIN_META:
 		router_meta(r, m, m->topic + strlen(r->cfg->prefix) + 6);
 		return;
 	case RIN_OBSERVE:
-		router_observe(r, m, now);
+		router_observe(r, m, in->now);
 		return;
 	case RIN_REFUSED:
 		router_refused(r, m->topic, &in->why);
 		break;
 	case RIN_ACCEPT:
-		if (inbound_accept_end(&r->in, &in->e, ok, now, &in->why) == -1)
-			router_refused(r, m->topic, &in->why);
-		else
-			router_accepted(r, m, &in->e, now);
+		router_accepted(r, m, &in->e, in->now);
 		break;
 	}
 	buf_free(&in->msg);
@@ -599,11 +628,15 @@ router_in_end(struct router *r, const struct mqtt_msg *m,
 /*
  * A batch of received messages, as if one by one: every first half
  * (parse, topic, gate, key; nothing said, nothing admitted), the
- * signature checks on several threads (router_verify.c), then every
- * second half in arrival order (refusals said, time, policy, replay
- * window, routing).  Nothing a second half changes is read by a first
- * half: the keyring and policy change only between batches, the
- * unknown-sender bucket has a table of its own.
+ * signature checks on several threads (router_verify.c), every second
+ * half in arrival order (time, policy, replay window: staged), the
+ * window records of the whole batch in one write, then what each
+ * message does, in arrival order (refusals said, routing).  Nothing a
+ * second half changes is read by a first half: the keyring and policy
+ * change only between batches, the unknown-sender bucket has a table
+ * of its own; and nothing a message does (routing, meta documents,
+ * observed commands) is read by a later message's second half, which
+ * reads only the rate buckets and the window.
  */
 void
 router_messages(struct router *r, const struct mqtt_msg *m, size_t n)
@@ -618,6 +651,9 @@ router_messages(struct router *r, const struct mqtt_msg *m, size_t n)
 		router_in_begin(r, &m[i], &in[i], &jobs[njobs], &njobs);
 	router_verify_run(jobs, njobs);
 	for (i = k = 0; i < n; i++)
-		router_in_end(r, &m[i], &in[i], in[i].kind == RIN_ACCEPT ?
+		router_in_check(r, &in[i], in[i].kind == RIN_ACCEPT ?
 		    jobs[k++].ok : 0);
+	router_in_commit(r, in, n);
+	for (i = 0; i < n; i++)
+		router_in_end(r, &m[i], &in[i]);
 }

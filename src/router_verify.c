@@ -8,7 +8,8 @@
  * key).  So the main thread prepares a batch (parse, topic, gate, key:
  * inbound_accept_begin), hands the checks here, takes its own share of
  * them, waits for the rest, and then finishes every message in arrival
- * order (inbound_accept_end: time, policy, replay window, routing).
+ * order (inbound_accept_end: time, policy, replay window; the window
+ * records of the batch in one write; then routing, router_route.c).
  * The workers touch nothing but their jobs: no window, no keyring
  * lookup, no log, no I/O.  A job's key points into the keyring, which
  * only the main thread changes (SIGHUP) and never during a batch.

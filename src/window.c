@@ -9,9 +9,12 @@
  * are never touched are never resident.
  *
  * A persisted window appends one 32-byte record per admitted entry to
- * its state file with a single write() before window_admit() returns
- * WINDOW_OK.  A process crash therefore loses nothing: the record is
- * in the page cache.  Power loss can lose the records appended since
+ * its state file before the entry is admitted: window_admit() with a
+ * single write() before it returns WINDOW_OK, a batch (window_stage,
+ * window_commit) with a single write() of all its records, whole or
+ * not at all, before any of them enters the table.  A process crash
+ * therefore loses nothing its caller acted on: the record is in the
+ * page cache.  Power loss can lose the records appended since
  * the last window_sync(), which the daemon calls about once a second;
  * that is the price of not fsyncing every envelope.
  *
@@ -70,6 +73,8 @@ struct window {
 	int64_t			 horizon;	/* latest now entries were
 						   dropped at: see admit */
 	int64_t			 swept_at;	/* now of the last full-table sweep */
+	int64_t			 earliest;	/* <= every entry's expires:
+						   no sweep before it */
 	int			 swept;		/* swept_at is valid */
 	uint8_t			 key[WINDOW_KEYLEN];
 	int			 fd;		/* -1: in memory only */
@@ -79,6 +84,9 @@ struct window {
 	int			 dirty;		/* appended since the last fsync */
 	int			 syncfail;	/* an fsync failed: see window_sync */
 	int			 broken;	/* file ends in a partial record */
+	/* records staged by window_stage(), written by window_commit() */
+	uint8_t			 pending[WINDOW_BATCH_MAX][WINDOW_RECLEN];
+	size_t			 npending;
 };
 
 static void
@@ -288,6 +296,7 @@ window_alloc(size_t capacity)
 	}
 	w->mask = n - 1;
 	w->capacity = capacity;
+	w->earliest = INT64_MAX;
 	w->fd = -1;
 	return w;
 }
@@ -519,29 +528,32 @@ window_untear(struct window *w)
 	}
 }
 
-/* Append one record with a single write(); 0 or -1 (nothing kept). */
+/*
+ * Append the staged records with a single write(); 0 or -1 (nothing
+ * kept: a short write is cut off again, so the file stays exactly the
+ * records before the batch).
+ */
 static int
-window_append(struct window *w, const uint8_t *digest, int64_t expires)
+window_append(struct window *w)
 {
-	uint8_t rec[WINDOW_RECLEN];
+	size_t len = w->npending * WINDOW_RECLEN;
 	ssize_t n;
 
-	if (w->fd < 0)
+	if (w->fd < 0 || len == 0)
 		return 0;
 	if (w->broken)
 		return -1;
-	window_rec_encode(w, digest, expires, rec);
 	do {
-		n = write(w->fd, rec, sizeof(rec));
+		n = write(w->fd, w->pending, len);
 	} while (n == -1 && errno == EINTR);
-	if (n == (ssize_t)sizeof(rec)) {
-		w->nrecords++;
+	if (n == (ssize_t)len) {
+		w->nrecords += w->npending;
 		w->dirty = 1;
 		return 0;
 	}
 	if (n >= 0) {
 		log_warnx("window %s: short append (%zd of %zu bytes)",
-		    w->path, n, sizeof(rec));
+		    w->path, n, len);
 		if (n > 0)
 			window_untear(w);
 	} else
@@ -552,19 +564,32 @@ window_append(struct window *w, const uint8_t *digest, int64_t expires)
 /*
  * When full, sweep expired entries first, but at most once per second
  * of now: a flood of fresh ids against a full window must not make
- * every admit cost a pass over the whole table.  1 if there is room.
+ * every admit cost a pass over the whole table.  1 if there is room
+ * for one more entry beside those staged.
  */
 static int
 window_make_room(struct window *w, int64_t now)
 {
-	if (w->count < w->capacity)
+	if (w->count + w->npending < w->capacity)
 		return 1;
 	if (!w->swept || w->swept_at != now) {
 		w->swept = 1;
 		w->swept_at = now;
 		window_expire(w, now);
 	}
-	return w->count < w->capacity;
+	return w->count + w->npending < w->capacity;
+}
+
+/* Staged already (the same from and id twice in one batch)? */
+static int
+window_staged(const struct window *w, const uint8_t *digest)
+{
+	size_t i;
+
+	for (i = 0; i < w->npending; i++)
+		if (memcmp(w->pending[i], digest, WINDOW_DIGESTLEN) == 0)
+			return 1;
+	return 0;
 }
 
 /*
@@ -573,22 +598,26 @@ window_make_room(struct window *w, int64_t now)
  * WINDOW_OK unless a live entry says REPLAY; the caller refuses such
  * an envelope as expired anyway.  expires <= 0 is never stored either,
  * because 0 marks an empty slot.
+ *
+ * The table is not touched: the entry waits in pending until
+ * window_commit().  Every staged entry counts against the capacity,
+ * even one that will reuse the slot of an expired entry of the same
+ * digest (a sweep may empty that slot before the commit).
  */
 enum window_verdict
-window_admit(struct window *w, const char *from, const char *id,
+window_stage(struct window *w, const char *from, const char *id,
     int64_t ts, int64_t expires, int64_t now)
 {
 	uint8_t digest[WINDOW_DIGESTLEN];
 	size_t i;
-	int found;
 
 	if (from == NULL || id == NULL)
-		fatalx("window_admit: NULL from or id");
+		fatalx("window_stage: NULL from or id");
 	if (w->floor != 0 && ts <= w->floor)
 		return WINDOW_BEFORE_FLOOR;
 	window_digest(w, from, id, digest);
-	found = window_find(w, digest, &i);
-	if (found && w->slots[i].expires > now)
+	if ((window_find(w, digest, &i) && w->slots[i].expires > now) ||
+	    window_staged(w, digest))
 		return WINDOW_REPLAY;
 	/* our clock is behind a time we already expired entries at: one
 	 * for this envelope may be gone, so it cannot be vouched for */
@@ -596,20 +625,58 @@ window_admit(struct window *w, const char *from, const char *id,
 		return WINDOW_CLOCK;
 	if (expires <= now || expires <= 0)
 		return WINDOW_OK;
-	if (!found) {
-		if (!window_make_room(w, now))
-			return WINDOW_FULL;
-		(void)window_find(w, digest, &i);	/* sweep moved slots */
-	}
-	/* Write first: if it fails there is nothing to undo. */
-	if (window_append(w, digest, expires) == -1)
-		return WINDOW_IOERR;
-	if (!found) {
-		memcpy(w->slots[i].digest, digest, WINDOW_DIGESTLEN);
+	if (w->npending == WINDOW_BATCH_MAX)
+		fatalx("window_stage: more than %d entries staged",
+		    WINDOW_BATCH_MAX);
+	if (!window_make_room(w, now))
+		return WINDOW_FULL;
+	window_rec_encode(w, digest, expires, w->pending[w->npending++]);
+	return WINDOW_OK;
+}
+
+/* A written record into the table (its slot, or a fresh one). */
+static void
+window_insert(struct window *w, const uint8_t rec[WINDOW_RECLEN])
+{
+	size_t i;
+
+	if (!window_find(w, rec, &i)) {
+		memcpy(w->slots[i].digest, rec, WINDOW_DIGESTLEN);
 		w->count++;
 	}
-	w->slots[i].expires = expires;
-	return WINDOW_OK;
+	w->slots[i].expires = (int64_t)window_get_le64(rec + 16);
+	if (w->slots[i].expires < w->earliest)
+		w->earliest = w->slots[i].expires;
+}
+
+/* Write first: if it fails there is nothing to undo. */
+int
+window_commit(struct window *w)
+{
+	size_t i;
+	int rv = 0;
+
+	if (window_append(w) == -1)
+		rv = -1;
+	else
+		for (i = 0; i < w->npending; i++)
+			window_insert(w, w->pending[i]);
+	w->npending = 0;
+	return rv;
+}
+
+enum window_verdict
+window_admit(struct window *w, const char *from, const char *id,
+    int64_t ts, int64_t expires, int64_t now)
+{
+	enum window_verdict v;
+
+	if (w->npending != 0)
+		fatalx("window_admit: %zu entries staged", w->npending);
+	v = window_stage(w, from, id, ts, expires, now);
+	if (v == WINDOW_OK && window_commit(w) == -1)
+		return WINDOW_IOERR;
+	return v;
 }
 
 /*
@@ -648,22 +715,45 @@ window_compact(struct window *w)
  * A deletion pulls later entries back into slot i, so i is examined
  * again instead of advancing.  Entries only ever move back to the slot
  * under examination or, across the wrap, to slots already swept (which
- * hold live entries only), so none is missed.
+ * hold live entries only), so none is missed, and every entry kept is
+ * seen at least once by the new earliest expiry.
+ */
+static size_t
+window_sweep(struct window *w, int64_t now)
+{
+	int64_t earliest = INT64_MAX, e;
+	size_t i = 0, dropped = 0;
+
+	while (i <= w->mask) {
+		e = w->slots[i].expires;
+		if (e != 0 && e <= now) {
+			window_delete(w, i);
+			dropped++;
+			continue;
+		}
+		if (e != 0 && e < earliest)
+			earliest = e;
+		i++;
+	}
+	w->earliest = earliest;
+	return dropped;
+}
+
+/*
+ * The sweep reads the whole table (48 MiB at the default capacity), so
+ * it is skipped while nothing can have expired: before the earliest
+ * expiry of any entry (a lower bound: lowered as entries come, set
+ * exactly by each sweep).
  */
 size_t
 window_expire(struct window *w, int64_t now)
 {
-	size_t i = 0, dropped = 0;
+	size_t dropped = 0;
 
 	if (now > w->horizon)
 		w->horizon = now;
-	while (i <= w->mask) {
-		if (w->slots[i].expires != 0 && w->slots[i].expires <= now) {
-			window_delete(w, i);
-			dropped++;
-		} else
-			i++;
-	}
+	if (now >= w->earliest)
+		dropped = window_sweep(w, now);
 	if (w->fd >= 0 &&
 	    w->nrecords > 2 * (uint64_t)w->count + WINDOW_COMPACT_SLACK)
 		window_compact(w);
@@ -757,6 +847,8 @@ window_load_entry(struct window *w, const uint8_t *digest, int64_t expires)
 	memcpy(w->slots[i].digest, digest, WINDOW_DIGESTLEN);
 	w->slots[i].expires = expires;
 	w->count++;
+	if (expires < w->earliest)
+		w->earliest = expires;
 	return 0;
 }
 

@@ -5,8 +5,10 @@
  * Memory is bounded by a capacity fixed at open; when full the window
  * refuses (WINDOW_FULL) and never evicts an unexpired entry.  A window
  * opened on a file appends every admitted entry to it before
- * window_admit() returns, so a crash or restart never lets a replay
- * through; fsync is batched through window_sync().
+ * window_admit() returns (or, for a batch, before window_commit()
+ * returns, with one write() for the whole batch), so a crash or
+ * restart never lets a replay through; fsync is batched through
+ * window_sync().
  */
 #ifndef HIVE_WINDOW_H
 #define HIVE_WINDOW_H
@@ -15,6 +17,9 @@
 #include <stdint.h>
 
 struct window;
+
+/* entries window_stage() keeps before a window_commit() */
+#define WINDOW_BATCH_MAX	64
 
 enum window_verdict {
 	WINDOW_OK = 0,		/* new: remembered (and on disk) */
@@ -67,6 +72,24 @@ enum window_open_status window_open(const char *path, size_t capacity,
  */
 enum window_verdict window_admit(struct window *, const char *from,
     const char *id, int64_t ts, int64_t expires, int64_t now);
+
+/*
+ * window_admit() in two steps, for a batch: window_stage() decides as
+ * window_admit() would, counting the entries staged since the last
+ * commit as if admitted (the same from and id twice in a batch: the
+ * second is WINDOW_REPLAY; each takes capacity), but writes nothing
+ * and leaves the table alone: its WINDOW_OK is provisional.
+ * window_commit() appends the records of every entry staged since the
+ * last commit with a single write() and only then enters them in the
+ * table: 0; or -1 if the write failed or was short (cut off again),
+ * and then none of them is admitted, so the caller refuses every
+ * message it staged since the last commit as window-io, and acts on
+ * none before the commit.  At most WINDOW_BATCH_MAX entries may be
+ * staged (fatal beyond); window_admit() with entries staged is fatal.
+ */
+enum window_verdict window_stage(struct window *, const char *from,
+    const char *id, int64_t ts, int64_t expires, int64_t now);
+int window_commit(struct window *);
 
 /* Drop entries with expires <= now; compacts the state file when it
  * holds many more records than live entries.  Returns entries dropped. */

@@ -222,6 +222,58 @@ test_keyring(void)
 	keyring_free(&kr);
 }
 
+static const struct trusted_key *
+find_kid(const struct keyring *kr, const char *kid)
+{
+	size_t i;
+
+	for (i = 0; i < kr->nkeys; i++)
+		if (strcmp(kr->keys[i].pub.kid, kid) == 0)
+			return &kr->keys[i];
+	return NULL;
+}
+
+/*
+ * keyring_find looks kids up in an index sorted by kid: it must find
+ * exactly what a scan of the keys in order finds, every key, nothing
+ * for kids below, between or above them, the first of a kid that two
+ * conflicting keys share, and still scan a keyring made by hand.
+ */
+static void
+test_keyring_find(void)
+{
+	struct keyring kr, hand;
+	char sub[sizeof(dir) + 8], node[16], kid[17], err[1024];
+	static const char *absent[] = { "", "0000000000000000",
+	    "ffffffffffffffff", "7fffffffffffffff", "9d24e2eeaf27c2a" };
+	size_t i, found = 0;
+
+	CHECK(keyring_load(dir, &kr, err, sizeof(err)) == 0);
+	CHECK(keyring_find(&kr, "9d24e2eeaf27c2a0") ==
+	    find_kid(&kr, "9d24e2eeaf27c2a0"));
+	CHECK(keyring_find(&kr, "9d24e2eeaf27c2a0")->state == KEY_CONFLICT);
+	keyring_free(&kr);
+
+	snprintf(sub, sizeof(sub), "%s/many", dir);
+	CHECK(mkdir(sub, 0700) == 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(node, sizeof(node), "m%zu", i);
+		CHECK(key_generate(sub, node, kid, err, sizeof(err)) == 0);
+	}
+	CHECK(keyring_load(sub, &kr, err, sizeof(err)) == 0);
+	CHECK(kr.nkeys == 40);
+	for (i = 0; i < kr.nkeys; i++)
+		found += keyring_find(&kr, kr.keys[i].pub.kid) == &kr.keys[i];
+	CHECK(found == 40);
+	for (i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		CHECK(keyring_find(&kr, absent[i]) == find_kid(&kr, absent[i]));
+	hand = kr;
+	hand.bykid = NULL;
+	CHECK(keyring_find(&hand, kr.keys[7].pub.kid) == &kr.keys[7]);
+	CHECK(keyring_find(&hand, "0000000000000000") == NULL);
+	keyring_free(&kr);
+}
+
 static void
 test_revoked_file_errors(void)
 {
@@ -264,6 +316,7 @@ main(void)
 	test_keygen_and_load();
 	test_seckey_refusals();
 	test_keyring();
+	test_keyring_find();
 	test_revoked_file_errors();
 	rc = t_done();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

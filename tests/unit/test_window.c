@@ -167,6 +167,45 @@ test_expire_count(void)
 	window_free(w);
 }
 
+/*
+ * The sweep is skipped before the earliest expiry: an entry that comes
+ * later with an earlier expiry (admitted, committed in a batch, or
+ * loaded from the file) must still be dropped on time.
+ */
+static void
+test_expire_earliest(void)
+{
+	const char *p = tpath("earliest.win");
+	struct window *w = window_new(10);
+	char err[256];
+
+	CHECK(window_expire(w, 10) == 0);		/* empty */
+	CHECK(window_admit(w, "a", "late", 10, 500, 10) == WINDOW_OK);
+	CHECK(window_expire(w, 100) == 0);
+	CHECK(window_admit(w, "a", "soon", 10, 150, 100) == WINDOW_OK);
+	CHECK(window_stage(w, "a", "sooner", 10, 120, 100) == WINDOW_OK);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_expire(w, 119) == 0);
+	CHECK(window_expire(w, 120) == 1);
+	CHECK(window_expire(w, 149) == 0);
+	CHECK(window_expire(w, 150) == 1);
+	CHECK(window_count(w) == 1);
+	CHECK(window_expire(w, 500) == 1);
+	CHECK(window_count(w) == 0);
+	window_free(w);
+
+	make_file(p, 3, 100);		/* expires 100, 101, 102 */
+	CHECK(window_open(p, 16, 50, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	if (w == NULL)
+		return;
+	CHECK(window_expire(w, 99) == 0);
+	CHECK(window_expire(w, 101) == 2);
+	CHECK(window_count(w) == 1);
+	window_free(w);
+	unlink(p);
+}
+
 static void
 test_capacity(void)
 {
@@ -662,6 +701,170 @@ test_ioerr(void)
 	unlink(p);
 }
 
+/*
+ * A batch: window_stage() decides, window_commit() writes every record
+ * with one write() and only then admits.  In memory and on a file.
+ */
+static void
+test_batch_stage(struct window *w, const char *p)
+{
+	long long size = p != NULL ? fsize(p) : 0;
+	unsigned i;
+
+	for (i = 0; i < 5; i++)
+		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	/* the same from and id twice in a batch: the second is a replay */
+	CHECK(window_stage(w, "a", idn(2), 10, 1000, 10) == WINDOW_REPLAY);
+	CHECK(window_stage(w, "b", idn(2), 10, 1000, 10) == WINDOW_OK);
+	/* expired already: admitted, nothing to keep */
+	CHECK(window_stage(w, "a", "old", 5, 10, 10) == WINDOW_OK);
+	/* staged is not admitted yet: nothing written, nothing in the table */
+	CHECK(window_count(w) == 0);
+	if (p != NULL)
+		CHECK(fsize(p) == size);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_count(w) == 6);
+	if (p != NULL)
+		CHECK(fsize(p) == size + 6 * 32);
+	for (i = 0; i < 5; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 1000, 20) ==
+		    WINDOW_REPLAY);
+	CHECK(window_stage(w, "b", idn(2), 10, 1000, 20) == WINDOW_REPLAY);
+	/* an empty batch writes nothing */
+	CHECK(window_commit(w) == 0);
+	if (p != NULL)
+		CHECK(fsize(p) == size + 6 * 32);
+	/* staged entries take capacity (16): 10 more fit, not 11 */
+	for (i = 10; i < 20; i++)
+		CHECK(window_stage(w, "c", idn(i), 10, 1000, 20) == WINDOW_OK);
+	CHECK(window_stage(w, "c", idn(20), 10, 1000, 20) == WINDOW_FULL);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_count(w) == 16);
+}
+
+static void
+test_batch(void)
+{
+	const char *p = tpath("batch.win");
+	struct window *w;
+	char err[256];
+
+	w = window_new(16);
+	test_batch_stage(w, NULL);
+	window_free(w);
+
+	unlink(p);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	test_batch_stage(w, p);
+	window_free(w);
+	CHECK(window_open(p, 16, 20, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 16);
+	CHECK(w != NULL && window_admit(w, "b", idn(2), 10, 1000, 20) ==
+	    WINDOW_REPLAY);
+	window_free(w);
+	unlink(p);
+}
+
+/*
+ * A sweep while staging (the window full of expired entries) compacts
+ * the file under the batch: the commit appends to the new file.
+ */
+static void
+test_batch_compaction(void)
+{
+	const char *p = tpath("batchcompact.win");
+	struct window *w;
+	char err[256];
+	unsigned i;
+
+	unlink(p);
+	CHECK(window_open(p, 1100, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	for (i = 0; i < 1100; i++)
+		window_admit(w, "a", idn(i), 10, 100, 10);
+	CHECK(window_count(w) == 1100);
+	CHECK(window_stage(w, "b", "1", 200, 1000, 200) == WINDOW_OK);
+	CHECK(fsize(p) == 56);			/* compacted: nothing live */
+	CHECK(window_stage(w, "b", "2", 200, 1000, 200) == WINDOW_OK);
+	CHECK(window_commit(w) == 0);
+	CHECK(fsize(p) == 56 + 2 * 32);
+	CHECK(window_count(w) == 2);
+	window_free(w);
+	CHECK(window_open(p, 1100, 200, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 2);
+	window_free(w);
+	unlink(p);
+}
+
+/*
+ * The commit's write fails (EFBIG at the limit) or is short (below
+ * it): no entry of the batch is admitted, the file keeps exactly the
+ * records before the batch, and the same entries go in once the disk
+ * takes them.  The loader on a batch's partial write: a cut inside a
+ * record is torn, a cut between records keeps the whole ones (entries
+ * for messages never acted on: a refusal of their replay, never a
+ * replay let through).
+ */
+static void
+test_batch_ioerr(void)
+{
+	const char *p = tpath("batchio.win");
+	struct window *w;
+	struct rlimit saved;
+	char err[256];
+	long long size;
+	unsigned i;
+
+	unlink(p);
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	CHECK(window_admit(w, "a", "0", 10, 1000, 10) == WINDOW_OK);
+	size = fsize(p);
+	set_fsize_limit((rlim_t)size);
+	for (i = 1; i <= 4; i++)
+		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_commit(w) == -1);
+	CHECK(window_count(w) == 1);
+	CHECK(fsize(p) == size);
+	/* room for two records and a half: a short write, cut off */
+	set_fsize_limit((rlim_t)size + 2 * 32 + 16);
+	for (i = 1; i <= 4; i++)
+		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_commit(w) == -1);
+	CHECK(window_count(w) == 1);
+	CHECK(fsize(p) == size);
+	CHECK(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+	for (i = 1; i <= 4; i++)
+		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_count(w) == 5);
+	CHECK(fsize(p) == size + 4 * 32);
+	window_free(w);
+
+	CHECK(truncate(p, size + 2 * 32 + 16) == 0);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_TORN);
+	CHECK(w == NULL);
+	CHECK(truncate(p, size + 2 * 32) == 0);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 3);
+	window_free(w);
+	signal(SIGXFSZ, SIG_DFL);
+	unlink(p);
+}
+
 static void
 test_open_errors(void)
 {
@@ -790,6 +993,7 @@ main(int argc, char *argv[])
 	test_basic();
 	test_expiry();
 	test_expire_count();
+	test_expire_earliest();
 	test_capacity();
 	test_model();
 	test_create_and_persist();
@@ -803,6 +1007,9 @@ main(int argc, char *argv[])
 	test_overcapacity();
 	test_compaction();
 	test_ioerr();
+	test_batch();
+	test_batch_compaction();
+	test_batch_ioerr();
 	test_open_errors();
 	test_names();
 	test_memory();
