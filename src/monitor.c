@@ -69,6 +69,7 @@ struct monitor {
 	int			 stopping;	/* SIGTERM seen, or a child died */
 	int			 exit_code;
 	long long		 stop_deadline;	/* ms: then SIGKILL */
+	int			 sent_kill;	/* SIGKILL sent past it */
 	char			 self[4096];
 	struct mon_attach	*attach;	/* -A: split mode, no children */
 };
@@ -550,7 +551,12 @@ monitor_reap(struct monitor *m)
 
 	while ((pid = monitor_wait_child(m, &st)) > 0) {
 		who = monitor_forget(m, pid);
-		if (m->stopping) {
+		/* stopping, a signal we did not send is still news: a
+		 * child killed first may be reaped after another that its
+		 * death made exit (a router's threads take a while to go,
+		 * its injector sees its link close at once) */
+		if (m->stopping && !(WIFSIGNALED(st) && WTERMSIG(st) !=
+		    SIGTERM && !(WTERMSIG(st) == SIGKILL && m->sent_kill))) {
 			log_debug("%s (pid %d) stopped", who, (int)pid);
 			continue;
 		}
@@ -562,7 +568,8 @@ monitor_reap(struct monitor *m)
 			log_warnx("%s (pid %d) exited with status %d; exiting",
 			    who, (int)pid, WEXITSTATUS(st));
 		m->exit_code = 1;
-		monitor_begin_stop(m);
+		if (!m->stopping)
+			monitor_begin_stop(m);
 	}
 }
 
@@ -763,6 +770,7 @@ monitor_stop_overdue(struct monitor *m)
 		m->stop_deadline = mqtt_now_ms() + 1000;
 		return;
 	}
+	m->sent_kill = 1;
 	if (m->pid_router > 0)
 		kill(m->pid_router, SIGKILL);
 	for (k = 0; k < m->ninjectors; k++)
