@@ -372,6 +372,7 @@ zyg_start(struct handler_runner *r, struct zygote *z, int exec_fd)
 }
 
 static int zyg_read_chan(struct handler_runner *, struct zygote *);
+static struct handler_run *zyg_run_of(struct handler_runner *, pid_t);
 
 /* ALWAYS: the listener before the first run, or the cold way. */
 static int
@@ -517,8 +518,12 @@ zyg_started(struct handler_runner *r, struct zygote *z,
 	struct handler_run *run = zyg_run_by_id(r, h->id);
 	int fd;
 
-	if ((fd = zyg_our_child(h->pid)) == -1) {
-		zyg_end(r, z, "it named a pid that is not our child", 1);
+	/* a child of ours, and none we know already (a run's handler, a
+	 * zygote): memory only, no /proc read on this path */
+	if (zyg_run_of(r, h->pid) != NULL || zyg_owns(r, h->pid) ||
+	    (fd = zyg_our_child(h->pid)) == -1) {
+		zyg_end(r, z, "it named a pid that is not a new child of ours",
+		    1);
 		return;
 	}
 	if (run == NULL || run->zyg != z) {
