@@ -19,16 +19,26 @@
 #include "mqtt.h"
 #include "util.h"
 
-#define MQTT_QUEUE_MAX	1024
+/*
+ * The receive queue.  Every message in it has been acknowledged to the
+ * broker already (libmosquitto sends PUBACK before on_message runs), so
+ * a full queue grows instead of dropping: one read call of libmosquitto
+ * can hand us as many packets as it has QoS > 0 messages of its own in
+ * flight (see mqtt_read), far more than a batch.  MQTT_QUEUE_HARD is
+ * the last resort against a library gone wrong, counted and logged as
+ * lost (mqtt_dropped); nothing we know of reaches it.
+ */
+#define MQTT_QUEUE_INIT	1024
+#define MQTT_QUEUE_HARD	(64 * 1024)
 #define MQTT_KEEPALIVE	30
 #define MQTT_ACKS_MAX	256
 #define MQTT_READ_BATCH	64	/* packets per mqtt_io(): see mqtt_read */
-_Static_assert(MQTT_READ_BATCH < MQTT_QUEUE_MAX, "a batch must fit the queue");
+_Static_assert(MQTT_READ_BATCH < MQTT_QUEUE_INIT, "a batch must fit the queue");
 
 struct mqtt {
 	struct mosquitto	*mosq;
-	struct mqtt_msg		 q[MQTT_QUEUE_MAX];
-	size_t			 qhead, qlen, dropped, max_payload;
+	struct mqtt_msg		*q;	/* a ring of qcap */
+	size_t			 qcap, qhead, qlen, dropped, max_payload;
 	int			 connected, conn_rc, suback_mid, puback_mid;
 	int			 acked, msg_flag;
 	int			 unacked;	/* published, not yet acked */
@@ -93,6 +103,28 @@ mqtt_on_publish(struct mosquitto *m, void *arg, int mid)
 		c->ackhead = (c->ackhead + 1) % MQTT_ACKS_MAX;
 }
 
+/* Twice the room, the ring unwrapped; 0 if it may not grow further. */
+static int
+mqtt_queue_grow(struct mqtt *c)
+{
+	struct mqtt_msg *nq;
+	size_t i, ncap = c->qcap * 2;
+
+	if (ncap > MQTT_QUEUE_HARD)
+		return 0;
+	if ((nq = calloc(ncap, sizeof(*nq))) == NULL)
+		fatal("mqtt_queue_grow");
+	for (i = 0; i < c->qlen; i++)
+		nq[i] = c->q[(c->qhead + i) % c->qcap];
+	free(c->q);
+	c->q = nq;
+	c->qcap = ncap;
+	c->qhead = 0;
+	log_info("receive queue grown to %zu messages (one read of the "
+	    "library delivered more than the queue held)", ncap);
+	return 1;
+}
+
 static void
 mqtt_on_message(struct mosquitto *m, void *arg,
     const struct mosquitto_message *msg)
@@ -100,11 +132,11 @@ mqtt_on_message(struct mosquitto *m, void *arg,
 	struct mqtt *c = arg;
 	struct mqtt_msg *q;
 
-	if (c->qlen == MQTT_QUEUE_MAX) {
+	if (c->qlen == c->qcap && !mqtt_queue_grow(c)) {
 		c->dropped++;
 		return;
 	}
-	q = &c->q[(c->qhead + c->qlen) % MQTT_QUEUE_MAX];
+	q = &c->q[(c->qhead + c->qlen) % c->qcap];
 	memset(q, 0, sizeof(*q));
 	q->len = msg->payloadlen < 0 ? 0 : (size_t)msg->payloadlen;
 	q->retained = msg->retain;
@@ -238,6 +270,9 @@ mqtt_connect_will(const struct config *cfg, const char *client_id, int clean,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("mqtt_connect");
 	c->max_payload = max_payload;
+	c->qcap = MQTT_QUEUE_INIT;
+	if ((c->q = calloc(c->qcap, sizeof(*c->q))) == NULL)
+		fatal("mqtt_connect");
 	if ((c->mosq = mosquitto_new(client_id, clean != 0, c)) == NULL)
 		fatal("mosquitto_new");
 	if (mqtt_setup(c, cfg, err, errlen) == -1) {
@@ -329,7 +364,7 @@ mqtt_next(struct mqtt *c, int timeout_ms, struct mqtt_msg *out)
 	if (!c->msg_flag && (rc = mqtt_wait(c, &c->msg_flag, timeout_ms)) != 1)
 		return rc;	/* 0 timeout, -1 error */
 	*out = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % MQTT_QUEUE_MAX;
+	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 	return 1;
 }
@@ -376,9 +411,10 @@ mqtt_close(struct mqtt *c)
 	}
 	while (c->qlen > 0) {
 		mqtt_msg_free(&c->q[c->qhead]);
-		c->qhead = (c->qhead + 1) % MQTT_QUEUE_MAX;
+		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
 	}
+	free(c->q);
 	free(c);
 	mosquitto_lib_cleanup();
 }
@@ -413,21 +449,24 @@ mqtt_connected(const struct mqtt *c)
 }
 
 /*
- * Read what the socket holds, up to MQTT_READ_BATCH packets.
- * mosquitto_loop_read() ignores its max_packets (2.0.11 reads as many
- * packets as it has QoS > 0 messages in flight, usually one) and says
- * that the socket ran dry only through errno == EAGAIN, as its own
- * loop checks: so do we.  A stale EAGAIN ends the batch early, which
- * costs one more poll turn, never a packet; the batch is small enough
- * that the receive queue (MQTT_QUEUE_MAX), emptied by the caller after
- * every call, cannot fill.
+ * Read what the socket holds, about MQTT_READ_BATCH packets.
+ * mosquitto_loop_read() ignores its max_packets: 2.0.11 reads as many
+ * packets as it has QoS > 0 messages in flight (ours and the broker's),
+ * usually one, but hundreds when we have just published that many (all
+ * peers lost at once), so one call can overshoot any bound of ours.  We
+ * stop calling once a batch is queued, and the queue grows for the
+ * overshoot (see MQTT_QUEUE_INIT).  The library says that the socket
+ * ran dry only through errno == EAGAIN, as its own loop checks: so do
+ * we.  A stale EAGAIN ends the batch early, which costs one more poll
+ * turn, never a packet.
  */
 static int
 mqtt_read(struct mqtt *c)
 {
 	int i, rc = MOSQ_ERR_SUCCESS;
 
-	for (i = 0; i < MQTT_READ_BATCH && rc == MOSQ_ERR_SUCCESS; i++) {
+	for (i = 0; i < MQTT_READ_BATCH && c->qlen < MQTT_READ_BATCH &&
+	    rc == MOSQ_ERR_SUCCESS; i++) {
 		errno = 0;
 		rc = mosquitto_loop_read(c->mosq, 1);
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -524,7 +563,7 @@ mqtt_take(struct mqtt *c, struct mqtt_msg *out)
 	if (c->qlen == 0)
 		return 0;
 	*out = c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % MQTT_QUEUE_MAX;
+	c->qhead = (c->qhead + 1) % c->qcap;
 	c->qlen--;
 	return 1;
 }

@@ -661,8 +661,9 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 		for (i = 0; i < n; i++)
 			mqtt_msg_free(&m[i]);
 	}
-	/* never expected (the queue is drained after every read), but an
-	 * acknowledged message lost must not go unsaid */
+	/* never expected (the queue grows up to 65,536 messages and is
+	 * drained after every read), but an acknowledged message lost
+	 * must not go unsaid */
 	if (mqtt_dropped(r->mqtt) != r->dropped_seen) {
 		log_warnx("receive queue full: %zu message(s) the broker had "
 		    "delivered were lost", mqtt_dropped(r->mqtt) -
