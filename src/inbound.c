@@ -53,7 +53,7 @@ inbound_window(struct inbound *in, const struct envelope *e, int64_t now,
 
 /* Size, parse and schema, topic agreement. */
 static int
-inbound_parse(struct inbound *in, const char *topic, const void *payload,
+inbound_parse(const struct inbound *in, const char *topic, const void *payload,
     size_t len, struct envelope *e, struct refusal *why)
 {
 	char want[512];
@@ -197,32 +197,56 @@ inbound_accept(struct inbound *in, const char *topic, const void *payload,
 	return -1;
 }
 
-/* inbound_check up to the signature check, which the caller makes. */
-static int
-inbound_begin(struct inbound *in, const char *topic, const void *payload,
-    size_t len, struct envelope *e, struct buf *msg, const uint8_t **pk,
-    struct refusal *why)
+/*
+ * inbound_check up to and including the Ed25519 check, as far as it is
+ * a pure function of the message, the limits and the keyring: it runs
+ * on any thread (router_verify.c), counts nothing and writes only *p.
+ */
+void
+inbound_prepare(const struct inbound *in, const char *topic,
+    const void *payload, size_t len, struct inbound_prep *p)
 {
-	if (inbound_parse(in, topic, payload, len, e, why) == -1)
-		return -1;
-	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_PRE_SIG, e,
-	    keyring_find(in->keyring, e->kid) != NULL, why) == -1)
-		return -1;
-	if ((*pk = envelope_verify_key(e, in->keyring, why)) == NULL)
-		return -1;
-	if (envelope_signed_bytes(e->root, msg) == -1)
+	const uint8_t *pk;
+
+	p->known = 0;
+	p->ok = 0;
+	memset(&p->why, 0, sizeof(p->why));
+	if (inbound_parse(in, topic, payload, len, &p->e, &p->why) == -1) {
+		envelope_free(&p->e);
+		p->state = INBOUND_PREP_REFUSED;
+		return;
+	}
+	p->known = p->e.kid != NULL &&
+	    keyring_find(in->keyring, p->e.kid) != NULL;
+	if ((pk = envelope_verify_key(&p->e, in->keyring, &p->why)) == NULL) {
+		p->state = INBOUND_PREP_NO_KEY;
+		return;
+	}
+	if (envelope_signed_bytes(p->e.root, &p->msg) == -1)
 		fatalx("inbound: canonical form of a parsed envelope");
-	return 0;
+	p->ok = envelope_verify_bytes(p->e.sig, &p->msg, pk);
+	p->state = INBOUND_PREP_CHECKED;
 }
 
+/*
+ * What inbound_prepare found, taken in arrival order: a refusal
+ * counted, and the pre-signature gate in its place between the topic
+ * and the key, so the reason is the one inbound_check would give.
+ */
 int
-inbound_accept_begin(struct inbound *in, const char *topic,
-    const void *payload, size_t len, struct envelope *e, struct buf *msg,
-    const uint8_t **pk, struct refusal *why)
+inbound_accept_begin(struct inbound *in, struct inbound_prep *p,
+    struct refusal *why)
 {
-	if (inbound_begin(in, topic, payload, len, e, msg, pk, why) == 0)
+	if (p->state == INBOUND_PREP_REFUSED)
+		*why = p->why;
+	else if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_PRE_SIG,
+	    &p->e, p->known, why) == -1)
+		envelope_free(&p->e);
+	else if (p->state == INBOUND_PREP_NO_KEY) {
+		*why = p->why;
+		envelope_free(&p->e);
+	} else
 		return 0;
-	envelope_free(e);
 	refusal_count(&in->counters, why->reason);
 	return -1;
 }

@@ -49,16 +49,21 @@ struct inbound {
 int inbound_accept(struct inbound *, const char *topic, const void *payload,
     size_t len, int64_t now, struct envelope *e, struct refusal *why);
 /*
- * inbound_accept() in two halves around the Ed25519 check, so that a
- * batch can be checked on several threads (router_verify.c): begin
- * parses, checks the topic, the pre-signature gate and the key, and
- * leaves the signed bytes in msg (buf_init'ed by the caller) and the
- * key in *pk; the caller checks them (envelope_verify_bytes) and end
- * takes the verdict through time, post-signature gate and window.
- * Called for each message in arrival order, begin for a whole batch
- * before end for any, they decide exactly what inbound_accept decides:
- * begin reads no state that end writes.  On -1 either has counted the
- * refusal and freed e.
+ * inbound_accept() in steps, so that a batch can be checked on several
+ * threads (router_verify.c).  inbound_prepare is the part that is a
+ * pure function of the message, the limits and the keyring: size,
+ * parse, schema, topic, the key (binding, revocation) and the Ed25519
+ * check over the signed bytes (into p->msg, buf_init'ed by the caller).
+ * It may run on any thread and counts nothing.  Then, on the caller's
+ * thread and in arrival order: begin takes its result, with the
+ * pre-signature gate in its place between the topic and the key (a
+ * gate that refuses a known kid makes the check wasted, not wrong;
+ * the router's refuses only unknown ones, which are never checked),
+ * and end takes the verdict (p->ok) through time, post-signature gate
+ * and window.  begin for a whole batch before end for any, they
+ * decide exactly what inbound_accept decides: neither prepare nor
+ * begin reads state that end writes.  On -1 either has counted the
+ * refusal and freed the envelope.
  *
  * end only stages the window entry (window_stage): its 0 is
  * provisional until inbound_accept_commit(), called after the end of
@@ -68,9 +73,22 @@ int inbound_accept(struct inbound *, const char *topic, const void *payload,
  * caller refuses each message whose end said 0 with
  * inbound_accept_fail() (window-io, counted; frees e), acting on none.
  */
-int inbound_accept_begin(struct inbound *, const char *topic,
-    const void *payload, size_t len, struct envelope *e, struct buf *msg,
-    const uint8_t **pk, struct refusal *why);
+struct inbound_prep {
+	struct envelope		 e;
+	struct buf		 msg;	/* the signed bytes */
+	enum {
+		INBOUND_PREP_REFUSED,	/* why; e freed */
+		INBOUND_PREP_NO_KEY,	/* why from the key; e parsed */
+		INBOUND_PREP_CHECKED	/* ok: the signature's verdict */
+	}			 state;
+	int			 known;	/* the kid is in the keyring */
+	int			 ok;
+	struct refusal		 why;
+};
+void inbound_prepare(const struct inbound *, const char *topic,
+    const void *payload, size_t len, struct inbound_prep *p);
+int inbound_accept_begin(struct inbound *, struct inbound_prep *p,
+    struct refusal *why);
 int inbound_accept_end(struct inbound *, struct envelope *e, int ok,
     int64_t now, struct refusal *why);
 int inbound_accept_commit(struct inbound *);

@@ -534,19 +534,17 @@ router_accepted(struct router *r, const struct mqtt_msg *m, struct envelope *e,
 /* One received message of a batch, between the steps below. */
 struct router_in {
 	enum { RIN_META, RIN_OBSERVE, RIN_ACCEPT, RIN_REFUSED } kind;
-	struct envelope		 e;
+	struct inbound_prep	 p;	/* the envelope, the verdict */
 	struct refusal		 why;
-	struct buf		 msg;	/* the signed bytes */
-	const uint8_t		*pk;
 	int64_t			 now;
 };
 
 _Static_assert(ROUTER_BATCH <= WINDOW_BATCH_MAX,
     "a batch's window entries must fit one window_commit()");
 
-/* First half, no output: what kind, and for ours the check to make. */
+/* What kind; for ours, the job that parses and checks it. */
 static void
-router_in_begin(struct router *r, const struct mqtt_msg *m,
+router_in_kind(struct router *r, const struct mqtt_msg *m,
     struct router_in *in, struct verify_job *job, size_t *njobs)
 {
 	size_t n = strlen(r->cfg->prefix);
@@ -558,29 +556,32 @@ router_in_begin(struct router *r, const struct mqtt_msg *m,
 	else if (!router_topic_is_ours(r, m->topic))
 		in->kind = RIN_OBSERVE;
 	else {
-		buf_init(&in->msg, 2 * ENVELOPE_MAX_WIRE);
-		if (inbound_accept_begin(&r->in, m->topic, m->payload, m->len,
-		    &in->e, &in->msg, &in->pk, &in->why) == -1) {
-			in->kind = RIN_REFUSED;
-			return;
-		}
 		in->kind = RIN_ACCEPT;
-		job->sig = in->e.sig;
-		job->msg = &in->msg;
-		job->pk = in->pk;
-		job->ok = 0;
+		buf_init(&in->p.msg, 2 * ENVELOPE_MAX_WIRE);
+		*job = (struct verify_job){ m->topic, m->payload, m->len,
+		    &in->p };
 		(*njobs)++;
 	}
+}
+
+/* First half, in arrival order, after the jobs: the refusals that
+ * preparing found counted, the pre-signature gate; nothing said. */
+static void
+router_in_begin(struct router *r, struct router_in *in)
+{
+	if (in->kind == RIN_ACCEPT &&
+	    inbound_accept_begin(&r->in, &in->p, &in->why) == -1)
+		in->kind = RIN_REFUSED;
 }
 
 /* Second half, in arrival order: the verdict, the window entry staged;
  * nothing said or done yet. */
 static void
-router_in_check(struct router *r, struct router_in *in, int ok)
+router_in_check(struct router *r, struct router_in *in)
 {
 	in->now = (int64_t)time(NULL);
-	if (in->kind == RIN_ACCEPT &&
-	    inbound_accept_end(&r->in, &in->e, ok, in->now, &in->why) == -1)
+	if (in->kind == RIN_ACCEPT && inbound_accept_end(&r->in, &in->p.e,
+	    in->p.ok, in->now, &in->why) == -1)
 		in->kind = RIN_REFUSED;
 }
 
@@ -598,7 +599,7 @@ router_in_commit(struct router *r, struct router_in *in, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		if (in[i].kind == RIN_ACCEPT) {
-			inbound_accept_fail(&r->in, &in[i].e, &in[i].why);
+			inbound_accept_fail(&r->in, &in[i].p.e, &in[i].why);
 			in[i].kind = RIN_REFUSED;
 		}
 }
@@ -619,40 +620,43 @@ router_in_end(struct router *r, const struct mqtt_msg *m,
 		router_refused(r, m->topic, &in->why);
 		break;
 	case RIN_ACCEPT:
-		router_accepted(r, m, &in->e, in->now);
+		router_accepted(r, m, &in->p.e, in->now);
 		break;
 	}
-	buf_free(&in->msg);
+	buf_free(&in->p.msg);
 }
 
 /*
- * A batch of received messages, as if one by one: every first half
- * (parse, topic, gate, key; nothing said, nothing admitted), the
- * signature checks on several threads (router_verify.c), every second
- * half in arrival order (time, policy, replay window: staged), the
- * window records of the whole batch in one write, then what each
- * message does, in arrival order (refusals said, routing).  Nothing a
- * second half changes is read by a first half: the keyring and policy
- * change only between batches, the unknown-sender bucket has a table
- * of its own; and nothing a message does (routing, meta documents,
- * observed commands) is read by a later message's second half, which
- * reads only the rate buckets and the window.
+ * A batch of received messages, as if one by one: each message's kind;
+ * the parse and signature check of ours on several threads
+ * (router_verify.c: nothing counted, nothing said, nothing admitted);
+ * then in arrival order every first half (the refusals counted, the
+ * pre-signature gate) and every second half (time, policy, replay
+ * window: staged), the window records of the whole batch in one write,
+ * then what each message does, in arrival order (refusals said,
+ * routing).  Nothing a half changes is read by the threads: the
+ * keyring, the limits and the policy change only between batches; and
+ * nothing a message does (routing, meta documents, observed commands)
+ * is read by a later message's halves, which read only the rate
+ * buckets (the unknown-sender bucket a table of its own) and the
+ * window.
  */
 void
 router_messages(struct router *r, const struct mqtt_msg *m, size_t n)
 {
 	struct router_in in[ROUTER_BATCH];
 	struct verify_job jobs[ROUTER_BATCH];
-	size_t i, k, njobs = 0;
+	size_t i, njobs = 0;
 
 	if (n > ROUTER_BATCH)
 		fatalx("router_messages: batch of %zu", n);
 	for (i = 0; i < n; i++)
-		router_in_begin(r, &m[i], &in[i], &jobs[njobs], &njobs);
-	router_verify_run(jobs, njobs);
-	for (i = k = 0; i < n; i++)
-		router_in_check(r, &in[i], in[i].kind == RIN_ACCEPT ?
-		    jobs[k++].ok : 0);
+		router_in_kind(r, &m[i], &in[i], &jobs[njobs], &njobs);
+	router_verify_run(&r->in, jobs, njobs);
+	for (i = 0; i < n; i++)
+		router_in_begin(r, &in[i]);
+	for (i = 0; i < n; i++)
+		router_in_check(r, &in[i]);
 	router_in_commit(r, in, n);
 	for (i = 0; i < n; i++)
 		router_in_end(r, &m[i], &in[i]);

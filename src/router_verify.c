@@ -1,31 +1,35 @@
 /*
- * router_verify.c - Ed25519 checks of one batch of received messages on
- * more than one core.
+ * router_verify.c - a batch of received messages parsed and their
+ * Ed25519 signatures checked on more than one core.
  *
- * The check is two thirds of what a message costs the router, and it
- * is a pure function of bytes the main thread has already prepared
- * (envelope_verify_bytes: the signed bytes, the signature, the public
- * key).  So the main thread prepares a batch (parse, topic, gate, key:
- * inbound_accept_begin), hands the checks here, takes its own share of
- * them, waits for the rest, and then finishes every message in arrival
- * order (inbound_accept_end: time, policy, replay window; the window
- * records of the batch in one write; then routing, router_route.c).
- * The workers touch nothing but their jobs: no window, no keyring
- * lookup, no log, no I/O.  A job's key points into the keyring, which
- * only the main thread changes (SIGHUP) and never during a batch.
+ * The check is two thirds of what a message costs the router, and the
+ * parse and canonical form most of the rest; all of it is a pure
+ * function of the message bytes, the limits and the keyring
+ * (inbound_prepare: size, parse, schema, topic, key, signed bytes,
+ * signature).  So the main thread hands a batch here, takes its own
+ * share of the jobs, waits for the rest, and then finishes every
+ * message in arrival order (inbound_accept_begin: the refusals counted
+ * and the pre-signature gate; inbound_accept_end: time, policy, replay
+ * window; the window records of the batch in one write; then routing,
+ * router_route.c).  The workers touch nothing but their jobs: no
+ * counter, no window, no rate bucket, no log, no I/O.  The keyring and
+ * the limits are only read; the main thread changes them (SIGHUP) only
+ * between batches, never while one is here.
  *
  * The workers are made before the seccomp filter, which is then
  * synchronised to every thread (TSYNC, sandbox.c), so the filter never
  * has to allow clone.  They wait on a condition variable (futex) and
  * die with the process.  One worker per online CPU beyond the first, at
  * most VERIFY_WORKERS; none on a single CPU, where the main thread
- * checks everything itself.
+ * does everything itself.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "router_verify.h"
@@ -35,6 +39,7 @@
 static struct {
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 go, done;
+	const struct inbound	*in;
 	struct verify_job	*jobs;
 	size_t			 n;
 	/* the round's low 32 bits << 32 | the next job to take: a worker
@@ -51,11 +56,18 @@ static struct {
     .done = PTHREAD_COND_INITIALIZER };
 
 /* Take jobs of ROUND until none is left; how many this thread did. */
+static void
+verify_one(const struct inbound *in, struct verify_job *j)
+{
+	inbound_prepare(in, j->topic, j->payload, j->len, j->p);
+}
+
 static size_t
-verify_take(uint64_t round, struct verify_job *jobs, size_t n)
+verify_take(uint64_t round, const struct inbound *in, struct verify_job *jobs,
+    size_t n)
 {
 	uint64_t v = atomic_load(&vp.take);
-	size_t i, did = 0;
+	size_t did = 0;
 
 	for (;;) {
 		if ((v >> 32) != (round & 0xffffffffu) ||
@@ -63,9 +75,7 @@ verify_take(uint64_t round, struct verify_job *jobs, size_t n)
 			return did;
 		if (!atomic_compare_exchange_weak(&vp.take, &v, v + 1))
 			continue;	/* v is the current value now */
-		i = (size_t)(v & 0xffffffffu);
-		jobs[i].ok = envelope_verify_bytes(jobs[i].sig, jobs[i].msg,
-		    jobs[i].pk);
+		verify_one(in, &jobs[(size_t)(v & 0xffffffffu)]);
 		did++;
 		v = atomic_load(&vp.take);
 	}
@@ -87,6 +97,7 @@ static void *
 verify_worker(void *arg)
 {
 	uint64_t seen = 0;
+	const struct inbound *in;
 	struct verify_job *jobs;
 	size_t n;
 
@@ -99,10 +110,11 @@ verify_worker(void *arg)
 		while (vp.round == seen)
 			pthread_cond_wait(&vp.go, &vp.mu);
 		seen = vp.round;
+		in = vp.in;
 		jobs = vp.jobs;
 		n = vp.n;
 		pthread_mutex_unlock(&vp.mu);
-		verify_finish(verify_take(seen, jobs, n));
+		verify_finish(verify_take(seen, in, jobs, n));
 	}
 	return NULL;
 }
@@ -116,6 +128,9 @@ router_verify_setup(void)
 
 	if (n > VERIFY_WORKERS)
 		n = VERIFY_WORKERS;
+	/* jansson's hash seed is made once, by the first object; made
+	 * here, before any worker parses (a no-op if it exists) */
+	json_object_seed(0);
 	for (i = 0; i < n; i++) {
 		if ((errno = pthread_create(&t, NULL, verify_worker, NULL)) != 0)
 			fatal("verify worker");
@@ -131,9 +146,8 @@ router_verify_setup(void)
 	log_info("signatures checked on %d thread(s)", n + 1);
 }
 
-/* Every job's ok set when this returns; jobs[] stays ours. */
 void
-router_verify_run(struct verify_job *jobs, size_t n)
+router_verify_run(const struct inbound *in, struct verify_job *jobs, size_t n)
 {
 	uint64_t round;
 
@@ -141,11 +155,11 @@ router_verify_run(struct verify_job *jobs, size_t n)
 		return;
 	if (vp.nworkers == 0 || n == 1) {
 		for (size_t i = 0; i < n; i++)
-			jobs[i].ok = envelope_verify_bytes(jobs[i].sig,
-			    jobs[i].msg, jobs[i].pk);
+			verify_one(in, &jobs[i]);
 		return;
 	}
 	pthread_mutex_lock(&vp.mu);
+	vp.in = in;
 	vp.jobs = jobs;
 	vp.n = n;
 	vp.finished = 0;
@@ -154,7 +168,7 @@ router_verify_run(struct verify_job *jobs, size_t n)
 	round = vp.round;
 	pthread_cond_broadcast(&vp.go);
 	pthread_mutex_unlock(&vp.mu);
-	verify_finish(verify_take(round, jobs, n));
+	verify_finish(verify_take(round, in, jobs, n));
 	pthread_mutex_lock(&vp.mu);
 	while (vp.finished < n)
 		pthread_cond_wait(&vp.done, &vp.mu);

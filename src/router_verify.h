@@ -1,5 +1,6 @@
 /*
- * router_verify.h - signature checks of a batch on several threads
+ * router_verify.h - a batch's received messages parsed and their
+ * signatures checked on several threads
  * (router process only; see router_verify.c).
  */
 #ifndef HIVE_ROUTER_VERIFY_H
@@ -8,17 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "envelope.h"
+#include "inbound.h"
 
+/* One received message: inbound_prepare() of it, into *p. */
 struct verify_job {
-	const uint8_t		*sig;	/* KEY_SIG_BYTES */
-	const struct buf	*msg;	/* envelope_signed_bytes() */
-	const uint8_t		*pk;
-	int			 ok;	/* set by router_verify_run */
+	const char		*topic;
+	const void		*payload;	/* NULL: oversize */
+	size_t			 len;
+	struct inbound_prep	*p;
 };
 
 /* Before the seccomp filter: start the workers. */
 void router_verify_setup(void);
-void router_verify_run(struct verify_job *, size_t n);
+/* Every job prepared when this returns; jobs[] and in stay ours. */
+void router_verify_run(const struct inbound *in, struct verify_job *,
+    size_t n);
 
 #endif

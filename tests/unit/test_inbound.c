@@ -1,7 +1,9 @@
 /*
  * test_inbound.c - the receive gate: every refusal it adds on top of
  * envelope.c (oversize from the transport, topic mismatch, replay,
- * window-full, window-reset, window-io) and its per-reason counters.
+ * window-full, window-reset, window-io) and its per-reason counters;
+ * and that the batch steps (prepare, begin, end, commit: the router's)
+ * decide exactly what inbound_accept decides, message by message.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -290,6 +292,146 @@ test_observe(void)
 	buf_free(&w);
 }
 
+
+/* A gate that refuses unknown kids before the signature, as the
+ * router's unknown-sender bucket does when it is empty, and one
+ * sender (by from) after it, as a policy would. */
+static int
+deny_gate(void *arg, enum inbound_stage st, const struct envelope *e,
+    int known, struct refusal *why)
+{
+	(void)arg;
+	if (st == INBOUND_PRE_SIG && !known) {
+		refusal_set(why, REF_RATE_LIMITED, "unknown senders");
+		return -1;
+	}
+	if (st == INBOUND_POST_SIG && strcmp(e->id, "denied") == 0) {
+		refusal_set(why, REF_POLICY_DENIED, "id");
+		return -1;
+	}
+	return 0;
+}
+
+/* The batch steps over n messages; each one's reason into got[]. */
+static void
+feed_batch(struct inbound *in, const char *const *topic, struct buf *w,
+    size_t n, int64_t now, enum refusal_reason *got)
+{
+	struct inbound_prep p[16];
+	struct refusal why[16];
+	int ok[16];
+	size_t i;
+
+	CHECK(n <= 16);
+	for (i = 0; i < n; i++) {
+		buf_init(&p[i].msg, 2 * ENVELOPE_MAX_WIRE);
+		memset(&why[i], 0, sizeof(why[i]));
+		inbound_prepare(in, topic[i], w[i].p, w[i].p == NULL ?
+		    ENVELOPE_MAX_WIRE + 1 : w[i].len, &p[i]);
+	}
+	for (i = 0; i < n; i++)
+		ok[i] = inbound_accept_begin(in, &p[i], &why[i]) == 0;
+	for (i = 0; i < n; i++)
+		if (ok[i])
+			ok[i] = inbound_accept_end(in, &p[i].e, p[i].ok, now,
+			    &why[i]) == 0;
+	CHECK(inbound_accept_commit(in) == 0);
+	for (i = 0; i < n; i++) {
+		got[i] = ok[i] ? REF_NONE : why[i].reason;
+		if (ok[i])
+			envelope_free(&p[i].e);
+		else
+			CHECK(p[i].e.root == NULL);	/* freed */
+		buf_free(&p[i].msg);
+	}
+}
+
+static void
+test_batch_same(void)
+{
+	const char *ours = "turq/hive/pg1-18890/command";
+	const char *topic[16];
+	struct inbound one, batch;
+	struct buf w[16];
+	enum refusal_reason want[16], got[16];
+	struct seckey stranger, pg1;
+	struct trusted_key keys[2];
+	struct keyring kr2 = { .keys = keys, .nkeys = 2 };
+	uint8_t seed[32] = { 9 }, seed2[32] = { 11 };
+	size_t i, n = 0;
+
+	/* turq's key, and pg1's bound to another node */
+	CHECK(seckey_from_seed(seed, "stranger-1", &stranger) == 0);
+	CHECK(seckey_from_seed(seed2, "pg1-18890", &pg1) == 0);
+	keys[0] = tk;
+	memset(&keys[1], 0, sizeof(keys[1]));
+	memcpy(keys[1].pub.pk, pg1.pk, 32);
+	hive_strlcpy(keys[1].pub.node, "other-9", sizeof(keys[1].pub.node));
+	hive_strlcpy(keys[1].pub.kid, pg1.kid, sizeof(keys[1].pub.kid));
+
+	make(&w[n], 5000, "b1"), topic[n++] = ours;		/* fine */
+	make(&w[n], 5000, "b1"), topic[n++] = ours;		/* replay */
+	make(&w[n], 5000, "b2"), topic[n++] = "turq/hive/x/command";
+	make(&w[n], 5000, "b3"), flip_sig(&w[n]), topic[n++] = ours;
+	make(&w[n], 4000, "b4"), topic[n++] = ours;		/* expired */
+	make(&w[n], 5000, "denied"), topic[n++] = ours;		/* gate, post */
+	buf_init(&w[n], 1), w[n].p = NULL, topic[n++] = ours;	/* oversize */
+	buf_init(&w[n], 64), buf_adds(&w[n], "{\"v\":2"), topic[n++] = ours;
+	{	/* an unknown kid: the gate's refusal, before the key's */
+		struct compose_req q = { .to = "pg1-18890", .ch = "command",
+		    .text = "x", .urgency = "now", .ttl = 60, .ts = 5000,
+		    .id = "b5" };
+		struct envelope e;
+		char err[256];
+
+		buf_init(&w[n], ENVELOPE_MAX_WIRE);
+		CHECK(compose_envelope(&q, &stranger, &lim, &w[n], &e, err,
+		    sizeof(err)) == 0);
+		envelope_free(&e);
+		topic[n++] = ours;
+		/* signed by pg1's key, which the keyring binds to
+		 * another node: the key's binding */
+		buf_init(&w[n], ENVELOPE_MAX_WIRE);
+		q.id = "b6";
+		CHECK(compose_envelope(&q, &pg1, &lim, &w[n], &e, err,
+		    sizeof(err)) == 0);
+		envelope_free(&e);
+		topic[n++] = ours;
+	}
+	make(&w[n], 5000, "b7"), topic[n++] = ours;		/* fine */
+
+	init(&one, window_new(64));
+	init(&batch, window_new(64));
+	one.keyring = batch.keyring = &kr2;
+	one.gate = batch.gate = deny_gate;
+	for (i = 0; i < n; i++)
+		want[i] = feed(&one, topic[i], &w[i], 5010);
+	feed_batch(&batch, topic, w, n, 5010, got);
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i])
+			fprintf(stderr, "message %zu: batch %s, one by one %s\n",
+			    i, refusal_name(got[i]), refusal_name(want[i]));
+		CHECK(got[i] == want[i]);
+	}
+	/* the reasons themselves, so that both cannot be wrong alike */
+	CHECK(want[0] == REF_NONE && want[1] == REF_REPLAY &&
+	    want[2] == REF_TOPIC_MISMATCH && want[3] == REF_BAD_SIGNATURE &&
+	    want[4] == REF_EXPIRED && want[5] == REF_POLICY_DENIED &&
+	    want[6] == REF_OVERSIZE && want[7] == REF_BAD_JSON &&
+	    want[8] == REF_RATE_LIMITED && want[9] == REF_KEY_NODE_MISMATCH &&
+	    want[10] == REF_NONE && n == 11);
+	CHECK(memcmp(&one.counters, &batch.counters, sizeof(one.counters))
+	    == 0);
+	CHECK(one.accepted == 2 && batch.accepted == 2);
+	for (i = 0; i < n; i++)
+		if (w[i].p != NULL)
+			buf_free(&w[i]);
+	window_free(one.window);
+	window_free(batch.window);
+	seckey_free(&stranger);
+	seckey_free(&pg1);
+}
+
 int
 main(void)
 {
@@ -301,6 +443,7 @@ main(void)
 	test_window_reset_and_io();
 	test_meta();
 	test_observe();
+	test_batch_same();
 	seckey_free(&turq);
 	return t_done();
 }
