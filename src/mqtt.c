@@ -32,7 +32,7 @@
 #define MQTT_QUEUE_HARD	(64 * 1024)
 #define MQTT_KEEPALIVE	30
 #define MQTT_ACKS_MAX	256
-#define MQTT_READ_BATCH	64	/* packets per mqtt_io(): see mqtt_read */
+#define MQTT_READ_BATCH	256	/* packets per mqtt_io(): see mqtt_read */
 _Static_assert(MQTT_READ_BATCH < MQTT_QUEUE_INIT, "a batch must fit the queue");
 
 struct mqtt {
@@ -449,7 +449,9 @@ mqtt_connected(const struct mqtt *c)
 }
 
 /*
- * Read what the socket holds, about MQTT_READ_BATCH packets.
+ * Read what the socket holds, about MQTT_READ_BATCH packets: four of
+ * the router's batches of 64, so that it can check one batch on its
+ * workers while it finishes the one before (router_messages).
  * mosquitto_loop_read() ignores its max_packets: 2.0.11 reads as many
  * packets as it has QoS > 0 messages in flight (ours and the broker's),
  * usually one, but hundreds when we have just published that many (all

@@ -636,8 +636,6 @@ router_timers(struct router *r, int64_t now)
 static void
 router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 {
-	struct mqtt_msg m[ROUTER_BATCH];
-	size_t i, n;
 	int fd = mqtt_fd(r->mqtt), mid;
 
 	if (fd < 0 || mqtt_io(r->mqtt, fd >= 0 && (pfd->revents & POLLIN),
@@ -652,15 +650,7 @@ router_mqtt(struct router *r, const struct pollfd *pfd, int64_t now)
 	/* acknowledgements first: a client hears "sent" before replies */
 	while (mqtt_take_ack(r->mqtt, &mid) == 1)
 		router_control_acked(r, mid);
-	while ((n = 0, 1)) {
-		while (n < ROUTER_BATCH && mqtt_take(r->mqtt, &m[n]) == 1)
-			n++;
-		if (n == 0)
-			break;
-		router_messages(r, m, n);
-		for (i = 0; i < n; i++)
-			mqtt_msg_free(&m[i]);
-	}
+	router_messages(r);
 	/* never expected (the queue grows up to 65,536 messages and is
 	 * drained after every read), but an acknowledged message lost
 	 * must not go unsaid */

@@ -210,7 +210,8 @@ void router_handler_free(struct router *);
 /* router_route.c */
 int router_gate(void *router, enum inbound_stage, const struct envelope *,
     int known, struct refusal *);
-void router_messages(struct router *, const struct mqtt_msg *, size_t n);
+/* every message the receive queue holds, in batches (router_route.c) */
+void router_messages(struct router *);
 void router_heartbeat(struct router *, int64_t now);
 void router_check_peers(struct router *, int64_t now);
 void router_roster(struct router *);

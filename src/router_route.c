@@ -626,38 +626,88 @@ router_in_end(struct router *r, const struct mqtt_msg *m,
 	buf_free(&in->p.msg);
 }
 
+/* A batch: the messages, their state between the steps, their jobs. */
+struct router_batch {
+	struct mqtt_msg		 m[ROUTER_BATCH];
+	struct router_in	 in[ROUTER_BATCH];
+	struct verify_job	 jobs[ROUTER_BATCH];
+	size_t			 n, njobs;
+};
+
+/* The next batch from the receive queue, its jobs handed to the
+ * workers (router_verify_start); how many messages it has. */
+static size_t
+router_batch_take(struct router *r, struct router_batch *b)
+{
+	size_t i;
+
+	for (b->n = 0; b->n < ROUTER_BATCH &&
+	    mqtt_take(r->mqtt, &b->m[b->n]) == 1; b->n++)
+		;
+	b->njobs = 0;
+	for (i = 0; i < b->n; i++)
+		router_in_kind(r, &b->m[i], &b->in[i], &b->jobs[b->njobs],
+		    &b->njobs);
+	router_verify_start(&r->in, b->jobs, b->njobs);
+	return b->n;
+}
+
+/* Everything after the jobs, on this thread, in arrival order. */
+static void
+router_batch_finish(struct router *r, struct router_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		router_in_begin(r, &b->in[i]);
+	for (i = 0; i < b->n; i++)
+		router_in_check(r, &b->in[i]);
+	router_in_commit(r, b->in, b->n);
+	for (i = 0; i < b->n; i++) {
+		router_in_end(r, &b->m[i], &b->in[i]);
+		mqtt_msg_free(&b->m[i]);
+	}
+}
+
 /*
- * A batch of received messages, as if one by one: each message's kind;
- * the parse and signature check of ours on several threads
+ * The received messages, in batches, as if one by one: each message's
+ * kind; the parse and signature check of ours on several threads
  * (router_verify.c: nothing counted, nothing said, nothing admitted);
  * then in arrival order every first half (the refusals counted, the
  * pre-signature gate) and every second half (time, policy, replay
  * window: staged), the window records of the whole batch in one write,
  * then what each message does, in arrival order (refusals said,
- * routing).  Nothing a half changes is read by the threads: the
- * keyring, the limits and the policy change only between batches; and
- * nothing a message does (routing, meta documents, observed commands)
- * is read by a later message's halves, which read only the rate
+ * routing).
+ *
+ * Two batches overlap: while this thread finishes one, the workers
+ * prepare the next, and this thread then takes its own share of what
+ * is left of it.  That is sound because nothing the finishing of a
+ * batch changes is read by the threads: the keyring, the limits and
+ * the policy change only between calls of this function (IMSG_RELOAD
+ * is read by the poll loop), and the pool holds one batch at a time.
+ * Nor does anything a message does (routing, meta documents, observed
+ * commands) change what a later message's halves read: only the rate
  * buckets (the unknown-sender bucket a table of its own) and the
  * window.
+ *
+ * The batches are static: the router has one main thread, and this
+ * function is not re-entered (nothing it calls reads the queue).
  */
 void
-router_messages(struct router *r, const struct mqtt_msg *m, size_t n)
+router_messages(struct router *r)
 {
-	struct router_in in[ROUTER_BATCH];
-	struct verify_job jobs[ROUTER_BATCH];
-	size_t i, njobs = 0;
+	static struct router_batch rb[2];
+	struct router_batch *cur = &rb[0], *next = &rb[1], *t;
+	size_t more;
 
-	if (n > ROUTER_BATCH)
-		fatalx("router_messages: batch of %zu", n);
-	for (i = 0; i < n; i++)
-		router_in_kind(r, &m[i], &in[i], &jobs[njobs], &njobs);
-	router_verify_run(&r->in, jobs, njobs);
-	for (i = 0; i < n; i++)
-		router_in_begin(r, &in[i]);
-	for (i = 0; i < n; i++)
-		router_in_check(r, &in[i]);
-	router_in_commit(r, in, n);
-	for (i = 0; i < n; i++)
-		router_in_end(r, &m[i], &in[i]);
+	if (router_batch_take(r, cur) == 0)
+		return;
+	for (;;) {
+		router_verify_wait(&r->in, cur->jobs, cur->njobs);
+		more = router_batch_take(r, next);
+		router_batch_finish(r, cur);
+		if (more == 0)
+			break;
+		t = cur, cur = next, next = t;
+	}
 }

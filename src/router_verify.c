@@ -6,9 +6,10 @@
  * parse and canonical form most of the rest; all of it is a pure
  * function of the message bytes, the limits and the keyring
  * (inbound_prepare: size, parse, schema, topic, key, signed bytes,
- * signature).  So the main thread hands a batch here, takes its own
- * share of the jobs, waits for the rest, and then finishes every
- * message in arrival order (inbound_accept_begin: the refusals counted
+ * signature).  So the main thread hands a batch here
+ * (router_verify_start), finishes the batch before it meanwhile, then
+ * takes its own share of what is left of this one, waits for the rest
+ * (router_verify_wait), and finishes every message in arrival order (inbound_accept_begin: the refusals counted
  * and the pre-signature gate; inbound_accept_end: time, policy, replay
  * window; the window records of the batch in one write; then routing,
  * router_route.c).  The workers touch nothing but their jobs: no
@@ -146,29 +147,37 @@ router_verify_setup(void)
 	log_info("signatures checked on %d thread(s)", n + 1);
 }
 
+/* With one job or no worker, router_verify_wait does it all. */
 void
-router_verify_run(const struct inbound *in, struct verify_job *jobs, size_t n)
+router_verify_start(const struct inbound *in, struct verify_job *jobs, size_t n)
 {
-	uint64_t round;
-
-	if (n == 0)
+	if (vp.nworkers == 0 || n < 2)
 		return;
-	if (vp.nworkers == 0 || n == 1) {
-		for (size_t i = 0; i < n; i++)
-			verify_one(in, &jobs[i]);
-		return;
-	}
 	pthread_mutex_lock(&vp.mu);
+	if (vp.finished != vp.n)
+		fatalx("router_verify_start: a batch is still out");
 	vp.in = in;
 	vp.jobs = jobs;
 	vp.n = n;
 	vp.finished = 0;
 	vp.round++;
 	atomic_store(&vp.take, (vp.round & 0xffffffffu) << 32);
-	round = vp.round;
 	pthread_cond_broadcast(&vp.go);
 	pthread_mutex_unlock(&vp.mu);
-	verify_finish(verify_take(round, in, jobs, n));
+}
+
+void
+router_verify_wait(const struct inbound *in, struct verify_job *jobs, size_t n)
+{
+	if (vp.nworkers == 0 || n < 2) {
+		for (size_t i = 0; i < n; i++)
+			verify_one(in, &jobs[i]);
+		return;
+	}
+	if (vp.jobs != jobs || vp.n != n)
+		fatalx("router_verify_wait: not the batch started");
+	/* vp.round is written only by this thread: no lock to read it */
+	verify_finish(verify_take(vp.round, in, jobs, n));
 	pthread_mutex_lock(&vp.mu);
 	while (vp.finished < n)
 		pthread_cond_wait(&vp.done, &vp.mu);

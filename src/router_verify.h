@@ -21,8 +21,17 @@ struct verify_job {
 
 /* Before the seccomp filter: start the workers. */
 void router_verify_setup(void);
-/* Every job prepared when this returns; jobs[] and in stay ours. */
-void router_verify_run(const struct inbound *in, struct verify_job *,
+/*
+ * A batch's jobs to the workers, then (the caller may do other work
+ * meanwhile, reading and writing none of jobs[] or their messages)
+ * the caller's own share of what is left, and the wait for the rest:
+ * every job prepared when router_verify_wait returns.  One batch at a
+ * time: every start is followed by its wait before the next start.
+ * The same in, jobs and n to both.
+ */
+void router_verify_start(const struct inbound *in, struct verify_job *,
+    size_t n);
+void router_verify_wait(const struct inbound *in, struct verify_job *,
     size_t n);
 
 #endif
