@@ -17,6 +17,24 @@
 # cpu_ticks PID: user + system clock ticks of the process so far
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
+# With $BENCH_PERF set, `perf record -a -g` of the whole machine over
+# each router drain, to $BENCH_PERF.ROUND (where the time goes: router,
+# broker and monitor share the cores).  perf_start waits for perf's
+# first sample file write, so the drain is inside the record.
+PERF_PID=
+perf_start() {
+	[ -n "${BENCH_PERF:-}" ] || return 0
+	perf record -a -g -o "$BENCH_PERF.$1" 2>"$T/perf.err" &
+	PERF_PID=$!
+	wait_until test -s "$BENCH_PERF.$1"
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" 2>/dev/null || true
+	PERF_PID=
+}
+
 # flood_file ROUND P N OUT: N signed heartbeats, P peers interleaved
 flood_file() {
 	local round=$1 p=$2 n=$3 out=$4 k now d=$T/flood.d
@@ -53,10 +71,12 @@ one_round() {
 	v=$("$B/hive-bench-verify" -t 1000 "$f" | awk '{ print $2 }')
 	raw=$("$B/hive-bench-drain" -p "$sub" -f "$T/raw.out" -n "$n" -m '"ch":"heartbeat"' |
 	    awk '{ print $4 }')
+	perf_start "$round"
 	c0=$(cpu_ticks "$ROUTER")
 	hive=$("$B/hive-bench-drain" -p "$ROUTER" -f "$AUDIT" -n "$n" \
 	    -m '"event":"accepted","from":"bpeer-' | awk '{ print $4 }')
 	c1=$(cpu_ticks "$ROUTER")
+	perf_stop
 	STOPPED=
 	kill "$sub"
 	wait "$sub" 2>/dev/null || true
