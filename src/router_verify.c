@@ -9,10 +9,10 @@
  * signature).  So the main thread hands a batch here
  * (router_verify_start), finishes the batch before it meanwhile, then
  * takes its own share of what is left of this one, waits for the rest
- * (router_verify_wait), and finishes every message in arrival order (inbound_accept_begin: the refusals counted
- * and the pre-signature gate; inbound_accept_end: time, policy, replay
- * window; the window records of the batch in one write; then routing,
- * router_route.c).  The workers touch nothing but their jobs: no
+ * (router_verify_wait), and finishes every message in arrival order
+ * (inbound_accept_begin: the refusals counted and the pre-signature
+ * gate; inbound_accept_end: time, policy, replay window; the window
+ * records of the batch in one write; then routing, router_route.c).  The workers touch nothing but their jobs: no
  * counter, no window, no rate bucket, no log, no I/O.  The keyring and
  * the limits are only read; the main thread changes them (SIGHUP) only
  * between batches, never while one is here.
@@ -56,13 +56,13 @@ static struct {
 } vp = { .mu = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER };
 
-/* Take jobs of ROUND until none is left; how many this thread did. */
 static void
 verify_one(const struct inbound *in, struct verify_job *j)
 {
 	inbound_prepare(in, j->topic, j->payload, j->len, j->p);
 }
 
+/* Take jobs of ROUND until none is left; how many this thread did. */
 static size_t
 verify_take(uint64_t round, const struct inbound *in, struct verify_job *jobs,
     size_t n)
