@@ -134,6 +134,23 @@ is "hello under strict: ok" .outcome ok
 is "hello under strict: forked (strict has no setsid)" .zygote false
 run --action sedjson --seccomp strict --stdin '{"abc":1}'
 is "sed script under strict: ok" .stdout.letters 3
+# the child's last step fails (the kernel finds no interpreter): the
+# step named, as a forked child's setup failure is; through a zygote
+# that is its run child's failure message (ZYG_RUNFAIL), and the zygote
+# serves the runs after it
+printf '#!/no/such/interpreter\n' >"$H/nointerp"
+chmod 755 "$H/nointerp"
+all=$("$RUNH" --dir "$H" --profiles "$PROF" --action nointerp --runs 3 \
+    --concurrency 1 --queue 3)
+check "no interpreter: three runs, each an error" test "$(printf '%s\n' \
+    "$all" | grep -c '"outcome":"error"')" = 3
+check "no interpreter: the step named" test "$(printf '%s\n' "$all" |
+    grep -c '"error":"sandbox: execveat: No such file or directory"')" = 3
+[ "$ZYGOTE" = always ] && zy=true || zy=false
+check "no interpreter: each run through a zygote: $zy" test \
+    "$(printf '%s\n' "$all" | grep -c "\"zygote\":$zy")" = 3
+check "no interpreter: nothing left" test "${all##*$'\n'}" = \
+    '{"survivors":0}'
 
 # --- seccomp ---
 # the runner reads the call from the filter's listener and kills the
