@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 #define AUDIT_LINE_MAX	8192	/* bytes, without the newline */
 #define AUDIT_KEEP_MAX	99	/* path.1 .. path.99 */
 
@@ -48,6 +50,17 @@ struct audit *audit_open(const char *path, off_t max_size, int keep,
  * NUL-terminated.
  */
 int audit_line_ok(const char *line, size_t len, const char **why);
+
+/*
+ * The writer's side (the router, audit_line.c): s[0..n) appended to b
+ * as a JSON string of printable ASCII that audit_line_ok() takes: '"'
+ * and '\\' escaped, \b \f \n \r \t, other control characters, DEL
+ * and every code point beyond ASCII as \uXXXX (a UTF-16 surrogate pair
+ * above U+FFFF), each byte that does not start a valid UTF-8 sequence
+ * as \uFFFD.  For valid UTF-8 without DEL, the bytes jansson's
+ * json_dumps() writes with JSON_ENSURE_ASCII.
+ */
+void audit_put_str(struct buf *b, const char *s, size_t n);
 
 /*
  * Append line and a newline, rotating first if needed.  0 on success.

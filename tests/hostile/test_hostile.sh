@@ -126,6 +126,21 @@ wait_until test "$(runs)" -ge 1 || true
 check "only the one valid command ran the handler" [ "$(runs)" -eq 1 ]
 check "nothing reached the agent" [ ! -s "$CALLS" ]
 
+# --- a refusal on a long non-ASCII topic ------------------------------------
+# The audit detail holds the topic cut at 128 bytes: here inside an "é"
+# (15 bytes of hive/pg1-18890/, then 2 bytes each).  The detail is
+# written, the cut character as U+FFFD (while jansson wrote the line,
+# json_stringn refused the invalid UTF-8 and the line had no detail).
+long=$(printf 'é%.0s' $(seq 1 60))
+n0=$(refused_n)
+printf 'x' >"$T/x.bin"
+publish "pg1-18890/$long" "$T/x.bin"
+check "a refusal on a topic cut inside a character: audited" \
+    wait_until more_refused "$n0"
+check "...the cut character written as U+FFFD" bash -c 'grep "\"event\":\"refused\"" \
+    "$1" | tail -1 | jq -e ".detail | endswith(\"é\\ufffd\")" >/dev/null' \
+    _ "$AUDIT"
+
 # --- one sender over its rate (rate from flood-1 1/m burst 5) ---------------
 rate_refused() { count_lines "$AUDIT" \
     '"detail":"from=flood-1;.*"reason":"rate-limited"'; }

@@ -2,7 +2,9 @@
  * test_audit.c - the audit log writer: lines appended verbatim, bad
  * lines refused and not written, the file's mode and type checks,
  * rotation by size (keep > 0, keep == 0, no limit), a torn tail and a
- * write failure.
+ * write failure; and the writer's side, audit_put_str: jansson's bytes
+ * for valid UTF-8, DEL and invalid UTF-8 escaped, and always a line
+ * audit_line_ok takes.
  *
  * usage: test_audit [scratch-dir]
  * A private directory is made inside scratch-dir (default $TMPDIR or
@@ -15,10 +17,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "audit.h"
 #include "t.h"
@@ -446,6 +451,114 @@ rm_scratch(void)
 		perror(scratch);
 }
 
+/* audit_put_str(s) against json_dumps(JSON_ENSURE_ASCII) of the same
+ * string; and {"k":...} a line the monitor takes. */
+static void
+put_like_jansson(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	char *want = j ? json_dumps(j, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) :
+	    NULL;
+	struct buf b;
+
+	CHECK(want != NULL);
+	if (want == NULL)
+		fprintf(stderr, "jansson refused %zu bytes: %.*s\n", n, (int)n, s);
+	buf_init(&b, 1 << 20);
+	buf_adds(&b, "{\"k\":");
+	audit_put_str(&b, s, n);
+	buf_addc(&b, '}');
+	CHECK(buf_cstr(&b) != NULL);
+	if (want != NULL) {
+		CHECK(b.len == strlen(want) + 6 &&
+		    memcmp(b.p + 5, want, strlen(want)) == 0);
+		if (b.len != strlen(want) + 6)
+			fprintf(stderr, "got %s, jansson %s\n", b.p, want);
+	}
+	CHECK(audit_line_ok(b.p, b.len, NULL) == 0);
+	free(want);
+	json_decref(j);
+	buf_free(&b);
+}
+
+/* the string audit_put_str makes of s[0..n) */
+static const char *
+escaped(const char *s, size_t n)
+{
+	static char out[256];
+	struct buf b;
+
+	buf_init(&b, sizeof(out) - 1);
+	audit_put_str(&b, s, n);
+	snprintf(out, sizeof(out), "%s", buf_cstr(&b) ? b.p : "(error)");
+	buf_free(&b);
+	return out;
+}
+
+/* one code point as UTF-8 into p; its length */
+static size_t
+utf8(uint32_t cp, char *p)
+{
+	if (cp < 0x80)
+		return p[0] = (char)cp, 1;
+	if (cp < 0x800)
+		return p[0] = (char)(0xc0 | cp >> 6),
+		    p[1] = (char)(0x80 | (cp & 0x3f)), 2;
+	if (cp < 0x10000)
+		return p[0] = (char)(0xe0 | cp >> 12),
+		    p[1] = (char)(0x80 | (cp >> 6 & 0x3f)),
+		    p[2] = (char)(0x80 | (cp & 0x3f)), 3;
+	return p[0] = (char)(0xf0 | cp >> 18),
+	    p[1] = (char)(0x80 | (cp >> 12 & 0x3f)),
+	    p[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
+	    p[3] = (char)(0x80 | (cp & 0x3f)), 4;
+}
+
+static void
+test_put_str(void)
+{
+	char s[4096];
+	size_t n;
+	uint32_t cp, seed = 12345;
+	int i, k;
+
+	put_like_jansson("", 0);
+	put_like_jansson("pg1-18890", 9);
+	put_like_jansson("a \"quoted\" \\ back/slash", 24);
+	for (cp = 1; cp < 0x20; cp++) {		/* every control character */
+		s[0] = 'x', s[1] = (char)cp, s[2] = 'y';
+		put_like_jansson(s, 3);
+	}
+	put_like_jansson("caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80", 14);
+	/* random valid UTF-8: every range, surrogates skipped */
+	for (i = 0; i < 200; i++) {
+		for (n = 0, k = 0; k < 40; k++) {
+			seed = seed * 1103515245 + 12345;
+			switch (seed >> 28 & 3) {
+			case 0: cp = 0x20 + (seed >> 8) % 0x5f; break;
+			case 1: cp = 0x80 + (seed >> 4) % 0x780; break;
+			case 2: cp = 0x800 + (seed >> 4) % 0xf800; break;
+			default: cp = 0x10000 + (seed >> 2) % 0x100000; break;
+			}
+			if (cp == 0x7f || (cp >= 0xd800 && cp <= 0xdfff))
+				cp = 'z';
+			n += utf8(cp, s + n);
+		}
+		put_like_jansson(s, n);
+	}
+	/* where jansson's output is not a line the monitor takes */
+	CHECK_STR(escaped("a\x7f", 2), "\"a\\u007F\"");
+	CHECK_STR(escaped("\xc3", 1), "\"\\uFFFD\"");	/* cut */
+	CHECK_STR(escaped("a\xe4\xb8", 3), "\"a\\uFFFD\\uFFFD\"");
+	CHECK_STR(escaped("\xc0\xaf", 2), "\"\\uFFFD\\uFFFD\"");	/* overlong */
+	CHECK_STR(escaped("\xed\xa0\x80", 3),			/* a surrogate */
+	    "\"\\uFFFD\\uFFFD\\uFFFD\"");
+	CHECK_STR(escaped("\xf4\x90\x80\x80", 4),		/* > U+10FFFF */
+	    "\"\\uFFFD\\uFFFD\\uFFFD\\uFFFD\"");
+	CHECK_STR(escaped("\xff!", 2), "\"\\uFFFD!\"");
+	CHECK_STR(escaped("nul\0in", 6), "\"nul\\u0000in\"");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -468,6 +581,7 @@ main(int argc, char *argv[])
 	test_refused_files();
 	test_torn_tail();
 	test_write_failure();
+	test_put_str();
 	rm_scratch();
 	return t_done();
 }
