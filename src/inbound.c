@@ -216,9 +216,11 @@ inbound_prepare(const struct inbound *in, const char *topic,
 		p->state = INBOUND_PREP_REFUSED;
 		return;
 	}
-	p->known = p->e.kid != NULL &&
-	    keyring_find(in->keyring, p->e.kid) != NULL;
-	if ((pk = envelope_verify_key(&p->e, in->keyring, &p->why)) == NULL) {
+	/* one lookup: the kid is known unless the key step says unknown
+	 * (a parse without ENVELOPE_UNSIGNED leaves kid and sig set) */
+	pk = envelope_verify_key(&p->e, in->keyring, &p->why);
+	p->known = pk != NULL || p->why.reason != REF_UNKNOWN_KEY;
+	if (pk == NULL) {
 		p->state = INBOUND_PREP_NO_KEY;
 		return;
 	}
