@@ -67,3 +67,36 @@ fdpass_take(struct msghdr *m, int *fds, int want)
 		syscall(SYS_close, fds[i]);
 	return -1;
 }
+
+ssize_t
+fdpass_recv(int sock, void *buf, size_t len, int *fd, int *flags)
+{
+	union {
+		struct cmsghdr	h;
+		char		b[FDPASS_CMSG_SPACE];
+	} c;
+	struct iovec iov = { buf, len };
+	struct msghdr m;
+	ssize_t n;
+
+	*fd = -1;
+	*flags = 0;
+	do {
+		memset(&m, 0, sizeof(m));
+		m.msg_iov = &iov;
+		m.msg_iovlen = 1;
+		m.msg_control = c.b;
+		m.msg_controllen = sizeof(c.b);
+		n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return -1;
+	*flags = m.msg_flags;
+	if (fdpass_take(&m, fd, 1) == -1)
+		*fd = -1;
+	else if (n == 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return n;
+}

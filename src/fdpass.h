@@ -23,4 +23,14 @@ ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds,
  * them in fds, or -1 with every one it carried closed. */
 int fdpass_take(struct msghdr *, int *fds, int want);
 
+/*
+ * The runner's side of a channel: one message into buf (at most len
+ * bytes), not blocking, its descriptors close-on-exec, EINTR retried.
+ * Its length, 0 at the end, or -1 (errno; EAGAIN: none waiting).  *fd
+ * is the one descriptor it carried, else -1 (any others closed; none
+ * kept at the end or on error); *flags its msg_flags (MSG_TRUNC,
+ * MSG_CTRUNC).
+ */
+ssize_t fdpass_recv(int sock, void *buf, size_t len, int *fd, int *flags);
+
 #endif

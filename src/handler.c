@@ -804,34 +804,19 @@ run_chan_msg(struct handler_runner *r, struct handler_run *run,
 static void
 run_read_chan(struct handler_runner *r, struct handler_run *run)
 {
-	union {
-		struct cmsghdr	h;
-		char		b[FDPASS_CMSG_SPACE];
-	} c;
 	char buf[CHILD_MSG_MAX];
-	struct iovec iov;
-	struct msghdr m;
 	ssize_t n;
-	int fd;
+	int fd, flags;
 
 	while (run->fd_chan >= 0) {
-		iov = (struct iovec){ buf, sizeof(buf) - 1 };
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = c.b;
-		m.msg_controllen = sizeof(c.b);
-		n = recvmsg(run->fd_chan, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = fdpass_recv(run->fd_chan, buf, sizeof(buf) - 1, &fd, &flags);
 		if (n == -1 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
 			run_close(&run->fd_chan);
 			return;
 		}
-		run_chan_msg(r, run, buf, (size_t)n, fdpass_take(&m, &fd, 1) == 0 ?
-		    fd : -1, m.msg_flags);
+		run_chan_msg(r, run, buf, (size_t)n, fd, flags);
 	}
 }
 
@@ -1123,8 +1108,8 @@ runner_schedule(struct handler_runner *r)
 	}
 }
 
-static short
-pfd_revents(const struct pollfd *pfd, size_t n, int fd)
+short
+handler_revents(const struct pollfd *pfd, size_t n, int fd)
 {
 	size_t i;
 
@@ -1137,7 +1122,7 @@ pfd_revents(const struct pollfd *pfd, size_t n, int fd)
 static int
 pfd_ready(const struct pollfd *pfd, size_t n, int fd)
 {
-	return pfd_revents(pfd, n, fd) != 0;
+	return handler_revents(pfd, n, fd) != 0;
 }
 
 /*
@@ -1157,7 +1142,7 @@ run_step(struct handler_runner *r, struct handler_run *run,
 	/* the listener before the channel: one received now may have the
 	 * number of a descriptor closed since the poll */
 	if (pfd_ready(pfd, n, run->fd_notify))
-		run_read_notify(r, run, pfd_revents(pfd, n, run->fd_notify));
+		run_read_notify(r, run, handler_revents(pfd, n, run->fd_notify));
 	if (pfd_ready(pfd, n, run->fd_chan))
 		run_read_chan(r, run);
 	if (!run->reaped && pfd_ready(pfd, n, run->fd_pid))

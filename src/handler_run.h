@@ -63,6 +63,9 @@ struct handler_run {
 
 /* Monotonic milliseconds. */
 int64_t handler_now_ms(void);
+/* What poll(2) said of fd among pfd[0..n); 0 for fd -1 or absent. */
+struct pollfd;
+short handler_revents(const struct pollfd *, size_t n, int fd);
 
 /* Stop everything of the run now (idempotent). */
 void handler_run_stop(struct handler_run *);

@@ -638,31 +638,15 @@ zyg_msg(struct handler_runner *r, struct zygote *z, const char *buf,
 static int
 zyg_read_chan(struct handler_runner *r, struct zygote *z)
 {
-	union {
-		struct cmsghdr	h;
-		char		b[FDPASS_CMSG_SPACE];
-	} c;
 	char buf[sizeof(struct zyg_hdr) + CHILD_MSG_MAX];
-	struct iovec iov;
-	struct msghdr m;
 	ssize_t n;
-	int requeue = 0, fd;
+	int requeue = 0, fd, flags;
 
 	while (z->fd_chan >= 0) {
-		iov = (struct iovec){ buf, sizeof(buf) };
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = &iov;
-		m.msg_iovlen = 1;
-		m.msg_control = c.b;
-		m.msg_controllen = sizeof(c.b);
-		n = recvmsg(z->fd_chan, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = fdpass_recv(z->fd_chan, buf, sizeof(buf), &fd, &flags);
 		if (n == -1 && errno == EAGAIN)
 			break;
-		if (n <= 0 || fdpass_take(&m, &fd, 1) == -1)
-			fd = -1;
-		if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		if (n <= 0 || (flags & (MSG_TRUNC | MSG_CTRUNC))) {
 			if (fd >= 0)
 				close(fd);
 			zyg_end(r, z, n <= 0 ? "its channel closed" :
@@ -781,17 +765,6 @@ zyg_read_notify(struct handler_runner *r, struct zygote *z, short revents)
 
 /* ---- the poll loop ---- */
 
-static short
-zyg_revents(const struct pollfd *pfd, size_t n, int fd)
-{
-	size_t i;
-
-	for (i = 0; fd >= 0 && i < n; i++)
-		if (pfd[i].fd == fd)
-			return pfd[i].revents;
-	return 0;
-}
-
 size_t
 zyg_fds(const struct handler_runner *r, struct pollfd *pfd, size_t max)
 {
@@ -822,14 +795,14 @@ zyg_dispatch(struct handler_runner *r, const struct pollfd *pfd, size_t n,
 		/* the channel first, whatever poll saw there: the pids
 		 * the notifications may name; and its last words before
 		 * its death */
-		ev = zyg_revents(pfd, n, z->fd_notify);
-		if (z->pid > 0 && (ev != 0 || zyg_revents(pfd, n, z->fd_chan)))
+		ev = handler_revents(pfd, n, z->fd_notify);
+		if (z->pid > 0 && (ev != 0 || handler_revents(pfd, n, z->fd_chan)))
 			requeue |= zyg_read_chan(r, z);
 		if (z->fd_notify >= 0 && ev != 0)
 			zyg_read_notify(r, z, ev);
 		if (z->fd_notify >= 0 && z->nheld > 0)
 			zyg_unhold(r, z);
-		if (z->pid > 0 && zyg_revents(pfd, n, z->fd_pid) != 0)
+		if (z->pid > 0 && handler_revents(pfd, n, z->fd_pid) != 0)
 			zyg_end(r, z, "it exited", 1);
 		if (z->pid > 0 && z->pending == 0 && z->live == 0 &&
 		    z->state == ZS_READY && now - z->last_used >= ZYG_IDLE_MS) {
