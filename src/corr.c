@@ -84,6 +84,8 @@ corr_track(struct corr_store *s, const struct envelope *cmd, int64_t ttl,
 		snprintf(e->corr, sizeof(e->corr), "%s", key);
 		snprintf(e->from, sizeof(e->from), "%s", cmd->from);
 	}
+	snprintf(e->kid, sizeof(e->kid), "%s", cmd->kid != NULL ? cmd->kid :
+	    "");
 	snprintf(e->id, sizeof(e->id), "%s", cmd->id);
 	snprintf(e->to, sizeof(e->to), "%s", cmd->to);
 	e->ch = cmd->ch;

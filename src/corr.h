@@ -23,12 +23,14 @@ struct corr_entry {
 	char		 corr[ENVELOPE_ID_MAX + 1];	/* what replies carry */
 	char		 id[ENVELOPE_ID_MAX + 1];	/* the command's id */
 	char		 from[NODE_MAX + 1];		/* our node that sent it */
+	char		 kid[KID_HEX_LEN + 1];		/* ...and its key */
 	char		 to[NODE_MAX + 1];		/* addressee or "all" */
 	char		 text[CORR_TEXT_MAX + 1];	/* cut at a UTF-8 boundary */
 	char		 session[CORR_SESSION_MAX + 1];	/* "" : none */
 	int		 ch;		/* CH_COMMAND, or CH_SYNC (an action) */
 	int64_t		 sent_at, expires;
 	unsigned	 responses;
+	int		 in_progress;	/* the addressee said it works on it */
 	uint32_t	 client;	/* control client waiting, or 0 */
 	unsigned	 wanted;	/* replies the client waits for */
 	int64_t		 wait_until;	/* when the client stops waiting */
@@ -42,8 +44,8 @@ struct corr_store {
 void corr_init(struct corr_store *);
 
 /*
- * Track a command, or a sync with an action (verified, from a local
- * node): both are answered with responses.  The key is its corr,
+ * Track a command, or a sync with an action (verified, signed by a
+ * local node: nothing a peer signed ever creates an entry): both are answered with responses.  The key is its corr,
  * or its id when it has none (create_reply copies exactly that).  An
  * entry for the same corr and sender is refreshed, keeping its session
  * and waiter.  Returns the entry, or NULL if the store is full.

@@ -49,18 +49,51 @@ metaview_slot(struct metaview *v, const char *key, int create)
 	return create ? free_slot : NULL;
 }
 
+/* Documents signed by from, other than the one at key. */
+static size_t
+metaview_held(const struct metaview *v, const char *from, const char *key)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < METAVIEW_CAP; i++)
+		n += v->d[i].used && strcmp(v->d[i].from, from) == 0 &&
+		    strcmp(v->d[i].key, key) != 0;
+	return n;
+}
+
+/* Where the document goes, within the signer's share; NULL: no room. */
+static struct meta_doc *
+metaview_place(struct metaview *v, const char *key, const char *from,
+    int local, int *err)
+{
+	struct meta_doc *d = metaview_slot(v, key, 1);
+
+	*err = METAVIEW_FULL;
+	if (d == NULL || local)
+		return d;
+	if (metaview_held(v, from, key) >= METAVIEW_SHARE) {
+		*err = METAVIEW_OVER_SHARE;
+		return NULL;
+	}
+	if (!d->used && v->n >= METAVIEW_CAP - METAVIEW_RESERVED)
+		return NULL;
+	return d;
+}
+
 int
 metaview_put(struct metaview *v, const char *key, const char *kind,
-    const struct envelope *e)
+    const struct envelope *e, int local)
 {
 	struct meta_doc *d;
 	size_t n;
+	int err;
 
 	if (strlen(key) > METAVIEW_KEY_MAX || strlen(kind) > ENVELOPE_ID_MAX)
 		fatalx("metaview_put: key or kind beyond the checked sizes");
-	if ((d = metaview_slot(v, key, 1)) == NULL) {
-		v->dropped++;
-		return -1;
+	if ((d = metaview_place(v, key, e->from, local, &err)) == NULL) {
+		if (err == METAVIEW_FULL)
+			v->dropped++;
+		return err;
 	}
 	if (d->used)
 		metaview_clear(d);

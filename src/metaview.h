@@ -5,7 +5,10 @@
  * hive-cli status, roster, pending and sync-status show.
  *
  * Bounded: at most METAVIEW_CAP documents, texts cut at
- * METAVIEW_TEXT_MAX bytes (flagged).  The latest document delivered
+ * METAVIEW_TEXT_MAX bytes (flagged).  Each signer has a share: a peer
+ * holds at most METAVIEW_SHARE documents, and peers together leave
+ * METAVIEW_RESERVED slots to the box's own nodes, so no peer can crowd
+ * out the others or the box itself.  The latest document delivered
  * for a topic replaces the previous one, as a retained message does on
  * the broker; a zero-length retained message removes it.
  */
@@ -19,6 +22,8 @@
 
 #define METAVIEW_CAP		2048
 #define METAVIEW_TEXT_MAX	8192
+#define METAVIEW_SHARE		128	/* documents one peer signed */
+#define METAVIEW_RESERVED	256	/* slots only our own nodes take */
 #define METAVIEW_KEY_MAX	(NODE_MAX + 1 + ENVELOPE_ID_MAX)
 
 struct meta_doc {
@@ -43,9 +48,13 @@ void metaview_init(struct metaview *);
 void metaview_free(struct metaview *);
 
 /* key: the topic after "{prefix}/meta/"; kind: its last level (or
- * "corr").  Returns 0, or -1 if the view is full (counted). */
+ * "corr"); local: signed by one of our own nodes (no share, and the
+ * reserved slots).  Returns 0, METAVIEW_FULL (counted in dropped) or
+ * METAVIEW_OVER_SHARE (the signer holds its share already). */
+#define METAVIEW_FULL		(-1)
+#define METAVIEW_OVER_SHARE	(-2)
 int metaview_put(struct metaview *, const char *key, const char *kind,
-    const struct envelope *);
+    const struct envelope *, int local);
 void metaview_remove(struct metaview *, const char *key);
 const struct meta_doc *metaview_get(const struct metaview *, const char *key);
 

@@ -34,6 +34,7 @@ static const char *const refusal_names[REF__COUNT] = {
 	[REF_META_MISMATCH] = "meta-mismatch",
 	[REF_POLICY_DENIED] = "policy-denied",
 	[REF_RATE_LIMITED] = "rate-limited",
+	[REF_SHARE_FULL] = "share-full",
 };
 
 const char *

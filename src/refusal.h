@@ -38,6 +38,8 @@ enum refusal_reason {
 	REF_META_MISMATCH,	/* meta topic disagrees with the signed from/corr */
 	REF_POLICY_DENIED,	/* the policy does not let from send this */
 	REF_RATE_LIMITED,	/* the sender (or unknown senders) over its rate */
+	REF_SHARE_FULL,		/* the sender holds its share of a bounded
+				   table already (meta documents) */
 	REF__COUNT
 };
 

@@ -225,7 +225,8 @@ int router_response(struct router *, const struct envelope *, int64_t now);
 void router_command_seen(struct router *, const struct envelope *);
 void router_reply_sending(struct router *, const char *from, const char *to,
     const char *corr);
-void router_meta_corr(struct router *, const struct envelope *, int64_t now);
+int router_meta_corr(struct router *, const struct envelope *, int64_t now,
+    struct refusal *);
 void router_corr_timers(struct router *, int64_t now);
 void router_client_gone(struct router *, uint32_t client);
 

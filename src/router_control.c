@@ -8,7 +8,8 @@
  *             PUBACK; with "wait", stream {"response":WIRE} as verified
  *             responses arrive, then {"done":"complete"|"timeout"}
  *   status, roster, pending, sync-status
- *             stream {"doc":{...}} from the meta view, then
+ *             stream {"doc":{...}} from the meta view (pending: our
+ *             own commands from the correlation store first), then
  *             {"done":"complete","count":N}
  */
 #include <stdio.h>
@@ -70,6 +71,44 @@ router_doc_json(const struct meta_doc *d)
 	    "ts", (json_int_t)d->ts, "truncated", d->truncated, "data", data);
 }
 
+/*
+ * A command one of our nodes sent, as its {p}/meta/corr document would
+ * show it, from the correlation store: what we signed, never a peer's
+ * account of it (router_meta_corr).
+ */
+static json_t *
+router_corr_json(const struct router *r, const struct corr_entry *c)
+{
+	char key[METAVIEW_KEY_MAX + 1];
+
+	snprintf(key, sizeof(key), "corr/%s", c->corr);
+	return json_pack("{s{sssssssssIsbs{sssssssssssIsssI}}}", "doc",
+	    "key", key, "kind", "corr", "from", c->from, "kid", c->kid,
+	    "ts", (json_int_t)c->sent_at, "truncated", 0, "data",
+	    "corr", c->corr, "from", c->from, "to", c->to,
+	    "ch", envelope_ch_name(c->ch), "text", c->text,
+	    "sent_at", (json_int_t)c->sent_at, "status", c->in_progress ?
+	    "in_progress" : "pending", "ttl", (json_int_t)r->cfg->corr_ttl);
+}
+
+/* pending: our own commands from the store, then the view's others */
+static json_int_t
+router_control_corr(struct router *r, uint32_t client)
+{
+	json_int_t n = 0;
+	size_t i;
+
+	for (i = 0; i < CORR_CAP; i++) {
+		if (!r->corr->e[i].used)
+			continue;
+		if (control_reply(r->ctl, client, router_corr_json(r,
+		    &r->corr->e[i])) == -1)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 static void
 router_control_query(struct router *r, uint32_t client, struct ctl_req *q)
 {
@@ -79,6 +118,8 @@ router_control_query(struct router *r, uint32_t client, struct ctl_req *q)
 	json_int_t n = 0;
 	size_t i;
 
+	if (q->op == CTL_PENDING && (n = router_control_corr(r, client)) == -1)
+		return;
 	for (i = 0; i < METAVIEW_CAP; i++) {
 		const struct meta_doc *d = &r->meta->d[i];
 

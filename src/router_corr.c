@@ -233,44 +233,105 @@ router_client_gone(struct router *r, uint32_t client)
 			r->corr->e[i].client = 0;	/* later replies: inject */
 }
 
-/*
- * A retained {p}/meta/corr document (verified).  After a restart it
- * brings back what we were waiting for: a pending or in-progress
- * command one of our nodes sent, signed by that node or by the node it
- * was sent to.
- */
-void
-router_meta_corr(struct router *r, const struct envelope *e, int64_t now)
+/* The fields of a {p}/meta/corr document (protocol.md, 9.1). */
+struct corr_doc {
+	const char	*from, *to, *text, *status, *ch;
+	json_int_t	 sent_at, ttl;
+};
+
+static int
+corr_doc_parse(json_t *doc, struct corr_doc *d)
 {
-	const char *from, *to, *text, *status, *ch = "command";
-	json_int_t sent_at, ttl;
+	d->ch = "command";
+	if (doc == NULL || json_unpack(doc, "{s:s, s:s, s:s, s:s, s:I, s:I}",
+	    "from", &d->from, "to", &d->to, "text", &d->text, "status",
+	    &d->status, "sent_at", &d->sent_at, "ttl", &d->ttl) == -1 ||
+	    json_unpack(doc, "{s?s}", "ch", &d->ch) == -1)
+		return -1;
+	return (strcmp(d->ch, "command") == 0 || strcmp(d->ch, "sync") == 0) &&
+	    valid_node(d->from) && (valid_node(d->to) ||
+	    strcmp(d->to, "all") == 0) && d->ttl > 0 ? 0 : -1;
+}
+
+/*
+ * Who may say what: the command's sender publishes "pending", its
+ * addressee "in_progress" and "completed".  A document signed by
+ * anyone else is a claim about a conversation it is not part of.
+ */
+static int
+corr_doc_signer_ok(const struct corr_doc *d, const char *signer)
+{
+	if (strcmp(d->status, "pending") == 0)
+		return strcmp(signer, d->from) == 0;
+	if (strcmp(d->status, "in_progress") == 0 ||
+	    strcmp(d->status, "completed") == 0)
+		return strcmp(signer, d->to) == 0;
+	return 0;
+}
+
+/* Our own pending document, read back after a restart: what we were
+ * waiting for, signed by the node that sent it. */
+static void
+router_corr_restore(struct router *r, const struct envelope *e,
+    const struct corr_doc *d, int64_t now)
+{
 	struct envelope cmd;
 	struct corr_entry *c;
-	json_t *doc;
 
-	if ((doc = json_loads(e->text, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+	if (corr_find(r->corr, e->corr, d->from) != NULL ||
+	    d->sent_at + d->ttl <= now)
 		return;
-	if (json_unpack(doc, "{s:s, s:s, s:s, s:s, s:I, s:I}", "from", &from,
-	    "to", &to, "text", &text, "status", &status, "sent_at", &sent_at,
-	    "ttl", &ttl) == 0 && json_unpack(doc, "{s?s}", "ch", &ch) == 0 &&
-	    (strcmp(ch, "command") == 0 || strcmp(ch, "sync") == 0) &&
-	    router_is_local(r, from) &&
-	    (strcmp(e->from, from) == 0 || strcmp(e->from, to) == 0) &&
-	    (strcmp(status, "pending") == 0 ||
-	    strcmp(status, "in_progress") == 0) &&
-	    corr_find(r->corr, e->corr, from) == NULL && valid_node(from) &&
-	    (valid_node(to) || strcmp(to, "all") == 0) && ttl > 0 &&
-	    sent_at + ttl > now) {
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.from = from, cmd.to = to, cmd.id = e->corr;
-		cmd.corr = e->corr, cmd.text = text, cmd.ts = sent_at;
-		cmd.ch = strcmp(ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
-		if ((c = corr_track(r->corr, &cmd, sent_at + ttl - now, now))
-		    != NULL)
-			log_info("tracking corr=%s again (from %s)", c->corr,
-			    "its retained document");
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.from = d->from, cmd.to = d->to, cmd.id = e->corr;
+	cmd.corr = e->corr, cmd.text = d->text, cmd.ts = d->sent_at;
+	cmd.kid = e->kid;
+	cmd.ch = strcmp(d->ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
+	if ((c = corr_track(r->corr, &cmd, d->sent_at + d->ttl - now, now))
+	    != NULL)
+		log_info("tracking corr=%s again (from its retained document)",
+		    c->corr);
+}
+
+/*
+ * A retained {p}/meta/corr document, signature verified.  Returns 1:
+ * show it in the meta view; 0: it is about a command one of our nodes
+ * sent, which the correlation store shows instead (router_control.c);
+ * -1: refused (why).
+ *
+ * Entries about our own commands come only from what our own node
+ * signed: our pending document brings back, after a restart, what we
+ * were waiting for.  The addressee's document may only move an entry
+ * we hold, sent to it, forward to in_progress; it never creates one,
+ * nor changes its text, sender or ttl, so what we inject or alert
+ * "re:" a command is always the text we signed.
+ */
+int
+router_meta_corr(struct router *r, const struct envelope *e, int64_t now,
+    struct refusal *why)
+{
+	json_t *doc = json_loads(e->text, JSON_REJECT_DUPLICATES, NULL);
+	struct corr_entry *c;
+	struct corr_doc d;
+	int rc = 1;
+
+	if (corr_doc_parse(doc, &d) == -1) {
+		refusal_set(why, REF_SCHEMA, "corr document");
+		rc = -1;
+	} else if (!corr_doc_signer_ok(&d, e->from)) {
+		refusal_set(why, REF_META_MISMATCH, "corr %s signed by from=%s",
+		    d.status, e->from);
+		rc = -1;
+	} else if (router_is_local(r, d.from)) {
+		rc = 0;
+		if (strcmp(e->from, d.from) == 0)
+			router_corr_restore(r, e, &d, now);
+		else if (strcmp(d.status, "in_progress") == 0 &&
+		    (c = corr_find(r->corr, e->corr, d.from)) != NULL &&
+		    strcmp(c->to, e->from) == 0)
+			c->in_progress = 1;
 	}
 	json_decref(doc);
+	return rc;
 }
 
 /* --- receiver side -------------------------------------------------------- */

@@ -439,6 +439,25 @@ router_route(struct router *r, const struct envelope *e, int64_t now)
 }
 
 
+/* A verified meta document: into the view, within its signer's share
+ * (a correlation document about our own command: the store's). */
+static void
+router_meta_keep(struct router *r, const char *key, const char *kind,
+    const struct envelope *e, struct refusal *why)
+{
+	int local = router_is_local(r, e->from);
+
+	if (strncmp(key, "corr/", 5) == 0) {
+		kind = "corr";
+		if (router_meta_corr(r, e, (int64_t)time(NULL), why) != 1)
+			return;
+	}
+	/* full: counted in the view's dropped, as before any share */
+	if (metaview_put(r->meta, key, kind, e, local) == METAVIEW_OVER_SHARE)
+		refusal_set(why, REF_SHARE_FULL, "meta from=%s holds %d",
+		    e->from, METAVIEW_SHARE);
+}
+
 /* {p}/meta/...: a document for the view, or a cleared one. */
 static void
 router_meta(struct router *r, const struct mqtt_msg *m, const char *key)
@@ -456,11 +475,11 @@ router_meta(struct router *r, const struct mqtt_msg *m, const char *key)
 		router_refused(r, m->topic, &why);
 		return;
 	}
-	if (strncmp(key, "corr/", 5) == 0) {
-		metaview_put(r->meta, key, "corr", &e);
-		router_meta_corr(r, &e, (int64_t)time(NULL));
-	} else
-		metaview_put(r->meta, key, kind, &e);
+	router_meta_keep(r, key, kind, &e, &why);
+	if (why.reason != REF_NONE) {
+		refusal_count(&r->in.counters, why.reason);
+		router_refused(r, m->topic, &why);
+	}
 	envelope_free(&e);
 }
 

@@ -120,9 +120,9 @@ test_metaview(void)
 	size_t i;
 
 	metaview_init(&v);
-	CHECK(metaview_put(&v, "pg1-18890/state", "state", &a) == 0);
+	CHECK(metaview_put(&v, "pg1-18890/state", "state", &a, 0) == 0);
 	/* the latest delivered wins, as on the broker (a will is older) */
-	CHECK(metaview_put(&v, "pg1-18890/state", "state", &b) == 0);
+	CHECK(metaview_put(&v, "pg1-18890/state", "state", &b, 0) == 0);
 	CHECK((d = metaview_get(&v, "pg1-18890/state")) != NULL &&
 	    strstr(d->text, "offline") != NULL && d->ts == 5);
 	CHECK(v.n == 1);
@@ -131,15 +131,40 @@ test_metaview(void)
 	memset(big, 'x', METAVIEW_TEXT_MAX + 99);
 	big[METAVIEW_TEXT_MAX + 99] = '\0';
 	a.text = big, a.text_len = strlen(big);
-	CHECK(metaview_put(&v, "pg1-18890/roster", "roster", &a) == 0);
+	CHECK(metaview_put(&v, "pg1-18890/roster", "roster", &a, 0) == 0);
 	d = metaview_get(&v, "pg1-18890/roster");
 	CHECK(d != NULL && d->truncated && strlen(d->text) == METAVIEW_TEXT_MAX);
-	for (i = 1; i < METAVIEW_CAP; i++) {
-		snprintf(key, sizeof(key), "n%zu/state", i);
-		CHECK(metaview_put(&v, key, "state", &b) == 0 || (i = METAVIEW_CAP));
+	/* one peer: its share, then share-full, however many keys */
+	for (i = 1; i < METAVIEW_SHARE; i++) {
+		snprintf(key, sizeof(key), "pg1-18890/act%zu", i);
+		CHECK(metaview_put(&v, key, "act", &b, 0) == 0 ||
+		    (i = METAVIEW_CAP));
 	}
-	CHECK(metaview_put(&v, "one-more/state", "state", &b) == -1);
-	CHECK(v.dropped == 1 && v.n == METAVIEW_CAP);
+	CHECK(metaview_put(&v, "pg1-18890/one-more", "x", &b, 0) ==
+	    METAVIEW_OVER_SHARE);
+	/* ...a document it already holds can still be replaced */
+	CHECK(metaview_put(&v, "pg1-18890/act1", "act", &a, 0) == 0);
+	CHECK(v.n == METAVIEW_SHARE && v.dropped == 0);
+	/* many peers: all but the reserved slots, which our nodes keep */
+	for (i = 0; v.n < METAVIEW_CAP - METAVIEW_RESERVED; i++) {
+		snprintf(key, sizeof(key), "p%zu/state", i);
+		b.from = key;
+		CHECK(metaview_put(&v, key, "state", &b, 0) == 0 ||
+		    (v.n = METAVIEW_CAP));
+	}
+	snprintf(key, sizeof(key), "q/state");
+	b.from = "q";
+	CHECK(metaview_put(&v, key, "state", &b, 0) == METAVIEW_FULL);
+	CHECK(v.dropped == 1);
+	for (i = 0; v.n < METAVIEW_CAP; i++) {
+		snprintf(key, sizeof(key), "turq-18789/a%zu", i);
+		b.from = "turq-18789";
+		CHECK(metaview_put(&v, key, "a", &b, 1) == 0 ||
+		    (v.n = METAVIEW_CAP));
+	}
+	CHECK(i == METAVIEW_RESERVED);
+	CHECK(metaview_put(&v, "turq-18789/more", "a", &b, 1) == METAVIEW_FULL);
+	CHECK(v.dropped == 2 && v.n == METAVIEW_CAP);
 	metaview_free(&v);
 	free(big);
 }
