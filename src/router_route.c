@@ -398,18 +398,37 @@ router_gate(void *arg, enum inbound_stage st, const struct envelope *e,
 
 /* --- received messages --------------------------------------------------- */
 
+/*
+ * What wakes the agent needs an allow rule, never a default: a status
+ * is allowed by default as state, and injected (urgency now) only when
+ * a rule allows it; a peer's silence raises an alert only when a rule
+ * lets that peer alert this box, as its own alert would need.  Our own
+ * nodes are always heard.
+ */
+static int
+router_ruled(const struct router *r, const char *from, enum envelope_ch ch)
+{
+	struct policy_verdict v;
+
+	if (router_is_local(r, from))
+		return 1;
+	policy_check(r->policy, from, ch, NULL, &v);
+	return v.allow && v.line != 0;
+}
+
 static void
 router_route(struct router *r, const struct envelope *e, int64_t now)
 {
 	switch (e->ch) {
 	case CH_HEARTBEAT:
-		if (!router_is_local(r, e->from))
+		if (!router_is_local(r, e->from) && router_ruled(r, e->from,
+		    CH_ALERT))
 			router_peer_seen(r, e->from, now);
 		return;
 	case CH_RESPONSE:
 		return;		/* router_response() took it */
 	case CH_STATUS:
-		if (!e->urgency_now) {
+		if (!e->urgency_now || !router_ruled(r, e->from, CH_STATUS)) {
 			log_info("status from=%s id=%s (logged)", e->from, e->id);
 			return;
 		}

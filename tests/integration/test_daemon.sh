@@ -28,6 +28,7 @@ cat >"$T/policy/hive.policy" <<POLICY
 allow from * ch command
 allow from * ch sync
 allow from * ch alert
+allow from * ch status
 POLICY
 
 # systemd's side of sd_notify, to see READY, STATUS, WATCHDOG, STOPPING

@@ -72,6 +72,25 @@ n0=$(refused policy-denied)
 check "evil-1's direct command is refused as policy-denied" \
     wait_until more_refused policy-denied "$n0"
 
+# --- what wakes the agent needs a rule, never a default ------------------
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/evil-1.key" \
+    --to turq-18789 --ch status --urgency now --text "EVIL status" >/dev/null
+for n in evil-1 pg1-18890; do
+	"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
+	    --sign-key "$T/priv/$n.key" --to all --ch heartbeat \
+	    --text '{"status":"online"}' >/dev/null
+done
+beat_at=$(date +%s)
+check "pg1, which may alert, is lost after 3 missed heartbeats" \
+    wait_for "$CALLS" 'peer pg1-18890 missed 3 heartbeats'
+past_loss() { [ "$(date +%s)" -gt $((beat_at + 5)) ]; }
+wait_until past_loss
+marker "marker-zero"
+check "a status (now) without a rule is not injected" \
+    bash -c '! grep -q "EVIL status" "$1"' _ "$CALLS"
+check "a peer that may not alert raises no loss alert by its silence" \
+    bash -c '! grep -q "peer evil-1" "$1"' _ "$CALLS"
+
 # --- a correlation document about a command turq never sent -------------
 # signed by evil-1 as the addressee: "turq sent me this, I am on it";
 # forged-1 lives an hour, forged-3 three seconds (its expiry would alert)
