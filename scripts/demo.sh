@@ -4,6 +4,7 @@
 # user).  Everything it starts lives in a temporary directory and is
 # stopped on exit, Ctrl-C included; the daemons' logs are there, never
 # on the screen.  Exits non-zero if any step does not behave as shown.
+# The daemons run as the account hive, which it creates if missing.
 #
 #   turq-18789  the master: sends through its daemon's control socket
 #   pg1-18890   a member: runs the example handlers ping and echo
@@ -102,7 +103,7 @@ box() {
 	log_dir $b/log
 	policy_dir $b/policy
 	handlers_dir $b/handlers
-	user nobody
+	user hive
 	heartbeat_interval 2
 	openclaw $OPENCLAW
 	openclaw_port auto
@@ -115,6 +116,13 @@ start() {	# start NAME
 	wait_line "$T/$1/daemon.log" 'subscribed; ready' ||
 	    die "hive-daemon for $1 did not start (see $T/$1/daemon.log)"
 }
+
+# The daemons' own account (hive.conf `user`): hive-daemon refuses to
+# run a handler as it, and the handlers here run as nobody.  An
+# installed system has it from systemd/hive.sysusers; made if missing.
+getent passwd hive >/dev/null ||
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin hive || die "cannot create the account hive"
 
 say "Start a private mosquitto broker on a free loopback port"
 start_broker || die "mosquitto did not start"

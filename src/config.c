@@ -358,6 +358,91 @@ config_check_fd(int fd, const char *path, off_t max, char *err,
 }
 
 int
+config_open_dir(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == ENOTDIR ||
+		    errno == ELOOP ? "not a directory (or a symbolic link)" :
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || (st.st_uid != 0 &&
+	    st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s: not owned by root (or us), or "
+		    "group/world writable; refusing", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* An ancestor of a private directory: whoever can write it can swap
+ * the directory for one of their own, unless the sticky bit stops
+ * them (/tmp). */
+static int
+config_ancestor_ok(const struct stat *st, uid_t user)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid() && st->st_uid != user)
+		return 0;
+	return (st->st_mode & (S_IWGRP | S_IWOTH)) == 0 ||
+	    (st->st_mode & S_ISVTX) != 0;
+}
+
+int
+config_check_private_dir(const char *path, uid_t user, char *err,
+    size_t errlen)
+{
+	char up[CONFIG_PATH_MAX], *slash;
+	struct stat st;
+	int fd, e;
+
+	/* O_PATH: the router's state_dir is not ours to read */
+	if ((fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, e == ENOTDIR ||
+		    e == ELOOP ? "not a directory (or a symbolic link)" :
+		    strerror(e));
+		return e == ENOENT ? 1 : -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISDIR(st.st_mode))
+		fatal("fstat %s", path);
+	close(fd);
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != user) {
+		snprintf(err, errlen, "%s: owned by uid %u, not root, us or "
+		    "hive.conf's user; refusing", path, (unsigned)st.st_uid);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "%s: mode %04o, open to group or "
+		    "others; refusing (chmod 700)", path,
+		    (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (hive_strlcpy(up, path, sizeof(up)) >= sizeof(up))
+		fatalx("config_check_private_dir: path too long");
+	while ((slash = strrchr(up, '/')) != NULL) {
+		if (slash == up)
+			slash[1] = '\0';	/* "/" itself, last */
+		else
+			*slash = '\0';
+		if (stat(up, &st) == -1 || !config_ancestor_ok(&st, user)) {
+			snprintf(err, errlen, "%s: its parent %s is writable by "
+			    "someone other than root, us or hive.conf's user; "
+			    "refusing", path, up);
+			return -1;
+		}
+		if (slash == up)
+			break;
+	}
+	return 0;
+}
+
+int
 config_load(struct config *c, const char *path, int must_exist, char *err,
     size_t errlen)
 {
@@ -365,7 +450,9 @@ config_load(struct config *c, const char *path, int must_exist, char *err,
 	ssize_t n;
 	int fd, rc = -1;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO put there must not hang us in open() before
+	 * config_check_fd can refuse it */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));

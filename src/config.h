@@ -77,6 +77,24 @@ int config_load(struct config *, const char *path, int must_exist,
 int config_check_fd(int fd, const char *path, off_t max, char *err,
     size_t errlen);
 
+/*
+ * The check every directory we trust for configuration gets (keys/,
+ * handlers.d/, policy_dir): opened O_DIRECTORY|O_NOFOLLOW, owned by
+ * root or the caller, not writable by group or others.  The open
+ * descriptor, or -1 with why in err.
+ */
+int config_open_dir(const char *path, char *err, size_t errlen);
+
+/*
+ * A directory only the daemon may use (state_dir, log_dir,
+ * secret_dir): not a symbolic link, owned by root, the caller or user
+ * (hive.conf's, as uid), no group or other permission bits, and no
+ * ancestor that someone else could write (unless sticky, as /tmp).
+ * 0 ok, 1 missing, -1 refused; why in err.
+ */
+int config_check_private_dir(const char *path, uid_t user, char *err,
+    size_t errlen);
+
 /* Normalised output: every keyword, sorted, one per line. */
 void config_print(const struct config *, FILE *);
 

@@ -116,6 +116,8 @@ daemon_load_policy(const char *config_path, struct config *cfg,
 		    config_path);
 		return -1;
 	}
+	if (monitor_check_dirs(cfg, 1, err, errlen) == -1)
+		return -1;
 	if (policy_load(pol, cfg, err, errlen) == -1)
 		return -1;
 	if (keyring_load(cfg->keys_dir, kr, err, errlen) == -1) {

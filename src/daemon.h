@@ -93,6 +93,10 @@ int router_main(const struct daemon_opts *, const struct config *,
 int injector_main(const struct daemon_opts *, const struct config *,
     const struct policy *);
 
+/* monitor.c: state_dir, log_dir, secret_dir are the daemon's alone */
+int monitor_check_dirs(const struct config *, int missing_ok, char *err,
+    size_t errlen);
+
 /* daemon.c: SIGTERM/SIGINT call on_term, SIGPIPE ignored */
 void daemon_child_signals(void (*on_term)(int));
 

@@ -41,6 +41,7 @@
 
 #include <seccomp.h>
 
+#include "config.h"
 #include "fdpass.h"
 #include "handler.h"
 #include "handler_child.h"
@@ -125,29 +126,6 @@ handler_refuse(struct handler_set *set, const char *name, const char *why)
 	hive_strlcpy(r->why, why, sizeof(r->why));
 }
 
-static int
-handler_dir_open(const char *dir, struct handler_set *set)
-{
-	struct stat st;
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC))
-	    == -1) {
-		snprintf(set->error, sizeof(set->error), "%s: %s", dir,
-		    errno == ENOTDIR || errno == ELOOP ? "not a directory "
-		    "(or a symbolic link)" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || (st.st_uid != 0 && st.st_uid != geteuid())
-	    || (st.st_mode & 022) != 0) {
-		snprintf(set->error, sizeof(set->error), "%s: not owned by "
-		    "root (or us), or group/world writable", dir);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 handler_discover(const char *dir, handler_owner_fn owner, void *arg,
     struct handler_set *set)
@@ -158,7 +136,8 @@ handler_discover(const char *dir, handler_owner_fn owner, void *arg,
 	int dfd, fd, script;
 
 	memset(set, 0, sizeof(*set));
-	if ((dfd = handler_dir_open(dir, set)) == -1)
+	if ((dfd = config_open_dir(dir, set->error, sizeof(set->error))) ==
+	    -1)
 		return -1;
 	if ((dp = fdopendir(dfd)) == NULL) {
 		snprintf(set->error, sizeof(set->error), "%s: %s", dir,

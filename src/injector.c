@@ -169,7 +169,8 @@ inj_secret(const char *path, const char *env, uid_t owner)
 	size_t len;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
 		fatal("%s", path);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
 		fatalx("%s: not a regular file", path);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "envelope.h"
 #include "keys.h"
 #include "log.h"
@@ -191,7 +192,8 @@ keyring_load_revoked(struct keyring *kr, int dfd, const char *dir,
 	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/revoked", dir);
-	fd = openat(dfd, "revoked", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, "revoked", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT)
 		return 0;
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -237,26 +239,6 @@ keyring_keycmp(const void *a, const void *b)
 	return c ? c : strcmp(x->pub.kid, y->pub.kid);
 }
 
-static int
-keyring_open_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-	int dfd;
-
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	if (fstat(dfd, &st) == -1 || keyring_writable_by_others(&st)) {
-		snprintf(err, errlen, "%s: keyring directory is writable by "
-		    "group or others; refusing", dir);
-		close(dfd);
-		return -1;
-	}
-	return dfd;
-}
-
 static void keyring_index(struct keyring *);
 
 int
@@ -267,7 +249,7 @@ keyring_load(const char *dir, struct keyring *kr, char *err, size_t errlen)
 	int dfd;
 
 	memset(kr, 0, sizeof(*kr));
-	if ((dfd = keyring_open_dir(dir, err, errlen)) == -1)
+	if ((dfd = config_open_dir(dir, err, errlen)) == -1)
 		return -1;
 	if ((kr->keys = calloc(KEYRING_MAX_KEYS, sizeof(*kr->keys))) == NULL)
 		fatal("keyring");

@@ -125,6 +125,32 @@ monitor_state_dir(const struct monitor *m)
 		fatal("chown %s", m->cfg->state_dir);
 }
 
+/*
+ * state_dir (the window, the injection journal injected at the next
+ * start), log_dir (the audit log) and secret_dir (the node keys): no
+ * one but root, us and hive.conf's user may reach into them, and so no
+ * handler, whose uid is none of those (policy_identity_refused).
+ * missing_ok: --check-policy before a first start, and split mode,
+ * where the router's unit makes state_dir.  0, or -1 with why in err.
+ */
+int
+monitor_check_dirs(const struct config *cfg, int missing_ok, char *err,
+    size_t errlen)
+{
+	const char *dirs[] = { cfg->state_dir, cfg->log_dir, cfg->secret_dir };
+	struct passwd *pw = getpwnam(cfg->user);
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		rc = config_check_private_dir(dirs[i], pw ? pw->pw_uid : 0, err,
+		    errlen);
+		if (rc == -1 || (rc == 1 && !missing_ok))
+			return -1;
+	}
+	return 0;
+}
+
 /* The audit log: log_dir (0700) of the monitor's own, never the router's. */
 static void
 monitor_audit_open(struct monitor *m)
@@ -841,7 +867,7 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
     struct policy *pol)
 {
 	struct monitor m;
-	char users[CONFIG_MAX_NODES][POLICY_NAME_MAX + 1];
+	char users[CONFIG_MAX_NODES][POLICY_NAME_MAX + 1], errbuf[1024];
 	ssize_t n;
 	size_t i;
 
@@ -859,6 +885,9 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	monitor_load_keys(&m);
 	monitor_state_dir(&m);
 	monitor_audit_open(&m);
+	if (monitor_check_dirs(cfg, o->attach != NULL, errbuf,
+	    sizeof(errbuf)) == -1)
+		fatalx("%s", errbuf);
 	if ((m.mh = malloc(sizeof(*m.mh))) == NULL)
 		fatal("malloc");
 	mh_init(m.mh, cfg, pol, &m.fd_router);

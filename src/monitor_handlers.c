@@ -94,9 +94,42 @@ mh_profile(const struct mh_loaded *l, const char *name)
 }
 
 /*
+ * Each handler found against who it may not be (policy_identity_
+ * refused), and against the uid we run as: in a unit of its own that
+ * is not root, and a handler as us could read the secret keys.  The
+ * blocks were checked at their lines by policy_load; an action without
+ * one runs as the default user, known only now that it exists.
+ */
+static int
+mh_check_identities(const struct policy *pol, const struct config *cfg,
+    const struct handler_set *set, char *err, size_t errlen)
+{
+	const struct policy_handler *ph;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		ph = policy_handler_for(pol, set->h[i].action);
+		if (ph->uid == getuid())
+			(void)snprintf(why, sizeof(why), "runs as uid %u, the "
+			    "daemon's own", (unsigned)ph->uid);
+		else if (!policy_identity_refused(pol, cfg, ph->uid, why,
+		    sizeof(why)))
+			continue;
+		snprintf(err, errlen, "handlers: %s: %s '%s' %s; a handler "
+		    "needs an account of its own", set->h[i].action,
+		    ph->line ? "user" : "no handler block, so the default user",
+		    ph->user, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Discover and compile.  A missing handlers directory is no handlers
  * (a box may have none); one we must refuse (owner, mode, a link) is
- * an error, as is a profile that does not compile.
+ * an error, as are a handler that would run as a uid it must not have
+ * and a profile that does not compile.
  */
 static int
 mh_load(const struct config *cfg, const struct policy *pol,
@@ -120,6 +153,10 @@ mh_load(const struct config *cfg, const struct policy *pol,
 		return -1;
 	}
 	mh_drop_reserved(l->set);
+	if (mh_check_identities(pol, cfg, l->set, err, errlen) == -1) {
+		mh_loaded_free(l);
+		return -1;
+	}
 	snprintf(dir, sizeof(dir), "%s/%s", cfg->policy_dir,
 	    POLICY_SECCOMP_DIR);
 	for (i = 0; i < l->set->n; i++) {

@@ -734,7 +734,7 @@ policy_check_profile(struct policy_parser *pp, const char *v)
 	    POLICY_SECCOMP_DIR, v);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return policy_err(pp, "seccomp profile path too long");
-	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode))
+	if (lstat(path, &st) == -1 || !S_ISREG(st.st_mode))
 		return policy_err(pp, "seccomp profile '%s': %s is not a "
 		    "regular file", v, path);
 	return 0;
@@ -1199,6 +1199,61 @@ policy_defaults(struct policy_parser *pp)
 	}
 }
 
+/*
+ * Who a handler must never be.  The router (hive.conf's user) writes
+ * the injection journal that is injected at the next start, and holds
+ * the replay window; an injector holds its gateway token.  A handler
+ * sharing one of their uids could write the one and signal or trace
+ * the others; uid 0 could do anything.  1 and why in buf, or 0.
+ */
+int
+policy_identity_refused(const struct policy *p, const struct config *cfg,
+    uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw;
+	size_t i;
+
+	if (uid == 0) {
+		(void)snprintf(buf, len, "runs as root");
+		return 1;
+	}
+	if ((pw = getpwnam(cfg->user)) != NULL && pw->pw_uid == uid) {
+		(void)snprintf(buf, len, "runs as uid %u, hive.conf's user "
+		    "'%.64s' (the router's)", (unsigned)uid, cfg->user);
+		return 1;
+	}
+	for (i = 0; i < p->ninstances; i++)
+		if (p->instances[i].uid == uid) {
+			(void)snprintf(buf, len, "runs as uid %u, the user of "
+			    "instance %s (its injector's)", (unsigned)uid,
+			    p->instances[i].node);
+			return 1;
+		}
+	return 0;
+}
+
+/* Every handler block, at its line (policy_load only: the accounts are
+ * the system's).  Actions without a block are checked as they are
+ * found (monitor_handlers.c), against the default user. */
+static int
+policy_check_identities(struct policy_parser *pp)
+{
+	const struct policy_handler *h;
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < pp->p->nhandlers; i++) {
+		h = &pp->p->handlers[i];
+		if (!policy_identity_refused(pp->p, pp->cfg, h->uid, why,
+		    sizeof(why)))
+			continue;
+		pp->lineno = h->line;
+		return policy_err(pp, "handler %s: user '%s' %s; a handler "
+		    "needs an account of its own", h->action, h->user, why);
+	}
+	return 0;
+}
+
 /* After the last line: open blocks, the defaults of block-less
  * handlers and instances. */
 static int
@@ -1219,7 +1274,7 @@ policy_finish(struct policy_parser *pp)
 		if (pp->p->instances[i].line == 0 && policy_finish_instance(pp,
 		    &pp->p->instances[i], 0, 0) == -1)
 			return -1;
-	return 0;
+	return pp->check_files ? policy_check_identities(pp) : 0;
 }
 
 static int
@@ -1282,6 +1337,31 @@ policy_parse(struct policy *p, const struct config *cfg, const char *text,
 	return policy_parse_flags(p, cfg, text, len, name, 0, err, errlen);
 }
 
+/*
+ * hive.policy in a policy_dir that passes the directory checks of
+ * keys/ and handlers.d/; never through a symbolic link, and O_NONBLOCK
+ * so that a FIFO there cannot hang us before config_check_fd refuses
+ * it as not a regular file.
+ */
+static int
+policy_open_file(const char *dir, const char *path, char *err,
+    size_t errlen)
+{
+	int dfd, fd, e;
+
+	if ((dfd = config_open_dir(dir, err, errlen)) == -1)
+		return -1;
+	fd = openat(dfd, POLICY_FILE, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	if (fd == -1)
+		snprintf(err, errlen, "%s: %s", path, e == ENOENT ?
+		    "no policy file" : e == ELOOP ? "a symbolic link; "
+		    "refusing" : strerror(e));
+	return fd;
+}
+
 int
 policy_load(struct policy *p, const struct config *cfg, char *err,
     size_t errlen)
@@ -1298,11 +1378,8 @@ policy_load(struct policy *p, const struct config *cfg, char *err,
 		    cfg->policy_dir);
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, errno == ENOENT ?
-		    "no policy file" : strerror(errno));
+	if ((fd = policy_open_file(cfg->policy_dir, path, err, errlen)) == -1)
 		return -1;
-	}
 	if ((text = malloc(POLICY_FILE_MAX + 1)) == NULL)
 		fatal("policy_load");
 	if (config_check_fd(fd, path, POLICY_FILE_MAX, err, errlen) == 0) {

@@ -195,6 +195,15 @@ const struct policy_handler *policy_handler_for(const struct policy *,
     const char *action);
 void policy_handler_defaults(struct policy_handler *);
 
+/*
+ * May a handler run as uid?  Never as root, hive.conf's user (the
+ * router's) or an instance's user (an injector's).  1 refused, with
+ * why in buf ("runs as root"), or 0.  policy_load applies it to every
+ * handler block; the monitor to every handler it finds.
+ */
+int policy_identity_refused(const struct policy *, const struct config *,
+    uid_t uid, char *buf, size_t len);
+
 const struct policy_instance *policy_instance_for(const struct policy *,
     const char *node);
 

@@ -42,6 +42,7 @@
 
 #include <seccomp.h>
 
+#include "config.h"
 #include "seccomp_profile.h"
 #include "util.h"
 
@@ -309,8 +310,11 @@ sp_read(const char *path, char **text, size_t *len, char *err, size_t errlen)
 	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* O_NONBLOCK: a FIFO there is refused below, not waited on */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
+		    "a symbolic link; refusing" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
@@ -612,7 +616,7 @@ seccomp_profile_load(struct seccomp_profile *p, const char *dir,
 {
 	char path[4096], *text;
 	size_t len;
-	int rc;
+	int dfd, rc;
 
 	memset(p, 0, sizeof(*p));
 	if (!sp_name_ok(name)) {
@@ -621,6 +625,11 @@ seccomp_profile_load(struct seccomp_profile *p, const char *dir,
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* the directory as policy_dir itself: root's (or ours), not
+	 * writable by others, who could swap a profile in */
+	if ((dfd = config_open_dir(dir, err, errlen)) == -1)
+		return -1;
+	close(dfd);
 	if (sp_read(path, &text, &len, err, errlen) == -1)
 		return -1;
 	rc = seccomp_profile_parse(p, dir, name, text, len, err, errlen);

@@ -101,6 +101,27 @@ gen_node() {
 	cp "$T/priv/$1.pub" "$T/keys/"
 }
 
+# The daemon's account (hive.conf `user`, the router's and by default
+# the injectors'): one of its own, as the daemon insists, since handlers
+# run as nobody by default.  As root it is created on first use, under
+# a lock (tests run in parallel and useradd is not atomic); without
+# root the daemon cannot switch users and runs as the invoking one.
+DUSER=hive-test-d
+test_account() {	# test_account NAME: a system account, made if missing
+	getent passwd "$1" >/dev/null && return 0
+	(
+		flock 9
+		getent passwd "$1" >/dev/null ||
+		    useradd --system --user-group --no-create-home \
+		    --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
+	) 9>>/tmp/hive-test-accounts.lock
+}
+if [ "$(id -u)" -eq 0 ]; then
+	test_account "$DUSER"
+else
+	DUSER=$(id -un)
+fi
+
 DAEMON="$HIVE_BIN/hive-daemon"
 # box_conf DIR NODES: the hive.conf lines of a box whose files are under
 # DIR (secret, state, run, log, policy, bin/openclaw), on $BROKER_PORT
@@ -115,7 +136,7 @@ state_dir $1/state
 control_socket $1/run/hive.sock
 log_dir $1/log
 policy_dir $1/policy
-user nobody
+user $DUSER
 heartbeat_interval 1
 openclaw $1/bin/openclaw
 CONF

@@ -61,7 +61,7 @@ mv "$T/pg1/daemon.log" "$T/pg1/daemon.log.1"
 # take it as a protocol violation and crash the daemon at every start
 printf '{"instance":"pg1-18890","mode":"bogus","session":"","text":"x"}' \
     >"$T/pg1/state/inject/ffffffffffffff00"
-chown nobody "$T/pg1/state/inject/ffffffffffffff00" 2>/dev/null || true
+chown "$DUSER" "$T/pg1/state/inject/ffffffffffffff00" 2>/dev/null || true
 start_box pg1
 check "a damaged journal entry is reported and left alone" grep -q \
     'journal: ffffffffffffff00 is damaged' "$T/pg1/daemon.log"
@@ -91,8 +91,9 @@ instance turq-18789 {
 }"
 start_box mini
 uids=$(ps -o uid= --ppid "${PIDS[-1]}" | sort -n | tr -d ' ' | tr '\n' ' ')
-check "router and two injectors, as nobody and daemon ($uids)" \
-    [ "$uids" = "1 65534 65534 " ]
+want=$(printf '%s\n' 1 65534 "$(id -u "$DUSER")" | sort -n | tr '\n' ' ')
+check "router and two injectors, as $DUSER, nobody and daemon ($uids)" \
+    [ "$uids" = "$want" ]
 
 out=$("$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 \
     --to mini1-18889 --ch command --text "what time is it" --wait 10)

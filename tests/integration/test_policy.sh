@@ -14,7 +14,7 @@ for p in default nonet strict; do
 done
 cat >"$T/hive.conf" <<CONF
 node turq-18789,mini1-18889
-user nobody
+user $DUSER
 keys $T/keys
 policy_dir $T/pol
 openclaw_port auto
@@ -101,4 +101,65 @@ rc=0; "$CLI" policy explain -c "$T/hive2.conf" --from a --ch alert 2>"$T/err" \
     >/dev/null || rc=$?
 check "explain: no policy file is exit 2" [ "$rc" -eq 2 ] && \
     grep -q 'no policy file' "$T/err"
+# --- who a handler may not be: refused with FILE:LINE ---------------------
+# (hive.conf's user is $DUSER; the instances default to it)
+rejects() {	# rejects DESCRIPTION LINE REGEX: pol2/hive.policy refused there
+	local rc=0
+	"$DAEMON" --check-policy -c "$T/hive2.conf" >"$T/out" 2>"$T/err" || rc=$?
+	check "$1: exit 1" [ "$rc" -eq 1 ]
+	check "...naming $T/pol2/hive.policy:$2" grep -Eq \
+	    "^hive-daemon: $T/pol2/hive.policy:$2: $3" "$T/err"
+}
+printf 'max-handlers 2\n\nhandler x {\n\tuser root\n}\n' \
+    >"$T/pol2/hive.policy"
+rejects "a handler as root" 3 "handler x: user 'root' runs as root"
+printf 'handler y {\n\tuser %s\n}\n' "$DUSER" >"$T/pol2/hive.policy"
+rejects "a handler as the daemon's user" 1 \
+    "handler y: user '$DUSER' runs as uid [0-9]+, hive.conf's user"
+printf 'instance turq-18789 {\n\tuser daemon\n}\nhandler z {\n\tuser daemon\n}\n' \
+    >"$T/pol2/hive.policy"
+rejects "a handler as an instance's user" 4 \
+    "handler z: user 'daemon' runs as uid 1, the user of instance turq-18789"
+rc=0; "$CLI" policy explain -c "$T/hive2.conf" --from a --ch alert \
+    >/dev/null 2>"$T/err" || rc=$?
+check "...and policy explain refuses it too" [ "$rc" -eq 2 ] && \
+    grep -q 'handler z: user .daemon. runs as uid 1' "$T/err"
+printf 'instance turq-18789 {\n\tuser daemon\n}\nhandler z {\n\tuser bin\n}\n' \
+    >"$T/pol2/hive.policy"
+check "a handler with an account of its own passes" \
+    "$DAEMON" --check-policy -c "$T/hive2.conf" >/dev/null
+
+# --- the policy file and its directory -------------------------------------
+rm "$T/pol2/hive.policy"
+mkfifo -m 644 "$T/pol2/hive.policy"
+rc=0; timeout 10 "$DAEMON" --check-policy -c "$T/hive2.conf" >/dev/null \
+    2>"$T/err" || rc=$?
+check "a FIFO for hive.policy: refused at once, not waited on (rc $rc)" \
+    [ "$rc" -eq 1 ]
+check "...as not a regular file" grep -qx \
+    "hive-daemon: $T/pol2/hive.policy: not a regular file" "$T/err"
+rc=0; timeout 10 "$DAEMON" -f -c "$T/hive2.conf" >/dev/null 2>"$T/err" ||
+    rc=$?
+check "...and the daemon does not start on it (rc $rc)" [ "$rc" -eq 2 ] &&
+    grep -q 'hive.policy: not a regular file' "$T/err"
+rm "$T/pol2/hive.policy"
+printf 'max-handlers 2\n' >"$T/real.policy"
+chmod 644 "$T/real.policy"
+ln -s "$T/real.policy" "$T/pol2/hive.policy"
+rc=0; "$DAEMON" --check-policy -c "$T/hive2.conf" >/dev/null 2>"$T/err" ||
+    rc=$?
+check "a symbolic link for hive.policy is refused" [ "$rc" -eq 1 ] && \
+    grep -qx "hive-daemon: $T/pol2/hive.policy: a symbolic link; refusing" \
+    "$T/err"
+rm "$T/pol2/hive.policy"
+install -m 644 "$T/real.policy" "$T/pol2/hive.policy"
+chmod 777 "$T/pol2"
+rc=0; "$DAEMON" --check-policy -c "$T/hive2.conf" >/dev/null 2>"$T/err" ||
+    rc=$?
+check "a world-writable policy_dir is refused, as keys/ is" [ "$rc" -eq 1 ] && \
+    grep -qx "hive-daemon: $T/pol2: not owned by root (or us), or group/world writable; refusing" \
+    "$T/err"
+chmod 755 "$T/pol2"
+check "...and accepted once it is not" \
+    "$DAEMON" --check-policy -c "$T/hive2.conf" >/dev/null
 finish

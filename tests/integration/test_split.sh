@@ -2,7 +2,7 @@
 # test_split.sh - split mode (docs/systemd.md, src/attach.h) without
 # systemd: the monitor runs as a non-root account (daemon) holding only
 # the ambient capabilities its unit grants, the router and the injector
-# are started separately as their user (nobody) and attach to it.  Bus
+# are started separately as their user ($DUSER, lib.sh) and attach to it.  Bus
 # traffic, signing and injection work; a wrong uid cannot attach, nor a
 # second router; a killed router stops the monitor non-zero; SIGTERM to
 # the monitor stops the attached roles.  Also privdrop() by capability:
@@ -52,7 +52,7 @@ cp "$T/priv/pg1-18890.key" "$T/secret/"
 chown -R daemon:daemon "$T/secret"
 mkdir -m 755 "$T/run" && chown daemon "$T/run"	# RuntimeDirectory=
 mkdir -m 700 "$T/log" && chown daemon "$T/log"	# LogsDirectory=
-mkdir -m 700 "$T/state" && chown nobody "$T/state" # the router's StateDirectory=
+mkdir -m 700 "$T/state" && chown "$DUSER" "$T/state" # the router's StateDirectory=
 mkdir -m 755 "$T/policy"
 openclaw_double "$T"
 box_conf "$T" pg1-18890 >"$T/hive.conf"
@@ -77,8 +77,8 @@ start_monitor() {	# start_monitor LOG
 	PIDS+=("$MON")
 	wait_for "$T/$1" 'split mode: waiting on'
 }
-start_role() {	# start_role ROLE LOG: as nobody; sets ROLE_PID
-	as_user nobody
+start_role() {	# start_role ROLE LOG: as $DUSER; sets ROLE_PID
+	as_user "$DUSER"
 	"${AS_USER[@]}" "$DAEMON" -P "$1" -A "$SOCK" -c "$T/hive.conf" \
 	    2>"$T/$2" &
 	ROLE_PID=$!
@@ -118,9 +118,9 @@ ROUTER=$ROLE_PID
 check "the router attaches and connects" \
     wait_for "$T/router.log" 'subscribed; ready'
 check "...as the monitor logs, with its pid" \
-    wait_for "$T/monitor.log" "router attached: pid $ROUTER, user nobody"
+    wait_for "$T/monitor.log" "router attached: pid $ROUTER, user $DUSER"
 rc=0
-as_user nobody
+as_user "$DUSER"
 "${AS_USER[@]}" "$DAEMON" -P router -A "$SOCK" -c "$T/hive.conf" \
     2>"$T/second.log" || rc=$?
 check "a second router cannot attach" [ "$rc" -ne 0 ]
@@ -129,7 +129,7 @@ check "...the router is attached already" \
 start_role injector injector.log
 INJECTOR=$ROLE_PID
 check "the injector attaches (slot chosen by the monitor)" \
-    wait_for "$T/monitor.log" "injector 0 attached: pid $INJECTOR, user nobody"
+    wait_for "$T/monitor.log" "injector 0 attached: pid $INJECTOR, user $DUSER"
 check "every role attached: the socket stops listening" \
     wait_for "$T/monitor.log" 'split mode: every role attached'
 check "the monitor forwarded the router's READY to systemd" \
@@ -137,8 +137,8 @@ check "the monitor forwarded the router's READY to systemd" \
 
 for who in ROUTER INJECTOR; do
 	pid=${!who}
-	check "$who runs as nobody with no capabilities and no-new-privs" \
-	    awk -v u="$NOBODY" '/^Uid:/ { id = $2 } /^CapEff:/ { e = $2 }
+	check "$who runs as $DUSER with no capabilities and no-new-privs" \
+	    awk -v u="$(id -u "$DUSER")" '/^Uid:/ { id = $2 } /^CapEff:/ { e = $2 }
 	    /^CapBnd:/ { b = $2 } /^NoNewPrivs:/ { n = $2 }
 	    END { exit !(id == u && e == "0000000000000000" &&
 	    b == "0000000000000000" && n == 1) }' "/proc/$pid/status"
@@ -161,7 +161,7 @@ done
 check "a command is injected through the attached injector" \
     wait_until has_calls 1
 check "...by the injector's user" \
-    wait_for "$T/calls/env.log" "\"uid\":\"$NOBODY\""
+    wait_for "$T/calls/env.log" "\"uid\":\"$(id -u "$DUSER")\""
 check "the monitor signs for the router (its heartbeats come back verified)" \
     wait_for "$T/log/audit.log" \
     '"ch":"heartbeat","event":"accepted","from":"pg1-18890"' 15

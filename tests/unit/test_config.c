@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -153,6 +155,46 @@ test_file_checks(void)
 	CHECK(config_load(&c, path, 1, err, sizeof(err)) == -1);
 }
 
+/* config_check_private_dir: state_dir, log_dir, secret_dir */
+static void
+test_private_dir(void)
+{
+	char top[] = "/tmp/hive-test-priv-XXXXXX", d[64], link[64];
+	char err[256];
+
+	CHECK(mkdtemp(top) != NULL);
+	snprintf(d, sizeof(d), "%s/state", top);
+	snprintf(link, sizeof(link), "%s/link", top);
+	CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == 1);
+	CHECK(mkdir(d, 0700) == 0);
+	CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == 0);
+	chmod(d, 0750);
+	CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "mode 0750, open to group or others") != NULL);
+	chmod(d, 0700);
+	/* owned by another account than root, us or user */
+	if (geteuid() == 0 && chown(d, 65534, 65534) == 0) {
+		CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "owned by uid 65534") != NULL);
+		CHECK(config_check_private_dir(d, 65534, err, sizeof(err)) ==
+		    0);
+		CHECK(chown(d, 0, 0) == 0);
+	}
+	/* a parent anyone may write, and one with the sticky bit */
+	chmod(top, 0777);
+	CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "its parent") != NULL);
+	chmod(top, 01777);
+	CHECK(config_check_private_dir(d, 0, err, sizeof(err)) == 0);
+	chmod(top, 0700);
+	CHECK(symlink("state", link) == 0);
+	CHECK(config_check_private_dir(link, 0, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "symbolic link") != NULL);
+	unlink(link);
+	rmdir(d);
+	rmdir(top);
+}
+
 int
 main(void)
 {
@@ -160,5 +202,6 @@ main(void)
 	test_errors();
 	test_roundtrip();
 	test_file_checks();
+	test_private_dir();
 	return t_done();
 }

@@ -784,6 +784,48 @@ write_file(const char *name, const char *text, mode_t mode)
 	close(fd);
 }
 
+/* Who a handler may not be, refused at the block's line. */
+static void
+test_load_identities(char *err, size_t errlen, char *want, size_t wantlen)
+{
+	static const struct {
+		const char *policy, *why;
+	} cases[] = {
+		{ "max-handlers 3\nhandler a {\n seccomp strict\n user root\n}\n",
+		  "2: handler a: user 'root' runs as root" },
+		{ "handler b {\n seccomp strict\n user daemon\n}\n",
+		  "1: handler b: user 'daemon' runs as uid 1, hive.conf's user "
+		  "'daemon' (the router's)" },
+		{ "instance turq-18789 {\n user bin\n}\n\nhandler c {\n"
+		  " seccomp strict\n user bin\n}\n",
+		  "5: handler c: user 'bin' runs as uid 2, the user of instance "
+		  "turq-18789 (its injector's)" },
+	};
+	char buf[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_file("hive.policy", cases[i].policy, 0644);
+		CHECK(policy_load(&pol, &cfg, err, errlen) == -1);
+		snprintf(want, wantlen, "%s/hive.policy:%s; a handler needs an "
+		    "account of its own", dir, cases[i].why);
+		CHECK_STR(err, want);
+	}
+	/* the same account for both is fine with another daemon user */
+	write_file("hive.policy", cases[1].policy, 0644);
+	snprintf(cfg.user, sizeof(cfg.user), "bin");
+	CHECK(policy_load(&pol, &cfg, err, errlen) == 0);
+	CHECK(policy_identity_refused(&pol, &cfg, 2, buf, sizeof(buf)) == 1);
+	CHECK(policy_identity_refused(&pol, &cfg, 0, buf, sizeof(buf)) == 1);
+	CHECK(policy_identity_refused(&pol, &cfg, 65534, buf, sizeof(buf)) ==
+	    0);
+	policy_free(&pol);
+	/* policy_parse (tests, fuzzing) knows no system: not checked */
+	CHECK(parse("handler a {\nuser root\n}\n", err, errlen) == 0);
+	policy_free(&pol);
+	snprintf(cfg.user, sizeof(cfg.user), "daemon");
+}
+
 static void
 test_load(void)
 {
@@ -795,6 +837,8 @@ test_load(void)
 		return;
 	}
 	snprintf(cfg.policy_dir, sizeof(cfg.policy_dir), "%s", dir);
+	/* handlers run as nobody by default: the daemon is someone else */
+	snprintf(cfg.user, sizeof(cfg.user), "daemon");
 	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == -1);
 	snprintf(want, sizeof(want), "%s/hive.policy: no policy file", dir);
 	CHECK_STR(err, want);
@@ -857,9 +901,27 @@ test_load(void)
 	rmdir(path);
 	write_file("real", "max-handlers 5\n", 0644);
 	CHECK(symlink("real", path) == 0);
-	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == 0 &&
-	    pol.max_handlers == 5);
-	policy_free(&pol);
+	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s/hive.policy: a symbolic link; "
+	    "refusing", dir);
+	CHECK_STR(err, want);
+	unlink(path);
+	/* a FIFO: refused at once, not waited on for a writer */
+	CHECK(mkfifo(path, 0644) == 0);
+	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s/hive.policy: not a regular file",
+	    dir);
+	CHECK_STR(err, want);
+	unlink(path);
+	/* policy_dir itself: as keys/ and handlers.d/ */
+	write_file("hive.policy", "max-handlers 3\n", 0644);
+	chmod(dir, 0777);
+	CHECK(policy_load(&pol, &cfg, err, sizeof(err)) == -1);
+	snprintf(want, sizeof(want), "%s: not owned by root (or us), or "
+	    "group/world writable; refusing", dir);
+	CHECK_STR(err, want);
+	chmod(dir, 0700);
+	test_load_identities(err, sizeof(err), want, sizeof(want));
 	unlink(path);
 	{
 		char *big = malloc(POLICY_FILE_MAX + 2);
