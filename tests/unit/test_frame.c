@@ -309,7 +309,7 @@ unframe(const char *s, char *p)
 static void
 test_round_trip(void)
 {
-	static const char alphabet[][5] = { "a", "\\", "\"", "\n", "\r",
+	static const char alphabet[][8] = { "a", "\\", "\"", "\n", "\r",
 	    "\x1b", "\x7f", "\xc2\x85", "\xd8\x9c", "\xe2\x80\xae",
 	    "\xef\xbb\xbf", "\xf3\xa0\x80\x81", "\xe6\x97\xa5", "\xff",
 	    "\xe2", "u{1B}", "x{FF}", "> ", "Hive " };
