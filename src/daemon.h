@@ -67,6 +67,10 @@ enum imsg_type {
 #define DAEMON_FD_INJECTORS	6
 
 #define INJECT_TEXT_MAX		16384
+/* of which a peer's framed text may take this much (frame.h); hive's
+ * own words around it (header, a quoted command, the closing
+ * sentences) take at most the rest */
+#define INJECT_SAID_MAX		(INJECT_TEXT_MAX - 2048)
 /* IMSG_AUDIT: lines per message, and its payload (a line is at most
  * AUDIT_LINE_MAX bytes, so one always fits) */
 #define AUDIT_BATCH_LINES	64

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "control.h"
 #include "corr.h"
+#include "frame.h"
 #include "inbound.h"
 #include "ipc.h"
 #include "metaview.h"

@@ -127,16 +127,21 @@ static void
 router_enriched(struct router *r, const struct corr_entry *c,
     const struct envelope *e)
 {
-	char *text = malloc(INJECT_TEXT_MAX);
+	char *text = malloc(INJECT_TEXT_MAX), asked[FRAME_SIZE(CORR_TEXT_MAX)];
+	char *said = frame_new(e->text, e->text_len, FRAME_BLOCK,
+	    INJECT_SAID_MAX);
 
 	if (text == NULL)
 		fatal("malloc");
+	frame_text(asked, sizeof(asked), c->text, strlen(c->text),
+	    FRAME_QUOTED);
 	snprintf(text, INJECT_TEXT_MAX, "Hive response [corr:%s] from %s "
 	    "(signed, key %s) re: \"%s\" (command to %s): %s Use the hive "
-	    "skill for protocol details.", c->corr, e->from, e->kid, c->text,
-	    c->to, e->text);
+	    "skill for protocol details.", c->corr, e->from, e->kid, asked,
+	    c->to, said);
 	router_inject(r, c->from, "now", text, c->session[0] ? c->session :
 	    NULL, e);
+	free(said);
 	free(text);
 }
 
@@ -188,17 +193,19 @@ router_corr_expired(struct corr_entry *c, void *arg)
 {
 	struct router *r = arg;
 	struct envelope e = { .from = c->to, .id = c->id, .ch = CH_ALERT };
-	char text[512];
+	char asked[FRAME_SIZE(CORR_TEXT_MAX)], text[sizeof(asked) + 512];
 
 	if (c->client != 0)
 		router_client_done(r, c, "timeout");
 	router_corr_clear(r, c);
 	if (c->responses > 0)
 		return;
+	frame_text(asked, sizeof(asked), c->text, strlen(c->text),
+	    FRAME_QUOTED);
 	snprintf(text, sizeof(text), "Hive alert: no response to %s "
 	    "[corr:%s] sent to %s within %llds: \"%s\". Use the hive skill for "
 	    "protocol details.", envelope_ch_name(c->ch), c->corr, c->to,
-	    (long long)r->cfg->corr_ttl, c->text);
+	    (long long)r->cfg->corr_ttl, asked);
 	log_warnx("corr=%s expired without a response", c->corr);
 	router_inject(r, c->from, "now", text, c->session[0] ? c->session :
 	    NULL, &e);

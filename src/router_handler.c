@@ -274,22 +274,23 @@ static void
 router_run_escalate(struct router *r, const struct router_run *run,
     const char *outcome, const char *error)
 {
-	char *text;
+	char *text, detail[2001];	/* the handler's words, framed */
 
 	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
 		fatal("malloc");
+	frame_text(detail, sizeof(detail), error, strlen(error), FRAME_BLOCK);
 	if (!run->sentinel)
 		snprintf(text, INJECT_TEXT_MAX, "Hive %s [corr:%s] from %s "
-		    "(signed, key %s): action '%s' failed on %s (%s)%s%.2000s "
+		    "(signed, key %s): action '%s' failed on %s (%s)%s%s "
 		    "Use the hive skill for protocol details.",
 		    envelope_ch_name(run->ch), run->corr, run->from, run->kid,
 		    run->action, run->node, outcome, error[0] ? ": " : "",
-		    error);
+		    detail);
 	else
 		snprintf(text, INJECT_TEXT_MAX, "Hive alert from sentinel %s on "
-		    "%s (this box's daemon): it failed (%s)%s%.2000s Use the "
+		    "%s (this box's daemon): it failed (%s)%s%s Use the "
 		    "hive skill for protocol details.", run->action, run->node,
-		    outcome, error[0] ? ": " : "", error);
+		    outcome, error[0] ? ": " : "", detail);
 	router_inject(r, run->node, "now", text, NULL, NULL);
 	free(text);
 }
@@ -301,7 +302,7 @@ router_run_wake(struct router *r, const struct router_run *run,
 {
 	json_t *o = json_loads(result, JSON_REJECT_DUPLICATES, NULL);
 	const char *wake = NULL, *said = NULL;
-	char *text;
+	char *text, *framed;
 
 	if (o == NULL)
 		fatalx("monitor sent a handler result that is not JSON");
@@ -323,11 +324,13 @@ router_run_wake(struct router *r, const struct router_run *run,
 	}
 	if ((text = malloc(INJECT_TEXT_MAX)) == NULL)
 		fatal("malloc");
+	framed = frame_new(said, strlen(said), FRAME_BLOCK, INJECT_SAID_MAX);
 	snprintf(text, INJECT_TEXT_MAX, "Hive %s from sentinel %s on %s (this "
 	    "box's daemon): %s Use the hive skill for protocol details.", wake,
-	    run->action, run->node, said);
+	    run->action, run->node, framed);
 	log_info("sentinel %s wakes %s (%s)", run->action, run->node, wake);
 	router_inject(r, run->node, "now", text, NULL, NULL);
+	free(framed);
 	free(text);
 	json_decref(o);
 }

@@ -36,12 +36,13 @@
 /*
  * The text the agent sees: verified provenance first, then the signed
  * text.  Only validated fields (node ids, kid, corr charset) go into
- * the frame; the message text is the signed text, cut to fit.
+ * the header; the message text is the signed text, framed (frame.h)
+ * and cut to fit.
  */
 static void
 router_frame(const struct envelope *e, int auto_reply, char *out, size_t len)
 {
-	char corr[96] = "";
+	char corr[96] = "", *said;
 	const char *expect = "";
 
 	/* a command always shows the key a reply must carry (create_reply:
@@ -54,9 +55,11 @@ router_frame(const struct envelope *e, int auto_reply, char *out, size_t len)
 	if (e->ch == CH_COMMAND)
 		expect = auto_reply ? " Your reply is sent back automatically "
 		    "as the response." : " Response expected.";
+	said = frame_new(e->text, e->text_len, FRAME_BLOCK, INJECT_SAID_MAX);
 	snprintf(out, len, "Hive %s%s from %s (signed, key %s): %s%s "
 	    "Use the hive skill for protocol details.",
-	    envelope_ch_name(e->ch), corr, e->from, e->kid, e->text, expect);
+	    envelope_ch_name(e->ch), corr, e->from, e->kid, said, expect);
+	free(said);
 }
 
 /* Frame e for each local instance it is for, and inject it. */
@@ -99,15 +102,17 @@ router_deliver(struct router *r, const struct envelope *e, const char *mode,
 static void
 router_no_handler(struct router *r, const struct envelope *e)
 {
-	char *text = malloc(INJECT_TEXT_MAX);
+	char *text = malloc(INJECT_TEXT_MAX), *said;
 
 	if (text == NULL)
 		fatal("malloc");
+	said = frame_new(e->text, e->text_len, FRAME_BLOCK, INJECT_SAID_MAX);
 	snprintf(text, INJECT_TEXT_MAX, "Hive %s from %s (signed, key %s): "
 	    "Received action '%s' but no handler installed. Text: %s Use the "
 	    "hive skill for protocol details.", envelope_ch_name(e->ch),
-	    e->from, e->kid, e->action, e->text);
+	    e->from, e->kid, e->action, said);
 	router_deliver(r, e, "now", text);
+	free(said);
 	free(text);
 }
 

@@ -5,6 +5,7 @@
 #define HIVE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* OpenBSD strlcpy: always NUL-terminates, returns strlen(src). */
 size_t hive_strlcpy(char *dst, const char *src, size_t dsize);
@@ -14,5 +15,9 @@ int str_exact(const char *s, size_t len);
 
 /* Every byte printable ASCII (0x20..0x7e). */
 int hive_printable(const char *s, size_t len);
+
+/* The code point at p (at most n bytes, n > 0), its length in *len;
+ * -1 for anything but a shortest-form UTF-8 encoding of a scalar value. */
+int32_t hive_utf8(const unsigned char *p, size_t n, size_t *len);
 
 #endif
