@@ -310,6 +310,21 @@ check "the handler ran twice in all: the valid command and this one" \
     [ "$(runs)" -eq 2 ]
 check "no injection at all: calls.log is empty" [ ! -s "$CALLS" ]
 
+# --- who a refusal names, over the whole audit log ---------------------------
+# The garbage flood's forgeries claim from turq-18789 with a bad
+# signature, its rogue-key envelopes an unknown kid (and some are
+# rate-limited as unknown senders, before the signature): none may name
+# a sender.  Every refusal after the signature names one.
+after_json=$(for r in $AFTER_SIG; do echo "$r"; done | jq -R . | jq -sc .)
+signer_rule() { jq -s --argjson after "$after_json" 'map(select(.event ==
+    "refused") | ((.reason | IN($after[])) and .detail != "unknown senders"
+    and (.detail | startswith("unknown senders;") | not)) as $a |
+    if $a then has("from") and has("id") and has("kid")
+    else (has("from") or has("id") or has("kid")) | not end) | all' \
+    "$AUDIT"; }
+check "every refused line names its verified signer if and only if decided after the signature" \
+    [ "$(signer_rule)" = true ]
+
 # --- every reason was named in the daemon's log -----------------------------
 for reason in $(awk '!/^#/ && NF == 5 {print $3}' "$HERE/manifest" |
     grep -v '^accepted$\|^ignored$' | sort -u) rate-limited window-full; do
