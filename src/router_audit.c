@@ -173,7 +173,6 @@ router_audit(struct router *r, const char *event, const struct envelope *e,
 {
 	struct router_audit_env v = { NULL };
 
-	(void)r;
 	if (e != NULL)
 		v = (struct router_audit_env){ e->action,
 		    envelope_ch_name(e->ch), e->corr, e->from, e->id, e->kid,
@@ -194,7 +193,6 @@ router_audit_refusal(struct router *r, const struct refusal *why,
 	const struct refusal_signer *s = &why->signer;
 	struct router_audit_env v = { NULL };
 
-	(void)r;
 	if (s->verified)
 		v = (struct router_audit_env){ s->action, s->ch, s->corr,
 		    s->from, s->id, s->kid, s->to };
