@@ -75,7 +75,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan";
 role_pid() {
 	local p
 	for p in $(pgrep -P "$1"); do
-		tr '\0' ' ' <"/proc/$p/cmdline" | grep -q -- "-P $2" &&
+		grep -q -- "-P $2" <<<"$(tr '\0' ' ' <"/proc/$p/cmdline")" &&
 		    { echo "$p"; return 0; }
 	done
 	return 1

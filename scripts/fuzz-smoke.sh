@@ -44,8 +44,10 @@ for n in "${names[@]}"; do
 		failed+=("$n")
 		printf '%-9s FAILED (exit %d) after %s execs: see %s\n' \
 		    "$n" "$rc" "${execs:-?}" "$log"
-		grep -E 'ERROR|SUMMARY|property failed|Test unit written' \
-		    "$log" | head -5 | sed 's/^/    /'
+		# the first 5 such lines (awk reads to the end: head would
+		# leave grep a closed pipe, a failure under pipefail)
+		awk '/ERROR|SUMMARY|property failed|Test unit written/ &&
+		    n++ < 5 { print "    " $0 }' "$log"
 	else
 		printf '%-9s ok  %ss  execs %s  cov %s  ft %s  corpus %s\n' \
 		    "$n" "$secs" "${execs:-?}" "${cov:-?}" "${ft:-?}" \

@@ -12,6 +12,33 @@
 #include "inbound.h"
 #include "log.h"
 
+_Static_assert(NODE_MAX <= REFUSAL_FIELD_MAX &&
+    ENVELOPE_ID_MAX <= REFUSAL_FIELD_MAX && KID_HEX_LEN <= REFUSAL_FIELD_MAX &&
+    ENVELOPE_ACTION_MAX <= REFUSAL_FIELD_MAX,
+    "a refusal's signer holds every signed name whole");
+
+/*
+ * The refusal names who signed e: e's signature verified, so from, id
+ * and kid are the signer's own, and the auditor can tell which peer
+ * was refused.  Copied: e is freed before the refusal is said.
+ */
+void
+inbound_refusal_signed(struct refusal *why, const struct envelope *e)
+{
+	struct refusal_signer *s = &why->signer;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->from, sizeof(s->from), "%s", e->from);
+	snprintf(s->id, sizeof(s->id), "%s", e->id);
+	snprintf(s->kid, sizeof(s->kid), "%s", e->kid);
+	snprintf(s->to, sizeof(s->to), "%s", e->to);
+	snprintf(s->ch, sizeof(s->ch), "%s", envelope_ch_name(e->ch));
+	snprintf(s->action, sizeof(s->action), "%s", e->action ? e->action :
+	    "");
+	snprintf(s->corr, sizeof(s->corr), "%s", e->corr ? e->corr : "");
+	s->verified = 1;
+}
+
 void
 inbound_topic(char *out, size_t len, const char *prefix, const char *to,
     enum envelope_ch ch)
@@ -90,9 +117,11 @@ inbound_observe(struct inbound *in, const char *topic, const void *payload,
 			why->reason = REF_NONE;	/* not ours: not our business */
 			return -1;
 		}
-		if (envelope_verify_sig(e, in->keyring, why) == 0 &&
-		    envelope_check_time(e, in->limits, now, why) == 0)
-			return 0;
+		if (envelope_verify_sig(e, in->keyring, why) == 0) {
+			if (envelope_check_time(e, in->limits, now, why) == 0)
+				return 0;
+			inbound_refusal_signed(why, e);
+		}
 		/* a command claiming to be ours that is not: say so */
 		refusal_count(&in->counters, why->reason);
 		envelope_free(e);
@@ -100,6 +129,24 @@ inbound_observe(struct inbound *in, const char *topic, const void *payload,
 	}
 	envelope_free(e);
 	why->reason = REF_NONE;	/* malformed traffic for others: ignored */
+	return -1;
+}
+
+/*
+ * Everything after the signature verified: freshness, the caller's
+ * post-signature gate, and last the window (stage: staged, for a
+ * batch), so only signed, fresh, admitted envelopes take window space.
+ * A refusal here names its signer.
+ */
+static int
+inbound_signed(struct inbound *in, const struct envelope *e, int64_t now,
+    int stage, struct refusal *why)
+{
+	if (envelope_check_time(e, in->limits, now, why) == 0 &&
+	    (in->gate == NULL || in->gate(in->gate_arg, INBOUND_POST_SIG, e,
+	    1, why) == 0) && inbound_window(in, e, now, stage, why) == 0)
+		return 0;
+	inbound_refusal_signed(why, e);
 	return -1;
 }
 
@@ -112,14 +159,9 @@ inbound_check(struct inbound *in, const char *topic, const void *payload,
 	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_PRE_SIG, e,
 	    keyring_find(in->keyring, e->kid) != NULL, why) == -1)
 		return -1;
-	if (envelope_verify_sig(e, in->keyring, why) == -1 ||
-	    envelope_check_time(e, in->limits, now, why) == -1)
+	if (envelope_verify_sig(e, in->keyring, why) == -1)
 		return -1;
-	if (in->gate != NULL && in->gate(in->gate_arg, INBOUND_POST_SIG, e, 1,
-	    why) == -1)
-		return -1;
-	/* last: only signed, fresh, admitted envelopes take window space */
-	return inbound_window(in, e, now, 0, why);
+	return inbound_signed(in, e, now, 0, why);
 }
 
 /* Split "{prefix}/meta/{a}/{b}": pointers into topic, lengths. */
@@ -262,9 +304,7 @@ inbound_accept_end(struct inbound *in, struct envelope *e, int ok,
     int64_t now, struct refusal *why)
 {
 	if (envelope_verify_done(e, in->keyring, ok, why) == 0 &&
-	    envelope_check_time(e, in->limits, now, why) == 0 &&
-	    (in->gate == NULL || in->gate(in->gate_arg, INBOUND_POST_SIG, e,
-	    1, why) == 0) && inbound_window(in, e, now, 1, why) == 0) {
+	    inbound_signed(in, e, now, 1, why) == 0) {
 		in->staged++;
 		return 0;
 	}
@@ -291,6 +331,7 @@ inbound_accept_fail(struct inbound *in, struct envelope *e,
     struct refusal *why)
 {
 	refusal_set(why, REF_WINDOW_IO, NULL);
+	inbound_refusal_signed(why, e);
 	refusal_count(&in->counters, why->reason);
 	envelope_free(e);
 }

@@ -44,7 +44,10 @@ struct inbound {
  * Check one received message.  len is the real payload length; payload
  * may be NULL when the transport did not copy an oversize one.  On 0,
  * e holds the verified envelope (caller frees); on -1 why names the
- * reason and the refusal is counted.
+ * reason and the refusal is counted, and a refusal decided after the
+ * signature verified (expired, future, the post-signature gate, the
+ * window) names its signer (why->signer, inbound_refusal_signed).
+ * The same holds for the batch steps and inbound_observe below.
  */
 int inbound_accept(struct inbound *, const char *topic, const void *payload,
     size_t len, int64_t now, struct envelope *e, struct refusal *why);
@@ -118,6 +121,15 @@ int inbound_meta(struct inbound *, const char *topic, const void *payload,
 int inbound_observe(struct inbound *, const char *topic, const void *payload,
     size_t len, int64_t now, char nodes[][NODE_MAX + 1], size_t nnodes,
     struct envelope *e, struct refusal *why);
+
+/*
+ * For a refusal decided after e's signature verified (by the gate
+ * above or by its caller, e.g. a response to no command we sent):
+ * why->signer gets e's signed from, id, kid, to, ch, action and corr.
+ * Call it after refusal_set(), which clears them.  Never for an
+ * envelope whose signature was not checked.
+ */
+void inbound_refusal_signed(struct refusal *why, const struct envelope *e);
 
 /* "{prefix}/{to}/{ch}" */
 void inbound_topic(char *out, size_t len, const char *prefix, const char *to,

@@ -54,6 +54,7 @@ refusal_set(struct refusal *why, enum refusal_reason r, const char *fmt, ...)
 		return;
 	why->reason = r;
 	why->detail[0] = '\0';
+	why->signer.verified = 0;
 	if (fmt != NULL) {
 		va_start(ap, fmt);
 		vsnprintf(why->detail, sizeof(why->detail), fmt, ap);

@@ -43,12 +43,35 @@ enum refusal_reason {
 	REF__COUNT
 };
 
+#define REFUSAL_FIELD_MAX	64	/* a node id, an id, a kid, an action */
+
+/*
+ * Who signed what was refused, for the audit log: set (verified = 1)
+ * only by a refusal decided after the Ed25519 check passed, from the
+ * envelope that passed it (inbound_refusal_signed).  Before that check
+ * from, id and kid are whatever the publisher wrote, so they are not
+ * kept at all; refusal_set() clears verified.  Fields the envelope
+ * does not have (action, corr) are empty.
+ */
+struct refusal_signer {
+	int	 verified;
+	char	 from[REFUSAL_FIELD_MAX + 1];
+	char	 id[REFUSAL_FIELD_MAX + 1];
+	char	 kid[REFUSAL_FIELD_MAX + 1];
+	char	 to[REFUSAL_FIELD_MAX + 1];
+	char	 ch[16];
+	char	 action[REFUSAL_FIELD_MAX + 1];
+	char	 corr[REFUSAL_FIELD_MAX + 1];
+};
+
 struct refusal {
 	enum refusal_reason reason;
 	char detail[128];	/* which field or rule; never message text */
+	struct refusal_signer signer;
 };
 
 const char *refusal_name(enum refusal_reason);
+/* reason and detail; the signer cleared (not verified) */
 void refusal_set(struct refusal *, enum refusal_reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -280,7 +280,7 @@ router_refused(struct router *r, const char *topic, const struct refusal *why)
 
 	snprintf(detail, sizeof(detail), "%s; topic=%.128s", why->detail,
 	    topic);
-	router_audit(r, "refused", NULL, refusal_name(why->reason), detail);
+	router_audit_refusal(r, why, detail);
 	if (why->reason == REF_WINDOW_IO)
 		router_state_failed(r, "window-io");
 	if (!ratelog_allow(&r->ratelog, (int)why->reason, mqtt_now_ms() / 1000,

@@ -170,6 +170,8 @@ struct router {
  * monitor goes through router_to_monitor, after the lines before it */
 void router_audit(struct router *, const char *event,
     const struct envelope *, const char *reason, const char *detail);
+void router_audit_refusal(struct router *, const struct refusal *,
+    const char *detail);
 void router_audit_flush(void);
 void router_to_monitor(uint32_t type, uint32_t peer, const void *,
     size_t);

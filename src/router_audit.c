@@ -116,12 +116,18 @@ router_audit_field(struct buf *b, const char *key, const char *v, size_t n)
 	audit_put_str(b, v, n);
 }
 
+/* the field if v is neither NULL nor empty */
 static void
 router_audit_opt(struct buf *b, const char *key, const char *v)
 {
-	if (v != NULL)
+	if (v != NULL && *v != '\0')
 		router_audit_field(b, key, v, strlen(v));
 }
+
+/* The verified envelope fields of a line; NULL or "" for none. */
+struct router_audit_env {
+	const char	*action, *ch, *corr, *from, *id, *kid, *to;
+};
 
 /*
  * One line for the monitor to append to the audit log: a JSON object
@@ -130,8 +136,8 @@ router_audit_opt(struct buf *b, const char *key, const char *v)
  * sorted order, as jansson's JSON_SORT_KEYS wrote them before: ts, a
  * number, sorts last.
  */
-void
-router_audit(struct router *r, const char *event, const struct envelope *e,
+static void
+router_audit_line(const char *event, const struct router_audit_env *v,
     const char *reason, const char *detail)
 {
 	struct buf b;
@@ -139,22 +145,17 @@ router_audit(struct router *r, const char *event, const struct envelope *e,
 
 	buf_init(&b, AUDIT_LINE_MAX);
 	buf_addc(&b, '{');
-	if (e != NULL) {
-		router_audit_opt(&b, "action", e->action);
-		router_audit_opt(&b, "ch", envelope_ch_name(e->ch));
-		router_audit_opt(&b, "corr", e->corr);
-	}
+	router_audit_opt(&b, "action", v->action);
+	router_audit_opt(&b, "ch", v->ch);
+	router_audit_opt(&b, "corr", v->corr);
 	if (detail != NULL)	/* our own words; cut, as topics can be long */
 		router_audit_field(&b, "detail", detail, strnlen(detail, 256));
 	router_audit_opt(&b, "event", event);
-	if (e != NULL) {
-		router_audit_opt(&b, "from", e->from);
-		router_audit_opt(&b, "id", e->id);
-		router_audit_opt(&b, "kid", e->kid);
-	}
+	router_audit_opt(&b, "from", v->from);
+	router_audit_opt(&b, "id", v->id);
+	router_audit_opt(&b, "kid", v->kid);
 	router_audit_opt(&b, "reason", reason);
-	if (e != NULL)
-		router_audit_opt(&b, "to", e->to);
+	router_audit_opt(&b, "to", v->to);
 	snprintf(ts, sizeof(ts), ",\"ts\":%lld}", (long long)time(NULL));
 	buf_adds(&b, ts);
 	/* every field is bounded (ids, names, a detail of 256 bytes at
@@ -163,4 +164,37 @@ router_audit(struct router *r, const char *event, const struct envelope *e,
 		fatalx("router_audit: a line over %d bytes", AUDIT_LINE_MAX);
 	router_audit_add(b.p);
 	buf_free(&b);
+}
+
+/* A line about e, a verified envelope (or NULL: about none). */
+void
+router_audit(struct router *r, const char *event, const struct envelope *e,
+    const char *reason, const char *detail)
+{
+	struct router_audit_env v = { NULL };
+
+	if (e != NULL)
+		v = (struct router_audit_env){ e->action,
+		    envelope_ch_name(e->ch), e->corr, e->from, e->id, e->kid,
+		    e->to };
+	router_audit_line(event, &v, reason, detail);
+}
+
+/*
+ * A refusal's line: with the envelope's fields when the refusal was
+ * decided after its signature verified (why->signer), so the auditor
+ * can tell which peer was refused; without any before, where from, id
+ * and kid would be the publisher's unverified words.
+ */
+void
+router_audit_refusal(struct router *r, const struct refusal *why,
+    const char *detail)
+{
+	const struct refusal_signer *s = &why->signer;
+	struct router_audit_env v = { NULL };
+
+	if (s->verified)
+		v = (struct router_audit_env){ s->action, s->ch, s->corr,
+		    s->from, s->id, s->kid, s->to };
+	router_audit_line("refused", &v, refusal_name(why->reason), detail);
 }

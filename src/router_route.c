@@ -554,11 +554,13 @@ router_accepted(struct router *r, const struct mqtt_msg *m, struct envelope *e,
 	/* the broker chose what to deliver: only our nodes and "all" */
 	if (strcmp(e->to, "all") != 0 && !router_is_local(r, e->to)) {
 		refusal_set(&why, REF_NOT_FOR_US, "to=%s", e->to);
+		inbound_refusal_signed(&why, e);
 		refusal_count(&r->in.counters, REF_NOT_FOR_US);
 		router_refused(r, m->topic, &why);
 	} else if (e->ch == CH_RESPONSE && router_response(r, e, now) == -1) {
 		refusal_set(&why, REF_UNSOLICITED, "corr=%s", e->corr ? e->corr :
 		    "-");
+		inbound_refusal_signed(&why, e);
 		refusal_count(&r->in.counters, REF_UNSOLICITED);
 		router_refused(r, m->topic, &why);
 	} else {

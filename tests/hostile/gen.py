@@ -4,7 +4,10 @@
   gen.py corpus SIGNER KEYDIR OUTDIR
       Reads manifest and corpus/ next to this file and writes, for each
       line, OUTDIR/NAME.bin (the exact payload) and a line
-      "NAME TOPIC EXPECT ID" to OUTDIR/list (ID: the envelope id, or -).
+      "NAME TOPIC EXPECT ID SIGNER" to OUTDIR/list (ID: the envelope
+      id, or -; SIGNER: the node whose key in KEYDIR signed it, the
+      original's for a replay or re-encoding, or - for none or a rogue
+      key).
   gen.py flood KIND COUNT SIGNER KEYDIR >LINES
       COUNT payloads, one per line, for mosquitto_pub -l:
         rate     valid status (later) envelopes from flood-1
@@ -165,6 +168,16 @@ def build_one(row, published, signer, keydir, now):
     raise SystemExit("unknown build " + build)
 
 
+def signed_by(row, signers):
+    """The node whose trusted key signed the payload of row, or -."""
+    kind, _, arg = row[3].partition(":")
+    if kind in ("replay", "reencode"):
+        return signers[arg]
+    if kind == "sign" and not arg.startswith("rogue/"):
+        return arg
+    return "-"
+
+
 def corpus(signer, keydir, outdir):
     rows = []
     with open(os.path.join(HERE, "manifest")) as f:
@@ -172,6 +185,7 @@ def corpus(signer, keydir, outdir):
             if line.strip() and not line.startswith("#"):
                 rows.append(line.split())
     published = {}
+    signers = {}
     now = int(time.time())
     with open(os.path.join(outdir, "list"), "w") as lst:
         for row in rows:
@@ -179,6 +193,7 @@ def corpus(signer, keydir, outdir):
                 raise SystemExit("manifest: bad line: " + " ".join(row))
             data = build_one(row, published, signer, keydir, now)
             published[row[0]] = data
+            signers[row[0]] = signed_by(row, signers)
             with open(os.path.join(outdir, row[0] + ".bin"), "wb") as f:
                 f.write(data)
             try:
@@ -188,7 +203,8 @@ def corpus(signer, keydir, outdir):
             if not isinstance(ident, str) or not re.fullmatch(
                     r"[A-Za-z0-9._:-]{1,64}", ident):
                 ident = "-"
-            lst.write("%s %s %s %s\n" % (row[0], row[1], row[2], ident))
+            lst.write("%s %s %s %s %s\n" % (row[0], row[1], row[2], ident,
+                                             signers[row[0]]))
 
 
 def status(node, ttl, now, i):

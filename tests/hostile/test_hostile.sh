@@ -6,7 +6,9 @@
 # input of tests/hostile/manifest is published in turn and must be
 # refused with its reason: the audit log (every refusal, unlike the
 # rate-limited "refused reason=" log lines) gets exactly one new
-# refused line, naming that reason and the input's topic.  Then floods:
+# refused line, naming that reason and the input's topic, and, for a
+# refusal decided after the signature check, the verified signer (from,
+# id, kid); for one before it, none of them.  Then floods:
 # one sender over its rate, distinct ids past the window's capacity,
 # and mixed garbage while the router's memory is watched; a restart and
 # the valid command replayed once more.  At the end: no refused input
@@ -82,9 +84,29 @@ total=$(wc -l <"$T/out/list")
 check "the corpus has at least 40 inputs ($total)" [ "$total" -ge 40 ]
 printf 'marker' >"$T/marker.bin"
 
-# one_input NAME TOPIC EXPECT ID: publish it, then judge the outcome
+# The refusals decided after the Ed25519 check passed: their audit line
+# names the verified signer.  Every other refusal is decided before it,
+# where from, id and kid are whatever the publisher wrote: its line
+# names none of them.
+AFTER_SIG=" replay expired future policy-denied rate-limited unsolicited
+    not-for-us window-full window-io window-reset window-clock "
+after_sig() { [[ $AFTER_SIG == *[[:space:]]$1[[:space:]]* ]]; }
+# signer_ok LINE REASON ID NODE: the line names NODE, ID and NODE's kid
+# (after the signature check), or no from, id or kid at all (before)
+signer_ok() {
+	if after_sig "$2"; then
+		jq -e --arg f "$4" --arg i "$3" --arg k "$(kid_of "$4")" \
+		    '.from == $f and .id == $i and .kid == $k' <<<"$1" >/dev/null
+	else
+		jq -e 'has("from") or has("id") or has("kid") | not' \
+		    <<<"$1" >/dev/null
+	fi
+}
+SIGNER_OK=0 ANON_OK=0
+
+# one_input NAME TOPIC EXPECT ID SIGNER: publish it, then judge the outcome
 one_input() {
-	local name=$1 topic=$2 expect=$3 id=$4 n0 a0 line
+	local name=$1 topic=$2 expect=$3 id=$4 signer=$5 n0 a0 line
 	n0=$(refused_n)
 	a0=$(accepted_n "$id")
 	publish "$topic" "$T/out/$name.bin"
@@ -110,6 +132,13 @@ one_input() {
 	else
 		fail "$name: expected $expect on hive/$topic, got $line"
 	fi
+	if ! signer_ok "$line" "$expect" "$id" "$signer"; then
+		fail "$name: audit line names the wrong signer (want $signer $id if verified): $line"
+	elif after_sig "$expect"; then
+		SIGNER_OK=$((SIGNER_OK + 1))
+	else
+		ANON_OK=$((ANON_OK + 1))
+	fi
 	if [ "$(accepted_n "$id")" -ne "$a0" ]; then
 		fail "$name: ...but it was also accepted"
 	fi
@@ -117,11 +146,19 @@ one_input() {
 # One line for the corpus when all is well (a failing input has its own
 # line), so that a CI log's excerpt reaches the checks after it.
 INPUTS_OK=0
-while read -r name topic expect id; do
-	one_input "$name" "$topic" "$expect" "$id"
+while read -r name topic expect id signer; do
+	one_input "$name" "$topic" "$expect" "$id" "$signer"
 done <"$T/out/list"
 check "all $total inputs judged as the manifest says ($INPUTS_OK did)" \
     [ "$INPUTS_OK" -eq "$total" ]
+n_after=0
+while read -r name topic expect id signer; do
+	if after_sig "$expect"; then n_after=$((n_after + 1)); fi
+done <"$T/out/list"
+check "refusals after the signature name the verified from, id and kid ($SIGNER_OK of $n_after)" \
+    [ "$n_after" -ge 8 -a "$SIGNER_OK" -eq "$n_after" ]
+check "refusals before it name no from, id or kid ($ANON_OK)" \
+    [ "$ANON_OK" -ge 100 ]
 wait_until test "$(runs)" -ge 1 || true
 check "only the one valid command ran the handler" [ "$(runs)" -eq 1 ]
 check "nothing reached the agent" [ ! -s "$CALLS" ]
@@ -152,6 +189,14 @@ check "a flood of 30 from one sender: each one accepted or refused" \
     wait_until rate_done
 check "...at most the burst (5, and 1 a minute) accepted, the rest rate-limited" \
     [ "$(rate_refused)" -ge 24 ]
+# the status flood's ids are flood-1-N-HEX (gen.py)
+rate_signed() { jq -s --arg k "$(kid_of flood-1)" 'map(select(.reason ==
+    "rate-limited" and (.detail | startswith("from=flood-1;")) and
+    .from == "flood-1" and .kid == $k and (.id // "" |
+    test("^flood-1-[0-9]+-")) and .ch == "status" and .to == "pg1-18890"))
+    | length' "$AUDIT"; }
+check "...each rate-limited line names flood-1, its kid and the id" \
+    [ "$(rate_signed)" -eq "$(rate_refused)" ]
 
 # --- mixed garbage while the router's memory is watched ---------------------
 ROUTER=$(pgrep -P "$MONITOR" -f -- '-P router')
@@ -211,6 +256,12 @@ wflood_gone=$(( $(date +%s) + 8 ))
 check "200 distinct ids: each one accepted or refused" wait_until w_done
 check "...past the capacity, window-full (fail closed, nothing evicted)" \
     [ "$(wfull)" -ge $((200 - 64)) -a "$(w_ok)" -le 64 ]
+wfull_signed() { jq -s --arg k "$(kid_of wflood-1)" 'map(select(.reason ==
+    "window-full" and .detail == "; topic=hive/pg1-18890/status" and
+    .from == "wflood-1" and .kid == $k and (.id // "" |
+    startswith("wflood-1-")))) | length' "$AUDIT"; }
+check "...each window-full line names wflood-1, its kid and the id" \
+    [ "$(wfull_signed)" -eq "$(wfull)" ]
 
 # --- a restart: the window is on disk ---------------------------------------
 kill -TERM "$MONITOR"
@@ -224,6 +275,9 @@ publish pg1-18890/command "$T/out/101-valid-command.bin"
 check "after a restart the valid command is still a replay" \
     wait_until more_refused "$n0"
 check "...refused as replay" [ "$(last_refused | jq -r .reason)" = replay ]
+check "...naming turq-18789, the id and its kid" signer_ok "$(last_refused)" \
+    replay "$(awk '$1 == "101-valid-command" {print $4}' "$T/out/list")" \
+    turq-18789
 
 # --- the daemon still answers -----------------------------------------------
 # The flood's window entries live until ts + ttl + max_skew (7 s): once
@@ -255,6 +309,21 @@ check "a valid command --wait is answered after all of it" \
 check "the handler ran twice in all: the valid command and this one" \
     [ "$(runs)" -eq 2 ]
 check "no injection at all: calls.log is empty" [ ! -s "$CALLS" ]
+
+# --- who a refusal names, over the whole audit log ---------------------------
+# The garbage flood's forgeries claim from turq-18789 with a bad
+# signature, its rogue-key envelopes an unknown kid (and some are
+# rate-limited as unknown senders, before the signature): none may name
+# a sender.  Every refusal after the signature names one.
+after_json=$(for r in $AFTER_SIG; do echo "$r"; done | jq -R . | jq -sc .)
+signer_rule() { jq -s --argjson after "$after_json" 'map(select(.event ==
+    "refused") | ((.reason | IN($after[])) and .detail != "unknown senders"
+    and (.detail | startswith("unknown senders;") | not)) as $a |
+    if $a then has("from") and has("id") and has("kid")
+    else (has("from") or has("id") or has("kid")) | not end) | all' \
+    "$AUDIT"; }
+check "every refused line names its verified signer if and only if decided after the signature" \
+    [ "$(signer_rule)" = true ]
 
 # --- every reason was named in the daemon's log -----------------------------
 for reason in $(awk '!/^#/ && NF == 5 {print $3}' "$HERE/manifest" |

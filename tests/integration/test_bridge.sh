@@ -151,7 +151,7 @@ inB mosquitto_sub -h "$B" -p "$B_PORT" -t hive/meta/turq-18789/roster \
     --retained-only -C 1 -W 10 >"$T/roster.wire" || true
 check "turq's retained roster is retained on broker B" [ -s "$T/roster.wire" ]
 check "...and verifies there against the keyring" \
-    bash -c '"$1" verify --keys "$2" --no-time "$3" | grep -q "^valid from=turq-18789 "' \
+    bash -c 'grep -q "^valid from=turq-18789 " <<<"$("$1" verify --keys "$2" --no-time "$3")"' \
     _ "$CLI" "$T/keys" "$T/roster.wire"
 
 # --- what a hostile bridge host does ---------------------------------------

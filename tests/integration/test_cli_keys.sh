@@ -58,11 +58,11 @@ check "a missing explicit config file is an error (exit 2)" [ "$rc" -eq 2 ]
 printf 'keys %s\n' "$T/ring" >"$T/hive.conf"
 chmod 600 "$T/hive.conf"
 check "keys list takes the keyring from the config file" \
-    bash -c '"$1" keys list -c "$2" | grep -q "^turq-18789"' _ "$CLI" \
+    bash -c 'grep -q "^turq-18789" <<<"$("$1" keys list -c "$2")"' _ "$CLI" \
     "$T/hive.conf"
 check "-cFILE and the --conf abbreviation are honoured" \
-    bash -c '"$1" keys list -c"$2" | grep -q "^turq-18789" &&
-    "$1" keys list --conf "$2" | grep -q "^turq-18789"' _ "$CLI" "$T/hive.conf"
+    bash -c 'grep -q "^turq-18789" <<<"$("$1" keys list -c"$2")" &&
+    grep -q "^turq-18789" <<<"$("$1" keys list --conf "$2")"' _ "$CLI" "$T/hive.conf"
 printf 'keys %s\nbogus 1\n' "$T/ring" >"$T/bad.conf"
 chmod 600 "$T/bad.conf"
 rc=0; "$CLI" keys list -c "$T/bad.conf" >/dev/null 2>"$T/e" || rc=$?

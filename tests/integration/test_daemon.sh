@@ -115,7 +115,7 @@ ok "command re-published on the alert topic refused"
 check "a valid command after the hostile ones is injected" \
     expect_calls $((before + 1))
 check "...and it is the only injection since" \
-    bash -c '[ "$(wc -l <"$1")" -eq "$2" ] && tail -1 "$1" | grep -q marker' \
+    bash -c '[ "$(wc -l <"$1")" -eq "$2" ] && grep -q marker <<<"$(tail -1 "$1")"' \
     _ "$T/calls/calls.log" $((before + 1))
 check "no refused message was injected" \
     [ "$(grep -c 'wipe disk\|forged' "$T/calls/calls.log")" -eq 0 ]
@@ -206,8 +206,10 @@ for who in router injector; do
 	fi
 done
 if [ "$(id -u)" -eq 0 ]; then
-	seed=$(awk '{print $2}' "$T/secret/pg1-18890.key" | base64 -d |
-	    head -c 32 | od -An -tx1 | tr -d ' \n')
+	# the seed: the payload's first 32 bytes (od -N reads a file,
+	# not a pipe whose writer it would leave behind)
+	awk '{print $2}' "$T/secret/pg1-18890.key" | base64 -d >"$T/key.bin"
+	seed=$(od -An -tx1 -N32 "$T/key.bin" | tr -d ' \n')
 	check "memscan finds the secret key in the monitor (control)" \
 	    "$MEMSCAN" "$DAEMON_PID" "$seed"
 	rc=0; "$MEMSCAN" "$router" "$seed" || rc=$?

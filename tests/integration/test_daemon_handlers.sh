@@ -90,7 +90,7 @@ echo '{\"wake\":\"alert\",\"text\":\"urgent mail from X about Y\"}'"
 
 # --- --check-policy sees the handlers -------------------------------------
 check "--check-policy lists every handler with its profile" \
-    bash -c '"$1" --check-policy -c "$2" | grep -q "^# handler quiet (seccomp strict)"' \
+    bash -c 'grep -q "^# handler quiet (seccomp strict)" <<<"$("$1" --check-policy -c "$2")"' \
     _ "$DAEMON" "$T/pg1/hive.conf"
 
 start_box turq
@@ -232,8 +232,8 @@ check "...and reached no agent" bash -c '! grep -Eq "not allowed|forged|wrong to
 send --ch command --action whoami --text who --wait 20 >/dev/null
 check "the handler ran as nobody" \
     grep -Eq "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "$RUNS/status.txt"
-check "...with no capabilities" bash -c 'grep -E "^Cap(Eff|Prm|Amb):" "$1" |
-    grep -vq "0000000000000000$" && exit 1 || exit 0' _ "$RUNS/status.txt"
+check "...with no capabilities" bash -c '! grep -E "^Cap(Eff|Prm|Amb):" "$1" |
+    grep -v "0000000000000000$" >/dev/null' _ "$RUNS/status.txt"
 check "...no new privileges and a seccomp filter" bash -c \
     'grep -q "^NoNewPrivs:[[:space:]]*1" "$1" && grep -q "^Seccomp:[[:space:]]*2" "$1"' \
     _ "$RUNS/status.txt"

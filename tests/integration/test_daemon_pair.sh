@@ -41,7 +41,7 @@ check "status shows the three nodes of both daemons" wait_until status_has
 check "...all online" [ "$(jq -r '[.[].data.status] | unique | join(",")' \
     "$T/status.json")" = online ]
 check "status prints a table for people" \
-    bash -c '"$1" status --socket "$2" | grep -q "^pg1-18890 .* online"' \
+    bash -c 'grep -q "^pg1-18890 .* online" <<<"$("$1" status --socket "$2")"' \
     _ "$CLI" "$T/turq/run/hive.sock"
 "$CLI" roster "${TURQ[@]}" --json >"$T/roster.json"
 check "roster shows turq's role and capabilities" \
@@ -140,8 +140,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "...and the daemon logged it" \
 	    wait_for "$T/turq/daemon.log" 'refused reason=denied op=send'
 	check "reading is open to every local user by default" \
-	    bash -c 'setpriv --reuid nobody --regid nogroup --clear-groups \
-	    "$1" status --socket "$2" | grep -q "^turq-18789 "' \
+	    bash -c 'grep -q "^turq-18789 " <<<"$(setpriv --reuid nobody \
+	    --regid nogroup --clear-groups "$1" status --socket "$2")"' \
 	    _ "$CLI" "$T/turq/run/hive.sock"
 else
 	echo "# not root: SO_PEERCRED denial checks skipped"

@@ -275,7 +275,7 @@ check "...and the cluster gets one signed alert" \
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --text "disk-full-cmd" \
     >/dev/null
 check "a command while the disk is full is refused (window-io or journal-io)" \
-    wait_until bash -c 'tail -3 "$1" | grep -q "\"reason\":\"\(window\|journal\)-io\""' \
+    wait_until bash -c 'grep -q "\"reason\":\"\(window\|journal\)-io\"" <<<"$(tail -3 "$1")"' \
     _ "$AUDIT"
 check "...and does not reach the agent" [ "$(calls_with disk-full-cmd)" -eq 0 ]
 check "the daemon is still running" kill -0 "$MON"

@@ -165,8 +165,9 @@ for v in $verbs; do
 	man_ss "$CLI1" "$v" >"$T/man.$v"
 	check "hive-cli.1 has a section for $v" [ -s "$T/man.$v" ]
 	man=$(tp_tags <"$T/man.$v" | roff_plain | flags_in)
-	if roff_plain <"$T/man.$v" | sed -E 's/^\.[A-Z]+ //; s/"//g' | tr '\n' ' ' |
-	    grep -q 'takes the COMMON OPTIONS'; then
+	text=$(roff_plain <"$T/man.$v" | sed -E 's/^\.[A-Z]+ //; s/"//g' |
+	    tr '\n' ' ') || text=
+	if grep -q 'takes the COMMON OPTIONS' <<<"$text"; then
 		man=$(printf '%s\n%s\n' "$man" "$common" | sort -u)
 	fi
 	same_set "$v: --help flags = hive-cli.1 flags" "$help" "$man"
@@ -245,12 +246,15 @@ chmod 600 "$T/hive.conf"
 bad=
 while read -r kw val; do
 	[ "$kw" != node ] || continue
-	man_sh "$C5" KEYWORDS | awk -v k="$kw" '
+	# captured, then matched: grep -q at the end of the pipe would
+	# stop its writers early (SIGPIPE, a failure under pipefail)
+	text=$(man_sh "$C5" KEYWORDS | awk -v k="$kw" '
 	    /^\.TP/ { tag = 1; on = 0; next }
 	    tag { split($0, a, " "); on = (a[2] == k); tag = 0; next }
 	    /^\.S[HS] / { on = 0 }
-	    on' | roff_plain | sed -E 's/^\.[A-Z]+ //; s/"//g' | tr '\n' ' ' |
-	    grep -qF "Default: $val" || bad+="$kw=$val "
+	    on' | roff_plain | sed -E 's/^\.[A-Z]+ //; s/"//g' | tr '\n' ' ') ||
+	    text=
+	grep -qF "Default: $val" <<<"$text" || bad+="$kw=$val "
 done <"$T/normal"
 check "hive.conf.5 gives every default that hive-daemon -n prints" \
     [ -z "$bad" ]

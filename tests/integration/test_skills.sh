@@ -57,7 +57,7 @@ grep -oh 'hive-cli [a-z][a-z-]*[^`|#]*' \
     sed 's/[[:space:]]*$//' | sort -u >"$T/commands" || true
 check "the skills show hive-cli commands" [ -s "$T/commands" ]
 while read -r _ verb rest; do
-	if ! printf '%s\n' "$VERBS" | grep -qx -- "$verb"; then
+	if ! grep -qx -- "$verb" <<<"$VERBS"; then
 		fail "hive-cli $verb: no such verb"
 		continue
 	fi

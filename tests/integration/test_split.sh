@@ -146,8 +146,10 @@ for who in ROUTER INJECTOR; do
 	    grep -q '^Seccomp:[[:space:]]2' "/proc/$pid/status"
 done
 
-seed=$(awk '{print $2}' "$T/secret/pg1-18890.key" | base64 -d | head -c 32 |
-    od -An -tx1 | tr -d ' \n')
+# the seed: the payload's first 32 bytes (od -N reads a file, not a
+# pipe whose writer it would leave behind)
+awk '{print $2}' "$T/secret/pg1-18890.key" | base64 -d >"$T/key.bin"
+seed=$(od -An -tx1 -N32 "$T/key.bin" | tr -d ' \n')
 check "memscan finds the secret key in the monitor (control)" \
     "$HIVE_BIN/tests/hive-test-memscan" "$MON" "$seed"
 for who in ROUTER INJECTOR; do

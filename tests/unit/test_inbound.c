@@ -3,7 +3,9 @@
  * envelope.c (oversize from the transport, topic mismatch, replay,
  * window-full, window-reset, window-io) and its per-reason counters;
  * and that the batch steps (prepare, begin, end, commit: the router's)
- * decide exactly what inbound_accept decides, message by message.
+ * decide exactly what inbound_accept decides, message by message,
+ * the signer a refusal names included: the verified from, id and kid
+ * for a refusal after the signature check, nothing before it.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -47,6 +49,8 @@ make(struct buf *wire, int64_t ts, const char *id)
 	sign(wire, &r);
 }
 
+static struct refusal last;	/* feed's last refusal */
+
 static enum refusal_reason
 feed(struct inbound *in, const char *topic, const struct buf *w, int64_t now)
 {
@@ -54,6 +58,7 @@ feed(struct inbound *in, const char *topic, const struct buf *w, int64_t now)
 	struct refusal why = { 0 };
 	int rc = inbound_accept(in, topic, w->p, w->len, now, &e, &why);
 
+	last = why;
 	if (rc == 0) {
 		CHECK(e.root != NULL && strcmp(e.from, "turq-18789") == 0);
 		envelope_free(&e);
@@ -285,9 +290,11 @@ test_observe(void)
 	    &why) == -1 && why.reason == REF_NONE && e.root == NULL);
 	CHECK(inbound_observe(&in, topic, w.p, w.len, 9000, nodes, 2, &e,
 	    &why) == -1 && why.reason == REF_EXPIRED);
+	CHECK(why.signer.verified && strcmp(why.signer.id, "o1") == 0);
 	flip_sig(&w);
 	CHECK(inbound_observe(&in, topic, w.p, w.len, 5000, nodes, 2, &e,
 	    &why) == -1 && why.reason == REF_BAD_SIGNATURE);
+	CHECK(!why.signer.verified);
 	CHECK(in.accepted == 0);	/* observing is not accepting */
 	buf_free(&w);
 }
@@ -312,13 +319,12 @@ deny_gate(void *arg, enum inbound_stage st, const struct envelope *e,
 	return 0;
 }
 
-/* The batch steps over n messages; each one's reason into got[]. */
+/* The batch steps over n messages; each one's refusal into why[]. */
 static void
 feed_batch(struct inbound *in, const char *const *topic, struct buf *w,
-    size_t n, int64_t now, enum refusal_reason *got)
+    size_t n, int64_t now, struct refusal *why)
 {
 	struct inbound_prep p[16];
-	struct refusal why[16];
 	int ok[16];
 	size_t i;
 
@@ -337,7 +343,8 @@ feed_batch(struct inbound *in, const char *const *topic, struct buf *w,
 			    &why[i]) == 0;
 	CHECK(inbound_accept_commit(in) == 0);
 	for (i = 0; i < n; i++) {
-		got[i] = ok[i] ? REF_NONE : why[i].reason;
+		if (ok[i])
+			why[i].reason = REF_NONE;
 		if (ok[i])
 			envelope_free(&p[i].e);
 		else
@@ -354,6 +361,7 @@ test_batch_same(void)
 	struct inbound one, batch;
 	struct buf w[16];
 	enum refusal_reason want[16], got[16];
+	struct refusal want_why[16], got_why[16];
 	struct seckey stranger, pg1;
 	struct trusted_key keys[2];
 	struct keyring kr2 = { .keys = keys, .nkeys = 2 };
@@ -404,10 +412,13 @@ test_batch_same(void)
 	init(&batch, window_new(64));
 	one.keyring = batch.keyring = &kr2;
 	one.gate = batch.gate = deny_gate;
-	for (i = 0; i < n; i++)
-		want[i] = feed(&one, topic[i], &w[i], 5010);
-	feed_batch(&batch, topic, w, n, 5010, got);
 	for (i = 0; i < n; i++) {
+		want[i] = feed(&one, topic[i], &w[i], 5010);
+		want_why[i] = last;
+	}
+	feed_batch(&batch, topic, w, n, 5010, got_why);
+	for (i = 0; i < n; i++) {
+		got[i] = got_why[i].reason;
 		if (got[i] != want[i])
 			fprintf(stderr, "message %zu: batch %s, one by one %s\n",
 			    i, refusal_name(got[i]), refusal_name(want[i]));
@@ -420,6 +431,26 @@ test_batch_same(void)
 	    want[6] == REF_OVERSIZE && want[7] == REF_BAD_JSON &&
 	    want[8] == REF_RATE_LIMITED && want[9] == REF_KEY_NODE_MISMATCH &&
 	    want[10] == REF_NONE && n == 11);
+	/* after the signature (replay, expired, the post-signature gate):
+	 * the signer; before it (topic, signature, size, parse, the
+	 * pre-signature gate, the key's binding): nothing */
+	for (i = 0; i < n; i++) {
+		const struct refusal_signer *a = &want_why[i].signer;
+		const struct refusal_signer *b = &got_why[i].signer;
+		int after = i == 1 || i == 4 || i == 5;
+
+		if (want[i] == REF_NONE)
+			continue;
+		CHECK(a->verified == after && b->verified == after);
+		if (!after)
+			continue;
+		CHECK(strcmp(a->from, "turq-18789") == 0 &&
+		    strcmp(a->kid, turq.kid) == 0 && strcmp(a->to,
+		    "pg1-18890") == 0 && strcmp(a->ch, "command") == 0);
+		CHECK(strcmp(a->id, i == 1 ? "b1" : i == 4 ? "b4" : "denied")
+		    == 0);
+		CHECK(memcmp(a, b, sizeof(*a)) == 0);
+	}
 	CHECK(memcmp(&one.counters, &batch.counters, sizeof(one.counters))
 	    == 0);
 	CHECK(one.accepted == 2 && batch.accepted == 2);
