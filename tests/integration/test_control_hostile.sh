@@ -2,9 +2,9 @@
 # test_control_hostile.sh - local users with no rights against the
 # daemon's control socket (mode 0666: anyone may connect).  Accounts
 # made for the test hold idle connections, churn them, send refused,
-# malformed and oversize requests, while root sends and reads and
-# another reader reads.  Shows: no reader can make root's or another
-# reader's request fail; per-uid cap, eviction of idle readers, the
+# malformed and oversize requests, while root sends and reads, another
+# account the policy lets send sends, and another reader reads.  Shows:
+# no reader can make a sender's or another reader's request fail; per-uid cap, eviction of idle readers, the
 # idle timeout (a send --wait is not idle), and a refused request
 # closes its connection.
 #
@@ -49,7 +49,8 @@ as_user() {	# as_user USER CMD...: no groups, no capabilities
 start_broker
 gen_node turq-18789
 chmod 755 "$T"
-setup_box turq turq-18789 "control_timeout 2"
+# daemon: a sender that is not root (its share, its own cap)
+setup_box turq turq-18789 "control_timeout 2" "socket send daemon"
 start_box turq
 SOCK=$T/turq/run/hive.sock
 cp "$HIVE_SRC/tests/tools/ctlhostile.py" "$T/"
@@ -69,6 +70,10 @@ root_send() {
 	"$CLI" send --socket "$SOCK" --to ghost-1 --ch command \
 	    --text "under pressure" >"$T/send.out"
 }
+sender_send() {
+	as_user daemon "$CLI" send --socket "$SOCK" --to ghost-1 \
+	    --ch command --text "from daemon" >"$T/daemon-send.out"
+}
 reader_status() {
 	as_user nobody "$CLI" status --socket "$SOCK" >"$T/nobody.out"
 }
@@ -77,6 +82,7 @@ for n in 1 2 3; do
 	    root_status
 	check "root's send succeeds while readers hold the socket ($n)" \
 	    root_send
+	check "a sender's send succeeds meanwhile ($n)" sender_send
 	check "another reader's status succeeds meanwhile ($n)" reader_status
 done
 check "...the hostile uids were held to their cap" wait_for \
