@@ -94,12 +94,13 @@ daemon_read(int fd, long long deadline, char *buf)
 
 /*
  * {"ok":false,...}: print it and choose the exit code.  "broker" (not
- * connected) and "busy" (the daemon's queues towards the broker are
- * full) say the bus path is not there right now: nothing is known to
- * have been delivered and the same request may succeed later, as with
- * a broker we cannot reach ourselves (3).  Every other code says the
- * request itself, or this box's policy, is wrong: retrying the same
- * request will not help (2).
+ * connected), "busy" (the daemon's queues towards the broker, or its
+ * connection table, are full) and "timeout" (we were too slow to send
+ * the request) say the path is not there right now: nothing is known
+ * to have been delivered and the same request may succeed later, as
+ * with a broker we cannot reach ourselves (3).  Every other code says
+ * the request itself, or this box's policy, is wrong: retrying the
+ * same request will not help (2).
  */
 static int
 daemon_refused(json_t *o)
@@ -109,7 +110,7 @@ daemon_refused(json_t *o)
 
 	warnx("hive-daemon: %s: %s", code ? code : "error", msg ? msg : "?");
 	if (code != NULL && (strcmp(code, "broker") == 0 ||
-	    strcmp(code, "busy") == 0))
+	    strcmp(code, "busy") == 0 || strcmp(code, "timeout") == 0))
 		return EXIT_BROKER;
 	return EXIT_USAGE;
 }

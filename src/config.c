@@ -51,6 +51,7 @@ static const struct config_kw config_kws[] = {
 	KW_STR("capath", capath),
 	KW_STR("certfile", certfile),
 	KW_T("control_socket", control_socket, CT_ABSPATH),
+	KW_LL("control_timeout", control_timeout, 1, 3600),
 	KW_LL("corr_ttl", corr_ttl, 1, 30 * 86400),
 	KW_T("handlers_dir", handlers_dir, CT_ABSPATH),
 	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
@@ -99,6 +100,7 @@ config_defaults(struct config *c)
 	envelope_limits_default(&c->limits);
 	hive_strlcpy(c->control_socket, "/run/hive/hive.sock",
 	    sizeof(c->control_socket));
+	c->control_timeout = 10;
 	c->corr_ttl = 3600;
 	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
 	c->audit_max_size = 10 * 1024 * 1024;

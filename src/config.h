@@ -40,6 +40,7 @@ struct config {
 				   digits after the last '-' of the instance
 				   id, as in turq-18789 */
 	char	control_socket[CONFIG_PATH_MAX];
+	int64_t	control_timeout;	/* s for a client's request */
 	int64_t	corr_ttl;		/* outbound commands tracked */
 	char	log_dir[CONFIG_PATH_MAX];	/* audit log */
 	int64_t	audit_max_size;

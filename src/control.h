@@ -5,7 +5,7 @@
  * /run/hive) and hands the listening descriptor to the router, which
  * accepts clients, identifies each by SO_PEERCRED and SO_PEERGROUPS,
  * checks the policy's "socket" lines, and parses one JSON request per
- * datagram (SOCK_SEQPACKET).  Protocol: docs/cli.md.
+ * connection, in one datagram (SOCK_SEQPACKET).  Protocol: docs/cli.md.
  */
 #ifndef HIVE_CONTROL_H
 #define HIVE_CONTROL_H
@@ -19,7 +19,15 @@
 
 #include "policy.h"
 
-#define CONTROL_CLIENTS		16
+/*
+ * Connection limits (control_admit in control.c; docs/architecture.md).
+ * A "sender" is root or a peer the policy lets send or reply; every
+ * other peer is a "reader".  The handle packs the slot in 8 bits.
+ */
+#define CONTROL_CLIENTS		64	/* slots, all peers */
+#define CONTROL_READERS		32	/* at most, readers together */
+#define CONTROL_UID_READER	4	/* per reader uid */
+#define CONTROL_UID_SENDER	16	/* per sender uid other than root */
 #define CONTROL_MSG_MAX		(192 * 1024)
 
 enum ctl_op {
@@ -46,9 +54,12 @@ struct control;
 /*
  * listen_fd: bound and listening, or -1 for none.  policy: read at each
  * request (its "socket" lines), so a reload takes effect for the next
- * request; root may always do everything (policy_socket_allows).
+ * request; root may always do everything (policy_socket_allows).  A
+ * client that has sent no request idle_secs after it connected is
+ * closed.
  */
-struct control *control_new(int listen_fd, const struct policy *);
+struct control *control_new(int listen_fd, const struct policy *,
+    int64_t idle_secs);
 void control_free(struct control *);
 
 /* Fill pfd with what to poll; returns how many were used. */
@@ -63,7 +74,8 @@ void control_io(struct control *, const struct pollfd *, size_t n,
     void (*fn)(uint32_t client, struct ctl_req *, void *), void *arg);
 
 /* Send one JSON object (stolen) to a client; -1 if it is gone (then
- * it is closed).  A client that cannot keep up is closed. */
+ * it is closed).  A client that cannot keep up is closed.  An error
+ * is the last word: control_error closes the client after it. */
 int control_reply(struct control *, uint32_t client, json_t *obj);
 int control_error(struct control *, uint32_t client, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -599,7 +599,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	router_open_window(r);
 	r->ctl = control_new(fcntl(DAEMON_FD_CONTROL, F_GETFD) != -1 ?
-	    DAEMON_FD_CONTROL : -1, pol);
+	    DAEMON_FD_CONTROL : -1, pol, cfg->control_timeout);
 	router_connect(r);	/* resolves and connects before the drop */
 	privdrop(cfg->user, "router");
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */

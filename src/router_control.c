@@ -154,13 +154,11 @@ router_control_signed(struct router *r, const struct router_pending *p,
 
 	if (st == 0) {
 		control_error(r->ctl, p->client, "refused", "%s", wire);
-		control_close(r->ctl, p->client);
 		return;
 	}
 	if (st == 2) {
 		control_error(r->ctl, p->client, "broker", "not connected to "
 		    "the broker; nothing was sent");
-		control_close(r->ctl, p->client);
 		return;
 	}
 	for (i = 0; i < ROUTER_ACKS && a == NULL; i++)
@@ -170,7 +168,6 @@ router_control_signed(struct router *r, const struct router_pending *p,
 		/* published; we just cannot promise the PUBACK */
 		control_error(r->ctl, p->client, "busy", "too many sends in "
 		    "flight");
-		control_close(r->ctl, p->client);
 		return;
 	}
 	if ((a->wire = strdup(wire)) == NULL)
