@@ -501,6 +501,7 @@ router_meta(struct router *r, const struct mqtt_msg *m, const char *key)
 	}
 	router_meta_keep(r, key, kind, &e, &why);
 	if (why.reason != REF_NONE) {
+		inbound_refusal_signed(&why, &e);	/* after the signature */
 		refusal_count(&r->in.counters, why.reason);
 		router_refused(r, m->topic, &why);
 	}

@@ -125,6 +125,9 @@ meta evil-1 evil-1 forged-2 "$(corrdoc forged-2 turq-18789 evil-1 pending 3600 \
 "${PUB[@]}" -r -t hive/meta/corr/forged-2 -f "$T/forged-2"
 check "a pending document signed by another than its sender is refused" \
     wait_until more_refused meta-mismatch "$n0"
+check "...as meta-mismatch, naming its verified signer" \
+    [ "$(jq -r 'select(.reason == "meta-mismatch") | .from' "$AUDIT" |
+    sort -u)" = evil-1 ]
 
 # --- a flood of them cannot crowd out turq's own commands ---------------
 python3 -c 'import sys
@@ -166,6 +169,9 @@ check "a peer's documents past its share (128) are refused as share-full" \
     wait_until share_refused
 check "...each with a reason line in the log" \
     grep -q 'refused reason=share-full' "$LOG"
+check "...and an audit line naming the verified signer" \
+    [ "$(jq -c 'select(.reason == "share-full") | [.from, .kid != null]' \
+    "$AUDIT" | sort -u)" = '["evil-1",true]' ]
 meta pg1-18890 all "" '{"node":"pg1-18890","status":"online"}' \
     >"$T/pg1-state"
 "${PUB[@]}" -r -t hive/meta/pg1-18890/state -f "$T/pg1-state"
