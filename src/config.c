@@ -56,6 +56,7 @@ static const struct config_kw config_kws[] = {
 	KW_T("handlers_dir", handlers_dir, CT_ABSPATH),
 	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
 	KW_STR("host", host),
+	KW_LL("inject_share", inject_share, 1, 512),
 	KW_STR("keyfile", keyfile),
 	KW_STR("keys", keys_dir),
 	KW_T("log_dir", log_dir, CT_ABSPATH),
@@ -102,6 +103,7 @@ config_defaults(struct config *c)
 	    sizeof(c->control_socket));
 	c->control_timeout = 10;
 	c->corr_ttl = 3600;
+	c->inject_share = 64;
 	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
 	c->audit_max_size = 10 * 1024 * 1024;
 	c->audit_keep = 5;

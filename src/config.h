@@ -42,6 +42,7 @@ struct config {
 	char	control_socket[CONFIG_PATH_MAX];
 	int64_t	control_timeout;	/* s for a client's request */
 	int64_t	corr_ttl;		/* outbound commands tracked */
+	int64_t	inject_share;		/* injections held for one peer */
 	char	log_dir[CONFIG_PATH_MAX];	/* audit log */
 	int64_t	audit_max_size;
 	int	audit_keep;

@@ -38,7 +38,9 @@
 #define ROUTER_PEERS	256
 #define ROUTER_ACKS	64
 #define ROUTER_SEEN	256
-#define ROUTER_INJECT_MAX	512	/* held for the injectors */
+#define ROUTER_INJECT_MAX	512	/* held for the injectors... */
+#define ROUTER_INJECT_RESERVED	64	/* ...of which only our own texts
+					   take the last ones */
 #define ROUTER_STATE_QUIET	5	/* s without a state write failure */
 #define ROUTER_DRAIN_MS		25000	/* SIGTERM: wait for injectors */
 #define ROUTER_RUNS		256	/* handler runs asked, not done */
@@ -66,6 +68,8 @@ struct router_inj {
 	uint32_t	 tag;		/* names it to the injector */
 	uint64_t	 seq;		/* journal file name, and order */
 	int		 slot;		/* injector */
+	char		 origin[NODE_MAX + 1];	/* the peer whose message it
+						   carries; "": our own */
 	char		 instance[NODE_MAX + 1];
 	char		 mode[16];
 	char		 session[CORR_SESSION_MAX + 1];
@@ -147,6 +151,7 @@ struct router {
 	struct ratelimit	 rates;		/* policy "rate" buckets */
 	struct ratelimit	 rates_unknown;	/* "rate unknown": one */
 	struct router_inj	*inj;		/* ROUTER_INJECT_MAX */
+	size_t			 ninj;		/* ...of them used */
 	size_t			 ninjectors;
 	int			 inj_out[CONFIG_MAX_NODES];	/* sent, open */
 	int			 inj_closed[CONFIG_MAX_NODES];
@@ -195,6 +200,7 @@ void router_state_check(struct router *, int64_t now);
 void router_inject(struct router *, const char *instance, const char *mode,
     const char *text, const char *session, const struct envelope *e);
 int router_inject_auto_reply(const struct router *, const char *instance);
+size_t router_inject_held(const struct router *, const char *peer);
 void router_inject_setup(struct router *);
 void router_injector_msg(struct router *, int slot, const struct ipc_msg *);
 int router_inject_outstanding(const struct router *);

@@ -132,16 +132,72 @@ rinj_alloc(struct router *r)
 		if (!r->inj[i].used) {
 			memset(&r->inj[i], 0, sizeof(r->inj[i]));
 			r->inj[i].used = 1;
+			r->ninj++;
 			return &r->inj[i];
 		}
 	return NULL;
 }
 
 static void
-rinj_free(struct router_inj *q)
+rinj_free(struct router *r, struct router_inj *q)
 {
+	if (q->used)
+		r->ninj--;
 	free(q->text);
 	memset(q, 0, sizeof(*q));
+}
+
+/*
+ * Injections held for peer's messages.  Below the share in all, no
+ * peer can hold its share: the common case costs no scan.
+ */
+size_t
+router_inject_held(const struct router *r, const char *peer)
+{
+	size_t i, n = 0;
+
+	if (r->ninj < (size_t)r->cfg->inject_share)
+		return 0;
+	for (i = 0; i < ROUTER_INJECT_MAX; i++)
+		n += r->inj[i].used && strcmp(r->inj[i].origin, peer) == 0;
+	return n;
+}
+
+/*
+ * Whose message an injection carries: a verified envelope has its kid,
+ * and a peer's counts against that peer's share; our own nodes' and
+ * the daemon's own texts (alerts naming a peer included) are ours.
+ */
+static const char *
+rinj_origin(const struct router *r, const struct envelope *e)
+{
+	return e != NULL && e->kid != NULL && !router_is_local(r, e->from) ?
+	    e->from : "";
+}
+
+/*
+ * Room for one more: the last ROUTER_INJECT_RESERVED slots are the
+ * box's own, and a peer past its share (the gate refuses it at
+ * inject_share; a batch already past the gate may add up to
+ * ROUTER_BATCH more) gets none.  NULL: refused, why says as what.
+ */
+static struct router_inj *
+rinj_take(struct router *r, const char *origin, const char **why)
+{
+	struct router_inj *q;
+
+	*why = "queue-full";
+	if (origin[0] != '\0' && (r->ninj >= ROUTER_INJECT_MAX -
+	    ROUTER_INJECT_RESERVED))
+		return NULL;
+	if (origin[0] != '\0' && router_inject_held(r, origin) >=
+	    (size_t)r->cfg->inject_share + ROUTER_BATCH) {
+		*why = "share-full";
+		return NULL;
+	}
+	if ((q = rinj_alloc(r)) != NULL)
+		hive_strlcpy(q->origin, origin, sizeof(q->origin));
+	return q;
 }
 
 static void
@@ -239,13 +295,14 @@ void
 router_inject(struct router *r, const char *instance, const char *mode,
     const char *text, const char *session, const struct envelope *e)
 {
+	const char *origin = rinj_origin(r, e), *why;
 	struct router_inj *q;
 
-	if ((q = rinj_alloc(r)) == NULL) {
+	if ((q = rinj_take(r, origin, &why)) == NULL) {
 		r->inject_failed++;
-		log_warnx("inject instance=%s: queue full (%d); refused",
-		    instance, ROUTER_INJECT_MAX);
-		router_audit(r, "inject-result", e, "queue-full", instance);
+		log_warnx("inject instance=%s: %s (%zu held, %s); refused",
+		    instance, why, r->ninj, origin[0] ? origin : "ours");
+		router_audit(r, "inject-result", e, why, instance);
 		return;
 	}
 	hive_strlcpy(q->instance, instance, sizeof(q->instance));
@@ -259,7 +316,7 @@ router_inject(struct router *r, const char *instance, const char *mode,
 	if (rinj_queue(r, q, 1) == -1) {
 		r->inject_failed++;
 		router_audit(r, "inject-result", e, "journal-io", instance);
-		rinj_free(q);
+		rinj_free(r, q);
 		router_state_failed(r, "journal-io");
 		return;
 	}
@@ -335,7 +392,7 @@ rinj_done(const struct ipc_msg *msg, void *arg)
 	if (st == INJECT_DEFERRED) {
 		log_info("injection %016" PRIx64 " deferred: kept in the "
 		    "journal for the next start", r->inj[i].seq);
-		rinj_free(&r->inj[i]);
+		rinj_free(r, &r->inj[i]);
 		return;
 	}
 	if (st == INJECT_DELIVERED)
@@ -350,7 +407,7 @@ rinj_done(const struct ipc_msg *msg, void *arg)
 		rinj_answer(r, &r->inj[i], st == INJECT_DELIVERED, reply,
 		    detail);
 	rinj_journal_remove(r, r->inj[i].seq);
-	rinj_free(&r->inj[i]);
+	rinj_free(r, &r->inj[i]);
 	rinj_pump(r);
 }
 
@@ -427,7 +484,7 @@ rinj_load(struct router *r, const char *name, uint64_t seq)
 	    sizeof(q->reply.corr)) || rinj_load_str(rep, "replyTo",
 	    q->reply.reply_to, sizeof(q->reply.reply_to))))) {
 		json_decref(o);
-		rinj_free(q);
+		rinj_free(r, q);
 		return -1;
 	}
 	if ((q->text = strdup(text)) == NULL)
@@ -540,7 +597,7 @@ router_inject_free(struct router *r)
 
 	for (i = 0; r->inj != NULL && i < ROUTER_INJECT_MAX; i++)
 		if (r->inj[i].used)
-			rinj_free(&r->inj[i]);
+			rinj_free(r, &r->inj[i]);
 	free(r->inj);
 	r->inj = NULL;
 	if (r->journal_dirfd > 0)

@@ -398,6 +398,14 @@ router_gate(void *arg, enum inbound_stage st, const struct envelope *e,
 		refusal_set(why, REF_POLICY_DENIED, "%s", v.why);
 		return -1;
 	}
+	/* the agent is the scarce part: a peer whose messages fill its
+	 * share of the injections held waits until they are delivered */
+	if (e->ch != CH_HEARTBEAT && router_inject_held(r, e->from) >=
+	    (size_t)r->cfg->inject_share) {
+		refusal_set(why, REF_SHARE_FULL, "inject from=%s holds %lld",
+		    e->from, (long long)r->cfg->inject_share);
+		return -1;
+	}
 	return 0;
 }
 

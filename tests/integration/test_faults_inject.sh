@@ -3,8 +3,9 @@
 # double waits for a release that does not come, so the injector's one
 # call per instance hangs.  The router keeps serving (control socket,
 # other messages accepted and counted); injections pile up to the
-# router's bound (512 held, 64 of them handed to the injector) and past
-# it each one is refused as queue-full, counted, logged and audited;
+# router's bound for peers (448 of the 512 held: the last 64 are the
+# box's own; 64 of them handed to the injector) and past it each one is
+# refused as queue-full, counted, logged and audited;
 # nothing grows without bound.  Released, the gateway takes calls
 # again, and a stop defers what is left to the journal: delivered plus
 # journaled is every injection that was held.
@@ -16,13 +17,15 @@ start_broker
 gen_node turq-18789
 gen_node pg1-18890
 chmod 755 "$T"
-setup_box pg1 pg1-18890 "" "rate from turq-18789 100000/s burst 1000000"
+# inject_share 512: one peer may take all the peers' part
+setup_box pg1 pg1-18890 "inject_share 512" \
+    "rate from turq-18789 100000/s burst 1000000"
 CALLS=$T/pg1/calls/calls.log
 AUDIT=$T/pg1/log/audit.log
 LOG=$T/pg1/daemon.log
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
 TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
-HELD=512	# ROUTER_INJECT_MAX
+HELD=448	# ROUTER_INJECT_MAX - ROUTER_INJECT_RESERVED
 N=600
 
 start_box pg1
@@ -48,7 +51,7 @@ test_full() { [ "$(full_n)" -eq "$expect_full" ]; }
 check "...past the bound ($HELD held) each further one is refused as queue-full ($expect_full)" \
     wait_until test_full
 check "...each refusal logged with its reason" \
-    [ "$(count_lines "$LOG" 'queue full \(512\); refused')" -eq "$expect_full" ]
+    [ "$(count_lines "$LOG" 'queue-full \(448 held, turq-18789\); refused')" -eq "$expect_full" ]
 journal_n() { find "$T/pg1/state/inject" -type f | wc -l; }
 check "the journal holds the $HELD held injections, no more" \
     [ "$(journal_n)" -eq "$HELD" ]

@@ -16,12 +16,16 @@ start_broker
 gen_node turq-18789
 gen_node pg1-18890
 gen_node evil-1
+gen_node ok-2
 chmod 755 "$T"
 setup_sender_box turq turq-18789
+echo "inject_share 8" >>"$T/turq/hive.conf"
 me=$(id -un)
 cat >"$T/turq/policy/hive.policy" <<POLICY
 allow from pg1-18890 ch command
 allow from pg1-18890 ch alert
+allow from ok-2 ch alert
+rate from pg1-18890 1000/s burst 1000
 socket send $me
 socket reply $me
 POLICY
@@ -180,5 +184,34 @@ status_has() { "$CLI" status "${TURQ[@]}" --json >"$T/status.json" &&
     "$T/status.json" >/dev/null; }
 check "an honest peer's and turq's own state are still shown" \
     wait_until status_has
+
+# --- a hung agent: one peer cannot take every injection held -------------
+: >"$T/turq/calls/gate"		# the double now waits for a release
+python3 -c 'import time
+now = int(time.time())
+for i in range(200):
+    print("{\"v\":2,\"id\":\"al-%d\",\"ts\":%d,\"from\":\"pg1-18890\",\"to\":\"turq-18789\",\"ch\":\"alert\",\"urgency\":\"now\",\"ttl\":600,\"text\":\"flood %d\"}" % (i, now, i))' |
+    "$SIGN" "$T/priv/pg1-18890.key" >"$T/alerts"
+"${PUB[@]}" -t hive/turq-18789/alert -l <"$T/alerts"
+# audit lines about the flood: injected (held), or refused as share-full
+# at the gate or when held
+held() { count_lines "$AUDIT" '"event":"inject",.*"id":"al-'; }
+shared_out() { count_lines "$AUDIT" \
+    '"id":"al-[0-9]+".*"reason":"share-full"|"reason":"share-full".*"id":"al-[0-9]+"'; }
+all_decided() { [ $(($(held) + $(shared_out))) -eq 200 ]; }
+check "each of 200 alerts from one peer is held or refused as share-full" \
+    wait_until all_decided
+check "...at most its share (8) and one batch (64) are held" \
+    [ "$(held)" -le 72 -a "$(held)" -ge 8 ]
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/ok-2.key" \
+    --to turq-18789 --ch alert --text "other peer" >"$T/ok2.out"
+ok2_id=$(jq -r .id "$T/ok2.out")
+ok2_held() { grep -q "\"event\":\"inject\",.*\"id\":\"$ok2_id\"" "$AUDIT"; }
+check "another peer's alert is still held for the agent" wait_until ok2_held
+"$CLI" send "${TURQ[@]}" --to turq-18789 --ch alert --text "own alert" \
+    >"$T/own-alert.out"
+own_id=$(jq -r .id "$T/own-alert.out")
+own_held() { grep -q "\"event\":\"inject\",.*\"id\":\"$own_id\"" "$AUDIT"; }
+check "...and the box's own" wait_until own_held
 
 finish
