@@ -66,12 +66,12 @@
 #define WINDOW_EXPIRES_BITS	40
 #define WINDOW_MINSENDERS	16	/* sender table and buckets at first */
 
+/* An occupied slot's expires is > 0, so its word is never 0. */
 struct window_slot {
 	uint8_t		digest[WINDOW_DIGESTLEN];
 	uint64_t	word;		/* sender << 40 | expires; 0: empty */
 };
 
-/* An occupied slot's expires is > 0, so its word is never 0. */
 struct window_sender {
 	char		*name;		/* NULL: free, or index 0 */
 	uint32_t	 held;		/* entries in the table and staged */
@@ -328,6 +328,7 @@ window_alloc(size_t capacity)
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
+	w->fd = -1;			/* window_free() below closes no fd 0 */
 	w->slots = calloc(n, sizeof(*w->slots));
 	w->senders = calloc(WINDOW_MINSENDERS, sizeof(*w->senders));
 	w->buckets = calloc(WINDOW_MINSENDERS, sizeof(*w->buckets));
@@ -340,7 +341,6 @@ window_alloc(size_t capacity)
 	w->capacity = capacity;
 	w->share = capacity;
 	w->earliest = INT64_MAX;
-	w->fd = -1;
 	w->nsenders = 1;
 	w->sendersz = WINDOW_MINSENDERS;
 	w->bmask = WINDOW_MINSENDERS - 1;
