@@ -82,9 +82,12 @@ role_pid() {
 }
 
 # A daemon serving bench-1 that accepts any flood: every sender's rate
-# at the policy's maximum, the audit log never rotated.
+# at the policy's maximum, one sender's window share the whole window
+# (a flood from one peer fills it as before the share), the audit log
+# never rotated.
 bench_box() {	# bench_box NAME [EXTRA-CONFIG] [EXTRA-POLICY]
 	setup_box "$1" bench-1 "audit_max_size 1099511627776
+window_share 1000000
 ${2:-}" "rate from * 100000/s burst 1000000
 ${3:-}"
 }

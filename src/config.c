@@ -80,6 +80,7 @@ static const struct config_kw config_kws[] = {
 	KW_STR("user", user),
 	KW_STR("username", username),
 	KW_LL("window_capacity", window_capacity, 16, 100000000),
+	KW_LL("window_share", window_share, 0, 100000000),
 };
 #define CONFIG_NKWS (sizeof(config_kws) / sizeof(config_kws[0]))
 
@@ -277,7 +278,7 @@ config_split(char *line, char **kw, char **val)
 }
 
 static int
-config_line(struct config *c, char *line, unsigned char *seen,
+config_line(struct config *c, char *line, int *seen,
     const char *name, int lineno, char *err, size_t errlen)
 {
 	const struct config_kw *kw;
@@ -295,11 +296,12 @@ config_line(struct config *c, char *line, unsigned char *seen,
 		    lineno, k);
 		return -1;
 	}
-	if (seen[kw - config_kws]++) {
+	if (seen[kw - config_kws] != 0) {
 		snprintf(err, errlen, "%s:%d: duplicate keyword '%s'", name,
 		    lineno, kw->name);
 		return -1;
 	}
+	seen[kw - config_kws] = lineno;
 	if (config_set(c, kw, v) == -1) {
 		snprintf(err, errlen, "%s:%d: bad value for '%s'", name, lineno,
 		    kw->name);
@@ -308,11 +310,36 @@ config_line(struct config *c, char *line, unsigned char *seen,
 	return 1;
 }
 
+int64_t
+config_window_share(const struct config *c)
+{
+	return c->window_share != 0 ? c->window_share :
+	    c->window_capacity / 4;
+}
+
+/* What one keyword cannot check alone; seen[] holds each one's line. */
+static int
+config_finish(struct config *c, const int *seen, const char *name,
+    char *err, size_t errlen)
+{
+	int line = seen[config_find("window_share") - config_kws];
+
+	if (c->window_share > c->window_capacity) {
+		snprintf(err, errlen, "%s:%d: window_share %lld is more than "
+		    "window_capacity %lld", name, line,
+		    (long long)c->window_share,
+		    (long long)c->window_capacity);
+		return -1;
+	}
+	c->window_share = config_window_share(c);
+	return 0;
+}
+
 int
 config_parse(struct config *c, const char *text, size_t len,
     const char *name, char *err, size_t errlen)
 {
-	unsigned char seen[CONFIG_NKWS] = { 0 };
+	int seen[CONFIG_NKWS] = { 0 };
 	char *copy, *line, *next;
 	int lineno = 0, rc = 0;
 
@@ -331,7 +358,9 @@ config_parse(struct config *c, const char *text, size_t len,
 		rc = config_line(c, line, seen, name, lineno, err, errlen);
 	}
 	free(copy);
-	return rc == -1 ? -1 : 0;
+	if (rc == -1)
+		return -1;
+	return config_finish(c, seen, name, err, errlen);
 }
 
 int

@@ -30,6 +30,8 @@ struct config {
 	char	sign_key[CONFIG_PATH_MAX];
 	char	state_dir[CONFIG_PATH_MAX];
 	int64_t	window_capacity;
+	int64_t	window_share;	/* entries one sender may hold in the
+				   window; 0: window_capacity / 4 */
 	/* hive-daemon */
 	char	nodes[CONFIG_MAX_NODES * 66];	/* "a,b": local node ids */
 	char	secret_dir[CONFIG_PATH_MAX];	/* NODE.key files */
@@ -101,6 +103,8 @@ int config_check_private_dir(const char *path, uid_t user, char *err,
 void config_print(const struct config *, FILE *);
 
 /* Split cfg->nodes into out (at most CONFIG_MAX_NODES); returns count. */
+/* window_share, or its default when it is 0 */
+int64_t config_window_share(const struct config *);
 size_t config_nodes(const struct config *, char out[][NODE_MAX + 1]);
 
 /* The --port for an instance: 0 none, -1 "auto" but the id has no

@@ -64,6 +64,10 @@ inbound_window(struct inbound *in, const struct envelope *e, int64_t now,
 	case WINDOW_FULL:
 		refusal_set(why, REF_WINDOW_FULL, NULL);
 		return -1;
+	case WINDOW_SHARE_FULL:
+		refusal_set(why, REF_SHARE_FULL, "window from=%s holds %zu",
+		    e->from, window_held(in->window, e->from));
+		return -1;
 	case WINDOW_BEFORE_FLOOR:
 		refusal_set(why, REF_WINDOW_RESET, "ts=%lld", (long long)e->ts);
 		return -1;

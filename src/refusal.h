@@ -39,7 +39,8 @@ enum refusal_reason {
 	REF_POLICY_DENIED,	/* the policy does not let from send this */
 	REF_RATE_LIMITED,	/* the sender (or unknown senders) over its rate */
 	REF_SHARE_FULL,		/* the sender holds its share of a bounded
-				   table already (meta documents) */
+				   table already (meta documents, the
+				   replay window) */
 	REF__COUNT
 };
 

@@ -542,6 +542,21 @@ router_state_fresh(const char *dir)
 }
 
 /*
+ * Each peer holds at most window_share entries, so that one cannot
+ * fill the window against the others; our own nodes (the box's own
+ * traffic back from the broker) are bound by the capacity only.
+ */
+static void
+router_window_shares(struct router *r)
+{
+	size_t i;
+
+	window_set_share(r->in.window, (size_t)config_window_share(r->cfg));
+	for (i = 0; i < r->nnodes; i++)
+		window_exempt(r->in.window, r->nodes[i]);
+}
+
+/*
  * Never run with a window that forgot what it admitted: corrupt, torn
  * or missing (the state directory was in use) stops us until the
  * operator resets it (hive-daemon --reset-window: a floor, not a gap).
@@ -565,6 +580,7 @@ router_open_window(struct router *r)
 	log_info("replay window %s: %zu entries%s", window_open_status_name(st),
 	    window_count(r->in.window), st == WINDOW_CREATED ?
 	    " (first start: empty state directory)" : "");
+	router_window_shares(r);
 	if (window_floor(r->in.window) != 0)
 		log_info("replay window floor %lld: envelopes stamped at or "
 		    "before it are refused (window-reset)",

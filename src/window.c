@@ -8,6 +8,16 @@
  * tombstones), at most 3/4 full, allocated with calloc so pages that
  * are never touched are never resident.
  *
+ * A slot is 24 bytes: the digest and one word, the entry's expires in
+ * its low 40 bits and the index of its sender in the high 24.  The
+ * senders are a small table of names and the entries each holds
+ * (staged ones included), found by a keyed hash, so that admitting an
+ * entry checks its sender's share in O(1).  Index 0 is the
+ * unattributed sender: entries loaded from the state file, whose
+ * records name no sender.  A sender's index stays with its entries as
+ * deletion moves them; a sender that holds nothing leaves the table
+ * and its index is reused.
+ *
  * A persisted window appends one 32-byte record per admitted entry to
  * its state file before the entry is admitted: window_admit() with a
  * single write() before it returns WINDOW_OK, a batch (window_stage,
@@ -53,13 +63,30 @@
 #define WINDOW_WRBATCH		256	/* records per write() when rewriting */
 /* compact when the file holds more than 2 * live + this many records */
 #define WINDOW_COMPACT_SLACK	1024
+#define WINDOW_EXPIRES_BITS	40
+#define WINDOW_MINSENDERS	16	/* sender table and buckets at first */
 
+/* An occupied slot's expires is > 0, so its word is never 0. */
 struct window_slot {
 	uint8_t		digest[WINDOW_DIGESTLEN];
-	int64_t		expires;	/* 0: empty */
+	uint64_t	word;		/* sender << 40 | expires; 0: empty */
+};
+
+struct window_sender {
+	char		*name;		/* NULL: free, or index 0 */
+	uint32_t	 held;		/* entries in the table and staged */
+	uint32_t	 hash;
+	uint32_t	 next;		/* its bucket's chain, or the free
+					   list; 0 ends both */
+	int		 exempt;	/* no share: never leaves the table */
 };
 
 _Static_assert(sizeof(struct window_slot) == 24, "slot must be 24 bytes");
+_Static_assert(WINDOW_SENDERS_MAX < (1U << (64 - WINDOW_EXPIRES_BITS)),
+    "a sender index fits the slot's high bits");
+_Static_assert(WINDOW_EXPIRES_MAX == (INT64_C(1) << WINDOW_EXPIRES_BITS) - 1,
+    "expires fits the slot's low bits");
+_Static_assert(crypto_shorthash_KEYBYTES == 16, "sender hash key size");
 _Static_assert(crypto_generichash_KEYBYTES_MIN <= WINDOW_KEYLEN,
     "key too short for crypto_generichash");
 
@@ -86,7 +113,18 @@ struct window {
 	int			 broken;	/* file ends in a partial record */
 	/* records staged by window_stage(), written by window_commit() */
 	uint8_t			 pending[WINDOW_BATCH_MAX][WINDOW_RECLEN];
+	uint32_t		 pending_sender[WINDOW_BATCH_MAX];
 	size_t			 npending;
+	/* the senders: [0] unattributed; [1, nsenders) named or free */
+	struct window_sender	*senders;
+	uint32_t		 nsenders;
+	uint32_t		 sendersz;	/* allocated */
+	uint32_t		 sfree;		/* free list head; 0: empty */
+	uint32_t		 nnamed;	/* named senders in the table */
+	uint32_t		*buckets;	/* chain heads; 0: empty */
+	uint32_t		 bmask;		/* buckets - 1 */
+	uint8_t			 skey[crypto_shorthash_KEYBYTES];
+	size_t			 share;		/* entries per named sender */
 };
 
 static void
@@ -283,21 +321,30 @@ window_alloc(size_t capacity)
 
 	if (sodium_init() < 0)
 		fatalx("window_alloc: sodium_init failed");
-	if ((n = window_nslots(capacity)) == 0) {
+	/* a sender's held is 32 bits */
+	if ((n = window_nslots(capacity)) == 0 || capacity > UINT32_MAX) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	if ((w->slots = calloc(n, sizeof(*w->slots))) == NULL) {
-		free(w);
+	w->fd = -1;			/* window_free() below closes no fd 0 */
+	w->slots = calloc(n, sizeof(*w->slots));
+	w->senders = calloc(WINDOW_MINSENDERS, sizeof(*w->senders));
+	w->buckets = calloc(WINDOW_MINSENDERS, sizeof(*w->buckets));
+	if (w->slots == NULL || w->senders == NULL || w->buckets == NULL) {
+		window_free(w);
 		errno = ENOMEM;
 		return NULL;
 	}
 	w->mask = n - 1;
 	w->capacity = capacity;
+	w->share = capacity;
 	w->earliest = INT64_MAX;
-	w->fd = -1;
+	w->nsenders = 1;
+	w->sendersz = WINDOW_MINSENDERS;
+	w->bmask = WINDOW_MINSENDERS - 1;
+	randombytes_buf(w->skey, sizeof(w->skey));
 	return w;
 }
 
@@ -315,15 +362,226 @@ window_new(size_t capacity)
 void
 window_free(struct window *w)
 {
+	uint32_t i;
+
 	if (w == NULL)
 		return;
 	if (w->fd >= 0)
 		close(w->fd);
 	sodium_memzero(w->key, sizeof(w->key));
+	sodium_memzero(w->skey, sizeof(w->skey));
+	for (i = 1; w->senders != NULL && i < w->nsenders; i++)
+		free(w->senders[i].name);
+	free(w->senders);
+	free(w->buckets);
 	free(w->slots);
 	free(w->path);
 	free(w->tmppath);
 	free(w);
+}
+
+/* --- slots: expires in the low 40 bits, the sender in the high 24 --- */
+
+static int64_t
+window_slot_expires(const struct window_slot *sl)
+{
+	return (int64_t)(sl->word & (uint64_t)WINDOW_EXPIRES_MAX);
+}
+
+static uint32_t
+window_slot_sender(const struct window_slot *sl)
+{
+	return (uint32_t)(sl->word >> WINDOW_EXPIRES_BITS);
+}
+
+/* 0 < expires <= WINDOW_EXPIRES_MAX: window_stage and the loader see
+ * to it; anything else would corrupt the sender bits */
+static void
+window_slot_set(struct window_slot *sl, int64_t expires, uint32_t sender)
+{
+	if (expires <= 0 || expires > WINDOW_EXPIRES_MAX ||
+	    sender > WINDOW_SENDERS_MAX)
+		fatalx("window_slot_set: expires %lld sender %u",
+		    (long long)expires, sender);
+	sl->word = (uint64_t)sender << WINDOW_EXPIRES_BITS | (uint64_t)expires;
+}
+
+/* --- senders: names by a keyed hash, chained in buckets --------------- */
+
+static uint32_t
+window_sender_hash(const struct window *w, const char *from)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+
+	crypto_shorthash(h, (const uint8_t *)from, strlen(from), w->skey);
+	return window_get_le32(h);
+}
+
+/* from's index, or 0 if it holds nothing (and is not exempt) */
+static uint32_t
+window_sender_find(const struct window *w, const char *from, uint32_t h)
+{
+	const struct window_sender *s;
+	uint32_t i;
+
+	for (i = w->buckets[h & w->bmask]; i != 0; i = s->next) {
+		s = &w->senders[i];
+		if (s->hash == h && strcmp(s->name, from) == 0)
+			return i;
+	}
+	return 0;
+}
+
+/* Twice the buckets, so that chains stay short.  Out of memory, the
+ * old ones stay: longer chains, still correct. */
+static void
+window_sender_rehash(struct window *w)
+{
+	struct window_sender *s;
+	uint32_t *b, n = (w->bmask + 1) * 2, i;
+
+	if ((b = calloc(n, sizeof(*b))) == NULL)
+		return;
+	for (i = 1; i < w->nsenders; i++) {
+		s = &w->senders[i];
+		if (s->name == NULL)
+			continue;
+		s->next = b[s->hash & (n - 1)];
+		b[s->hash & (n - 1)] = i;
+	}
+	free(w->buckets);
+	w->buckets = b;
+	w->bmask = n - 1;
+}
+
+/* A free index (the free list's, or a new one); 0 if none is left. */
+static uint32_t
+window_sender_slot(struct window *w)
+{
+	struct window_sender *ns;
+	uint32_t i, n;
+
+	if ((i = w->sfree) != 0) {
+		w->sfree = w->senders[i].next;
+		return i;
+	}
+	if (w->nsenders > WINDOW_SENDERS_MAX)
+		return 0;
+	if (w->nsenders == w->sendersz) {
+		n = w->sendersz * 2;
+		if (n > WINDOW_SENDERS_MAX + 1)
+			n = WINDOW_SENDERS_MAX + 1;
+		if ((ns = reallocarray(w->senders, n, sizeof(*ns))) == NULL)
+			return 0;
+		w->senders = ns;
+		w->sendersz = n;
+	}
+	return w->nsenders++;
+}
+
+/*
+ * from's index, entered with nothing held if new; 0 if the table of
+ * senders is full (2^24 - 1 senders hold entries at once, or out of
+ * memory).
+ */
+static uint32_t
+window_sender_get(struct window *w, const char *from, uint32_t h)
+{
+	struct window_sender *s;
+	uint32_t i;
+
+	if ((i = window_sender_find(w, from, h)) != 0)
+		return i;
+	if (w->nnamed > w->bmask)
+		window_sender_rehash(w);
+	if ((i = window_sender_slot(w)) == 0)
+		return 0;
+	s = &w->senders[i];
+	if ((s->name = strdup(from)) == NULL) {
+		s->next = w->sfree;
+		w->sfree = i;
+		return 0;
+	}
+	s->held = 0;
+	s->hash = h;
+	s->exempt = 0;
+	s->next = w->buckets[h & w->bmask];
+	w->buckets[h & w->bmask] = i;
+	w->nnamed++;
+	return i;
+}
+
+/*
+ * One entry of sender i gone: deleted, replaced, or staged and not
+ * written.  A named sender left holding nothing leaves the table (an
+ * exempt one stays), and its index goes to the free list.
+ */
+static void
+window_sender_release(struct window *w, uint32_t i)
+{
+	struct window_sender *s = &w->senders[i];
+	uint32_t *p;
+
+	if (s->held == 0)
+		fatalx("window_sender_release: sender %u holds nothing", i);
+	if (--s->held != 0 || i == 0 || s->exempt)
+		return;
+	p = &w->buckets[s->hash & w->bmask];
+	while (*p != i) {
+		if (*p == 0)
+			fatalx("window_sender_release: sender %u unchained", i);
+		p = &w->senders[*p].next;
+	}
+	*p = s->next;
+	free(s->name);
+	s->name = NULL;
+	s->next = w->sfree;
+	w->sfree = i;
+	w->nnamed--;
+}
+
+void
+window_set_share(struct window *w, size_t share)
+{
+	if (share == 0 || share > w->capacity)
+		fatalx("window_set_share: share %zu, capacity %zu", share,
+		    w->capacity);
+	w->share = share;
+}
+
+void
+window_exempt(struct window *w, const char *from)
+{
+	uint32_t i;
+
+	if (from == NULL)
+		fatalx("window_exempt: NULL from");
+	if ((i = window_sender_get(w, from, window_sender_hash(w, from))) == 0)
+		fatal("window_exempt: %s", from);
+	w->senders[i].exempt = 1;
+}
+
+size_t
+window_share(const struct window *w)
+{
+	return w->share;
+}
+
+size_t
+window_held(const struct window *w, const char *from)
+{
+	uint32_t i = 0;
+
+	if (from != NULL && (i = window_sender_find(w, from,
+	    window_sender_hash(w, from))) == 0)
+		return 0;
+	return w->senders[i].held;
+}
+
+size_t
+window_senders(const struct window *w)
+{
+	return w->nnamed;
 }
 
 static size_t
@@ -343,7 +601,7 @@ window_find(const struct window *w, const uint8_t *digest, size_t *idx)
 	size_t i = window_home(w, digest);
 
 	for (;;) {
-		if (w->slots[i].expires == 0) {
+		if (w->slots[i].word == 0) {
 			*idx = i;
 			return 0;
 		}
@@ -359,16 +617,18 @@ window_find(const struct window *w, const uint8_t *digest, size_t *idx)
  * Empty slot i by pulling later entries of the chain back into the
  * hole, so that no lookup ever stops early at a gap.  An entry at j
  * with home k may move to the hole i iff i lies in its probe path
- * [k, j), i.e. dist(k, j) >= dist(i, j).
+ * [k, j), i.e. dist(k, j) >= dist(i, j).  An entry moves whole, its
+ * sender with it.
  */
 static void
 window_delete(struct window *w, size_t i)
 {
 	size_t j = i, k;
 
+	window_sender_release(w, window_slot_sender(&w->slots[i]));
 	for (;;) {
 		j = (j + 1) & w->mask;
-		if (w->slots[j].expires == 0)
+		if (w->slots[j].word == 0)
 			break;
 		k = window_home(w, w->slots[j].digest);
 		if (((j - k) & w->mask) >= ((j - i) & w->mask)) {
@@ -471,10 +731,10 @@ window_write_live(const struct window *w, int fd)
 	if (window_write_all(fd, buf, WINDOW_HDRLEN) == -1)
 		return -1;
 	for (i = 0; i <= w->mask; i++) {
-		if (w->slots[i].expires == 0)
+		if (w->slots[i].word == 0)
 			continue;
-		window_rec_encode(w, w->slots[i].digest, w->slots[i].expires,
-		    buf + n * WINDOW_RECLEN);
+		window_rec_encode(w, w->slots[i].digest,
+		    window_slot_expires(&w->slots[i]), buf + n * WINDOW_RECLEN);
 		if (++n == WINDOW_WRBATCH) {
 			if (window_write_all(fd, buf, sizeof(buf)) == -1)
 				return -1;
@@ -562,22 +822,46 @@ window_append(struct window *w)
 }
 
 /*
- * When full, sweep expired entries first, but at most once per second
- * of now: a flood of fresh ids against a full window must not make
- * every admit cost a pass over the whole table.  1 if there is room
- * for one more entry beside those staged.
+ * Room for one more entry of the sender from (hash h) beside those
+ * staged: WINDOW_OK and *s its index (0: it holds nothing yet), or
+ * WINDOW_FULL, or WINDOW_SHARE_FULL.  An entry staged by from counts
+ * toward its share (its held) and the capacity.
  */
-static int
-window_make_room(struct window *w, int64_t now)
+static enum window_verdict
+window_room(const struct window *w, const char *from, uint32_t h,
+    uint32_t *s)
 {
-	if (w->count + w->npending < w->capacity)
-		return 1;
+	const struct window_sender *ws;
+
+	*s = window_sender_find(w, from, h);
+	if (w->count + w->npending >= w->capacity)
+		return WINDOW_FULL;
+	ws = &w->senders[*s];
+	if (*s != 0 && !ws->exempt && ws->held >= w->share)
+		return WINDOW_SHARE_FULL;
+	return WINDOW_OK;
+}
+
+/*
+ * When full (or from's share is), sweep expired entries first, but at
+ * most once per second of now: a flood of fresh ids against a full
+ * window must not make every admit cost a pass over the whole table.
+ * The sweep may free from's index, so it is looked up again after.
+ */
+static enum window_verdict
+window_make_room(struct window *w, const char *from, uint32_t h, int64_t now,
+    uint32_t *s)
+{
+	enum window_verdict v;
+
+	if ((v = window_room(w, from, h, s)) == WINDOW_OK)
+		return v;
 	if (!w->swept || w->swept_at != now) {
 		w->swept = 1;
 		w->swept_at = now;
 		window_expire(w, now);
 	}
-	return w->count + w->npending < w->capacity;
+	return window_room(w, from, h, s);
 }
 
 /* Staged already (the same from and id twice in one batch)? */
@@ -600,15 +884,19 @@ window_staged(const struct window *w, const uint8_t *digest)
  * because 0 marks an empty slot.
  *
  * The table is not touched: the entry waits in pending until
- * window_commit().  Every staged entry counts against the capacity,
- * even one that will reuse the slot of an expired entry of the same
- * digest (a sweep may empty that slot before the commit).
+ * window_commit().  Every staged entry counts against the capacity
+ * and its sender's share, even one that will reuse the slot of an
+ * expired entry of the same digest (a sweep may empty that slot
+ * before the commit).  An expires past what a slot holds (year 36812)
+ * means a clock gone wrong: WINDOW_CLOCK.
  */
 enum window_verdict
 window_stage(struct window *w, const char *from, const char *id,
     int64_t ts, int64_t expires, int64_t now)
 {
 	uint8_t digest[WINDOW_DIGESTLEN];
+	enum window_verdict v;
+	uint32_t h, s;
 	size_t i;
 
 	if (from == NULL || id == NULL)
@@ -616,51 +904,66 @@ window_stage(struct window *w, const char *from, const char *id,
 	if (w->floor != 0 && ts <= w->floor)
 		return WINDOW_BEFORE_FLOOR;
 	window_digest(w, from, id, digest);
-	if ((window_find(w, digest, &i) && w->slots[i].expires > now) ||
+	if ((window_find(w, digest, &i) &&
+	    window_slot_expires(&w->slots[i]) > now) ||
 	    window_staged(w, digest))
 		return WINDOW_REPLAY;
 	/* our clock is behind a time we already expired entries at: one
 	 * for this envelope may be gone, so it cannot be vouched for */
-	if (expires > now && expires <= w->horizon)
+	if (expires > now && (expires <= w->horizon ||
+	    expires > WINDOW_EXPIRES_MAX))
 		return WINDOW_CLOCK;
 	if (expires <= now || expires <= 0)
 		return WINDOW_OK;
 	if (w->npending == WINDOW_BATCH_MAX)
 		fatalx("window_stage: more than %d entries staged",
 		    WINDOW_BATCH_MAX);
-	if (!window_make_room(w, now))
+	h = window_sender_hash(w, from);
+	if ((v = window_make_room(w, from, h, now, &s)) != WINDOW_OK)
+		return v;
+	if (s == 0 && (s = window_sender_get(w, from, h)) == 0)
 		return WINDOW_FULL;
+	w->senders[s].held++;
+	w->pending_sender[w->npending] = s;
 	window_rec_encode(w, digest, expires, w->pending[w->npending++]);
 	return WINDOW_OK;
 }
 
-/* A written record into the table (its slot, or a fresh one). */
+/*
+ * A written record of sender s into the table: a fresh slot, or the
+ * slot of its expired entry, whose sender (s, or the unattributed one
+ * if it was loaded) lets go of it.
+ */
 static void
-window_insert(struct window *w, const uint8_t rec[WINDOW_RECLEN])
+window_insert(struct window *w, const uint8_t rec[WINDOW_RECLEN], uint32_t s)
 {
+	int64_t expires = (int64_t)window_get_le64(rec + 16);
 	size_t i;
 
 	if (!window_find(w, rec, &i)) {
 		memcpy(w->slots[i].digest, rec, WINDOW_DIGESTLEN);
 		w->count++;
-	}
-	w->slots[i].expires = (int64_t)window_get_le64(rec + 16);
-	if (w->slots[i].expires < w->earliest)
-		w->earliest = w->slots[i].expires;
+	} else
+		window_sender_release(w, window_slot_sender(&w->slots[i]));
+	window_slot_set(&w->slots[i], expires, s);
+	if (expires < w->earliest)
+		w->earliest = expires;
 }
 
-/* Write first: if it fails there is nothing to undo. */
+/* Write first: if it fails there is nothing to undo but the holds. */
 int
 window_commit(struct window *w)
 {
 	size_t i;
 	int rv = 0;
 
-	if (window_append(w) == -1)
+	if (window_append(w) == -1) {
 		rv = -1;
-	else
 		for (i = 0; i < w->npending; i++)
-			window_insert(w, w->pending[i]);
+			window_sender_release(w, w->pending_sender[i]);
+	} else
+		for (i = 0; i < w->npending; i++)
+			window_insert(w, w->pending[i], w->pending_sender[i]);
 	w->npending = 0;
 	return rv;
 }
@@ -725,7 +1028,7 @@ window_sweep(struct window *w, int64_t now)
 	size_t i = 0, dropped = 0;
 
 	while (i <= w->mask) {
-		e = w->slots[i].expires;
+		e = window_slot_expires(&w->slots[i]);
 		if (e != 0 && e <= now) {
 			window_delete(w, i);
 			dropped++;
@@ -831,21 +1134,23 @@ window_open_status_name(enum window_open_status st)
 	fatalx("window_open_status_name: impossible status %d", (int)st);
 }
 
-/* A file record: keep the later expiry of duplicates; -1 if full. */
+/* A file record, unattributed (records name no sender): keep the
+ * later expiry of duplicates; -1 if full. */
 static int
 window_load_entry(struct window *w, const uint8_t *digest, int64_t expires)
 {
 	size_t i;
 
 	if (window_find(w, digest, &i)) {
-		if (expires > w->slots[i].expires)
-			w->slots[i].expires = expires;
+		if (expires > window_slot_expires(&w->slots[i]))
+			window_slot_set(&w->slots[i], expires, 0);
 		return 0;
 	}
 	if (w->count == w->capacity)
 		return -1;
 	memcpy(w->slots[i].digest, digest, WINDOW_DIGESTLEN);
-	w->slots[i].expires = expires;
+	window_slot_set(&w->slots[i], expires, 0);
+	w->senders[0].held++;
 	w->count++;
 	if (expires < w->earliest)
 		w->earliest = expires;
@@ -869,6 +1174,12 @@ window_load_chunk(struct window *w, const uint8_t *buf, size_t len,
 		}
 		if (expires <= now || expires <= 0)
 			continue;
+		if (expires > WINDOW_EXPIRES_MAX) {
+			window_seterr(err, errlen, "%s: record at offset %lld: "
+			    "expires %lld past what the window holds", w->path,
+			    (long long)(off + (off_t)i), (long long)expires);
+			return WINDOW_CORRUPT;
+		}
 		if (window_load_entry(w, buf + i, expires) == -1) {
 			window_seterr(err, errlen, "%s: more than %zu live "
 			    "entries", w->path, w->capacity);

@@ -3,7 +3,10 @@
  * envelope can no longer be accepted (ts + ttl + max_skew).
  *
  * Memory is bounded by a capacity fixed at open; when full the window
- * refuses (WINDOW_FULL) and never evicts an unexpired entry.  A window
+ * refuses (WINDOW_FULL) and never evicts an unexpired entry.  Within
+ * it, each sender (the from of window_admit) may hold at most its
+ * share (window_set_share; WINDOW_SHARE_FULL past it), so one sender
+ * cannot take the capacity the others need.  A window
  * opened on a file appends every admitted entry to it before
  * window_admit() returns (or, for a batch, before window_commit()
  * returns, with one write() for the whole batch), so a crash or
@@ -21,14 +24,22 @@ struct window;
 /* entries window_stage() keeps before a window_commit() */
 #define WINDOW_BATCH_MAX	64
 
+/* the latest expires a slot can hold (40 bits of seconds: year 36812) */
+#define WINDOW_EXPIRES_MAX	((INT64_C(1) << 40) - 1)
+/* named senders a window can tell apart at once */
+#define WINDOW_SENDERS_MAX	((1U << 24) - 1)
+
 enum window_verdict {
 	WINDOW_OK = 0,		/* new: remembered (and on disk) */
 	WINDOW_REPLAY,		/* seen, not yet expired */
-	WINDOW_FULL,		/* at capacity with unexpired entries */
+	WINDOW_FULL,		/* at capacity with unexpired entries (or
+				   the table of senders is full) */
+	WINDOW_SHARE_FULL,	/* the sender holds its share already */
 	WINDOW_IOERR,		/* could not append to the state file */
 	WINDOW_BEFORE_FLOOR,	/* ts <= floor of a reset window */
 	WINDOW_CLOCK,		/* expires <= a time the window already
-				   forgot up to: our clock went back */
+				   forgot up to: our clock went back; or
+				   expires > WINDOW_EXPIRES_MAX */
 };
 
 enum window_open_status {
@@ -90,6 +101,22 @@ enum window_verdict window_admit(struct window *, const char *from,
 enum window_verdict window_stage(struct window *, const char *from,
     const char *id, int64_t ts, int64_t expires, int64_t now);
 int window_commit(struct window *);
+
+/*
+ * Entries one sender may hold, staged ones included: 1..capacity
+ * (fatal otherwise); a new window's share is its capacity.  Senders
+ * given to window_exempt() and the entries loaded from the state file
+ * (which does not record senders: they are unattributed) are bound by
+ * the capacity only.
+ */
+void window_set_share(struct window *, size_t share);
+/* from's entries are bound by the capacity only: this box's own nodes */
+void window_exempt(struct window *, const char *from);
+size_t window_share(const struct window *);
+/* entries from holds (staged ones included); NULL: the unattributed */
+size_t window_held(const struct window *, const char *from);
+/* named senders that hold entries (or are exempt) */
+size_t window_senders(const struct window *);
 
 /* Drop entries with expires <= now; compacts the state file when it
  * holds many more records than live entries.  Returns entries dropped. */

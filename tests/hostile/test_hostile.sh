@@ -33,9 +33,12 @@ printf '%s\nnode old-1 before 4102444800\n' "$(kid_of revoked-1)" \
     >"$T/keys/revoked"
 chmod 755 "$T" "$T/keys"
 
-# A small window (fills fast), a small skew (its entries go fast), an
-# audit log that does not rotate during the test.
+# A small window (fills fast) that one sender may fill alone (its share
+# is the capacity: the flood below tests window-full, and
+# integration_window_share tests the share), a small skew (its entries
+# go fast), an audit log that does not rotate during the test.
 setup_handler_box pg1 pg1-18890 "window_capacity 64
+window_share 64
 max_skew 2
 audit_max_size 1073741824"
 # guest-1 is in the keyring with no allow line: denied by default

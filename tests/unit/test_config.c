@@ -33,7 +33,8 @@ test_keywords(void)
 	    "certfile /c.pem\nkeyfile /k.pem\n"
 	    "username turq\npassword_file /etc/hive/pw\n"
 	    "keys /k\nsign_key /k/n.key\nstate_dir /s\n"
-	    "window_capacity 5000\nmax_ttl 7200\nmax_skew 30\n"
+	    "window_capacity 5000\nwindow_share 300\nmax_ttl 7200\n"
+	    "max_skew 30\n"
 	    "node turq-18789,mini1-18889\nsecret_dir /sec\nuser hivex\n"
 	    "heartbeat_interval 2\nopenclaw /opt/oc/bin/openclaw\n"
 	    "openclaw_port 18789\n";
@@ -53,6 +54,7 @@ test_keywords(void)
 	CHECK_STR(c.sign_key, "/k/n.key");
 	CHECK_STR(c.state_dir, "/s");
 	CHECK(c.window_capacity == 5000);
+	CHECK(c.window_share == 300);
 	CHECK(c.limits.max_ttl == 7200);
 	CHECK(c.limits.max_skew == 30);
 	CHECK(config_nodes(&c, nodes) == 2);
@@ -84,6 +86,13 @@ test_errors(void)
 		{ "max_skew -1\n", "t.conf:1: bad value for 'max_skew'" },
 		{ "window_capacity 1\n",
 		    "t.conf:1: bad value for 'window_capacity'" },
+		{ "window_share -1\n",
+		    "t.conf:1: bad value for 'window_share'" },
+		{ "window_capacity 64\n\nwindow_share 65\n",
+		    "t.conf:3: window_share 65 is more than window_capacity 64" },
+		{ "window_share 2000000\n",
+		    "t.conf:1: window_share 2000000 is more than "
+		    "window_capacity 1000000" },
 		{ "node a,,b\n", "t.conf:1: bad value for 'node'" },
 		{ "node a,a\n", "t.conf:1: bad value for 'node'" },
 		{ "node all\n", "t.conf:1: bad value for 'node'" },
@@ -106,6 +115,34 @@ test_errors(void)
 	}
 	config_defaults(&c);
 	CHECK(config_parse(&c, "port 1\0x", 8, "t.conf", err, sizeof(err)) == -1);
+}
+
+/* window_share: absent or 0, a quarter of the capacity; printed */
+static void
+test_window_share(void)
+{
+	struct config c;
+	char err[256], *p = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	config_defaults(&c);
+	CHECK(config_window_share(&c) == 250000);
+	CHECK(parse("host h\n", &c, err, sizeof(err)) == 0);
+	CHECK(c.window_share == 250000);
+	CHECK(parse("window_capacity 64\n", &c, err, sizeof(err)) == 0);
+	CHECK(c.window_share == 16);
+	CHECK(parse("window_share 0\nwindow_capacity 100\n", &c, err,
+	    sizeof(err)) == 0);
+	CHECK(c.window_share == 25);
+	CHECK(parse("window_share 64\nwindow_capacity 64\n", &c, err,
+	    sizeof(err)) == 0);
+	CHECK(c.window_share == 64);
+	f = open_memstream(&p, &n);
+	config_print(&c, f);
+	fclose(f);
+	CHECK(strstr(p, "window_share 64\n") != NULL);
+	free(p);
 }
 
 static void
@@ -200,6 +237,7 @@ main(void)
 {
 	test_keywords();
 	test_errors();
+	test_window_share();
 	test_roundtrip();
 	test_file_checks();
 	test_private_dir();

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "t.h"
 #include "window.h"
 
@@ -834,8 +836,10 @@ test_batch_ioerr(void)
 	set_fsize_limit((rlim_t)size);
 	for (i = 1; i <= 4; i++)
 		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_held(w, "a") == 5);	/* staged ones count */
 	CHECK(window_commit(w) == -1);
 	CHECK(window_count(w) == 1);
+	CHECK(window_held(w, "a") == 1);	/* ...and go when not written */
 	CHECK(fsize(p) == size);
 	/* room for two records and a half: a short write, cut off */
 	set_fsize_limit((rlim_t)size + 2 * 32 + 16);
@@ -849,6 +853,7 @@ test_batch_ioerr(void)
 		CHECK(window_stage(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
 	CHECK(window_commit(w) == 0);
 	CHECK(window_count(w) == 5);
+	CHECK(window_held(w, "a") == 5);
 	CHECK(fsize(p) == size + 4 * 32);
 	window_free(w);
 
@@ -914,6 +919,373 @@ test_names(void)
 }
 
 /* VmRSS in kB, or -1. */
+/* Append a record with a good check: rec's digest, this expires. */
+static int
+append_record(const char *path, const uint8_t *rec, int64_t expires)
+{
+	uint8_t h[56], r[32];
+	int fd, i, rv = -1;
+
+	if ((fd = open(path, O_RDWR | O_APPEND)) == -1)
+		return -1;
+	if (pread(fd, h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
+		memcpy(r, rec, 16);
+		for (i = 0; i < 8; i++)
+			r[16 + i] = (uint8_t)((uint64_t)expires >> (8 * i));
+		crypto_generichash(r + 24, 8, r, 24, h + 16, 16);
+		if (write(fd, r, sizeof(r)) == (ssize_t)sizeof(r))
+			rv = 0;
+	}
+	close(fd);
+	return rv;
+}
+/*
+ * The share: a sender at its share is refused while another is still
+ * admitted; a replay is still a replay; an exempt sender is bound by
+ * the capacity only; the capacity still holds for everyone.
+ */
+static void
+test_share(void)
+{
+	struct window *w = window_new(32);
+	unsigned i, ok = 0;
+
+	CHECK(window_share(w) == 32);	/* a new window: its capacity */
+	window_set_share(w, 8);
+	CHECK(window_share(w) == 8);
+	for (i = 0; i < 8; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "a", idn(8), 10, 100, 10) == WINDOW_SHARE_FULL);
+	CHECK(window_admit(w, "a", idn(0), 10, 100, 10) == WINDOW_REPLAY);
+	CHECK(window_held(w, "a") == 8);
+	CHECK(window_count(w) == 8);
+	CHECK(window_admit(w, "b", idn(8), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_held(w, "b") == 1);
+	CHECK(window_held(w, "nobody") == 0);
+	CHECK(window_held(w, NULL) == 0);
+	CHECK(window_senders(w) == 2);
+	/* an expired envelope takes no entry, so no share either */
+	CHECK(window_admit(w, "a", "late", 5, 10, 10) == WINDOW_OK);
+	/* the box's own node: past the share, up to the capacity */
+	window_exempt(w, "self");
+	CHECK(window_senders(w) == 3);
+	for (i = 0; i < 30; i++)
+		ok += window_admit(w, "self", idn(i), 10, 100, 10) == WINDOW_OK;
+	CHECK(ok == 32 - 9);
+	CHECK(window_held(w, "self") == 23);
+	CHECK(window_admit(w, "self", idn(99), 10, 100, 10) == WINDOW_FULL);
+	CHECK(window_admit(w, "c", idn(99), 10, 100, 10) == WINDOW_FULL);
+	window_free(w);
+
+	w = window_new(16);
+	window_set_share(w, 16);	/* share == capacity: window-full */
+	for (i = 0; i < 16; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "a", idn(16), 10, 100, 10) == WINDOW_FULL);
+	window_free(w);
+}
+
+/*
+ * A sender's entries expire: its share frees (at the sweep before a
+ * refusal, or window_expire), and a sender holding nothing leaves the
+ * table, its index reused by the next; an exempt sender stays.
+ */
+static void
+test_share_expiry(void)
+{
+	struct window *w = window_new(64);
+	unsigned i;
+
+	window_set_share(w, 4);
+	window_exempt(w, "self");
+	for (i = 0; i < 4; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "self", "x", 10, 100, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "a", idn(4), 10, 200, 99) == WINDOW_SHARE_FULL);
+	/* at 100 they have expired: the sweep before refusing frees them */
+	CHECK(window_admit(w, "a", idn(4), 10, 200, 100) == WINDOW_OK);
+	CHECK(window_held(w, "a") == 1);
+	CHECK(window_held(w, "self") == 0);
+	CHECK(window_senders(w) == 2);
+	CHECK(window_expire(w, 200) == 1);
+	CHECK(window_held(w, "a") == 0);
+	CHECK(window_senders(w) == 1);	/* "a" left, "self" stays */
+	CHECK(window_count(w) == 0);
+	for (i = 0; i < 4; i++)
+		CHECK(window_admit(w, "b", idn(i), 200, 300, 200) == WINDOW_OK);
+	CHECK(window_admit(w, "b", idn(4), 200, 300, 200) ==
+	    WINDOW_SHARE_FULL);
+	CHECK(window_admit(w, "a", idn(9), 200, 300, 200) == WINDOW_OK);
+	CHECK(window_senders(w) == 3);
+	/* the same (from, id) again after it expired: the slot is reused,
+	 * its sender's hold moves with it, nothing is counted twice */
+	CHECK(window_admit(w, "a", idn(9), 300, 400, 300) == WINDOW_OK);
+	CHECK(window_held(w, "a") == 1);
+	CHECK(window_count(w) == 5);
+	window_free(w);
+}
+
+/* Staged entries count toward the share, within a batch and across. */
+static void
+test_share_batch(void)
+{
+	struct window *w = window_new(64);
+	unsigned i;
+
+	window_set_share(w, 6);
+	for (i = 0; i < 4; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_stage(w, "a", idn(4), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_stage(w, "b", idn(4), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_stage(w, "a", idn(5), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_held(w, "a") == 6);
+	CHECK(window_stage(w, "a", idn(6), 10, 100, 10) == WINDOW_SHARE_FULL);
+	CHECK(window_stage(w, "b", idn(6), 10, 100, 10) == WINDOW_OK);
+	CHECK(window_commit(w) == 0);
+	CHECK(window_held(w, "a") == 6);
+	CHECK(window_held(w, "b") == 2);
+	CHECK(window_count(w) == 8);
+	CHECK(window_stage(w, "a", idn(6), 10, 100, 10) == WINDOW_SHARE_FULL);
+	CHECK(window_commit(w) == 0);
+	window_free(w);
+}
+
+/*
+ * The state file names no sender: entries loaded from it are
+ * unattributed, taking capacity but no one's share; their records are
+ * unchanged (32 bytes, as before the share).
+ */
+static void
+test_share_loaded(void)
+{
+	const char *p = tpath("share.win");
+	struct window *w;
+	char err[256];
+	unsigned i;
+
+	unlink(p);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	window_set_share(w, 4);
+	for (i = 0; i < 4; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "a", idn(4), 10, 1000, 10) == WINDOW_SHARE_FULL);
+	CHECK(fsize(p) == 56 + 4 * 32);
+	window_free(w);
+
+	CHECK(window_open(p, 16, 20, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	if (w == NULL)
+		return;
+	window_set_share(w, 4);
+	CHECK(window_count(w) == 4);
+	CHECK(window_held(w, NULL) == 4);
+	CHECK(window_held(w, "a") == 0);
+	CHECK(window_senders(w) == 0);
+	CHECK(window_admit(w, "a", idn(0), 10, 1000, 20) == WINDOW_REPLAY);
+	for (i = 4; i < 8; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 1000, 20) == WINDOW_OK);
+	CHECK(window_admit(w, "a", idn(8), 10, 1000, 20) == WINDOW_SHARE_FULL);
+	for (i = 0; i < 4; i++) {
+		CHECK(window_admit(w, "b", idn(i), 10, 1000, 20) == WINDOW_OK);
+		CHECK(window_admit(w, "c", idn(i), 10, 1000, 20) == WINDOW_OK);
+	}
+	CHECK(window_count(w) == 16);
+	CHECK(window_admit(w, "d", idn(0), 10, 1000, 20) == WINDOW_FULL);
+	/* they expire like any other */
+	CHECK(window_expire(w, 1000) == 16);
+	CHECK(window_held(w, NULL) == 0);
+	CHECK(window_senders(w) == 0);
+	window_free(w);
+	unlink(p);
+}
+
+/*
+ * A slot keeps expires in 40 bits beside the sender's index: the
+ * largest value round-trips through the table and the file, with a
+ * sender index above 0 in the high bits; one past it is refused as a
+ * clock gone wrong, and a file record past it is corrupt.
+ */
+static void
+test_expires_bound(void)
+{
+	const int64_t max = WINDOW_EXPIRES_MAX;
+	const char *p = tpath("bound.win");
+	struct window *w;
+	char err[256];
+	uint8_t rec[32];
+	int fd;
+
+	CHECK(max == 1099511627775LL);
+	unlink(p);
+	CHECK(window_open(p, 16, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	CHECK(window_admit(w, "a", "1", 10, 100, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "b", "1", 10, max, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "b", "2", 10, max - 1, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "b", "3", 10, max + 1, 10) == WINDOW_CLOCK);
+	CHECK(window_admit(w, "b", "4", 10, INT64_MAX, 10) == WINDOW_CLOCK);
+	CHECK(window_held(w, "b") == 2);
+	CHECK(window_admit(w, "b", "1", 10, max, max - 1) == WINDOW_REPLAY);
+	CHECK(window_expire(w, max - 2) == 1);	/* a's only */
+	CHECK(window_held(w, "b") == 2);
+	CHECK(window_admit(w, "b", "2", 10, max, max - 2) == WINDOW_REPLAY);
+	CHECK(window_expire(w, max - 1) == 1);
+	CHECK(window_admit(w, "b", "1", 10, max, max - 1) == WINDOW_REPLAY);
+	CHECK(window_held(w, "b") == 1);
+	window_free(w);
+
+	CHECK(window_open(p, 16, 20, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	if (w == NULL)
+		return;
+	CHECK(window_count(w) == 3);
+	CHECK(window_admit(w, "b", "1", 10, max, 20) == WINDOW_REPLAY);
+	CHECK(window_admit(w, "b", "2", 10, max, 20) == WINDOW_REPLAY);
+	window_free(w);
+
+	/* a well-checked record past the bound: not one this code wrote */
+	CHECK((fd = open(p, O_RDONLY)) != -1);
+	CHECK(pread(fd, rec, sizeof(rec), 56) == (ssize_t)sizeof(rec));
+	close(fd);
+	CHECK(window_open(p, 16, 20, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	window_free(w);
+	CHECK(append_record(p, rec, max + 1) == 0);
+	CHECK(window_open(p, 16, 20, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CORRUPT);
+	CHECK(w == NULL && strstr(err, "past what the window holds") != NULL);
+	unlink(p);
+}
+
+/*
+ * Compaction rewrites the file and leaves the table, senders and
+ * shares alone; the rewritten file loads unattributed.
+ */
+static void
+test_share_compaction(void)
+{
+	const char *p = tpath("sharecompact.win");
+	struct window *w;
+	char err[256];
+	unsigned i;
+
+	unlink(p);
+	CHECK(window_open(p, 4096, 10, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_CREATED);
+	if (w == NULL)
+		return;
+	window_set_share(w, 2000);
+	for (i = 0; i < 2000; i++)
+		CHECK(window_admit(w, "a", idn(i), 10, 100, 10) == WINDOW_OK);
+	for (i = 0; i < 10; i++)
+		CHECK(window_admit(w, "b", idn(i), 10, 1000, 10) == WINDOW_OK);
+	CHECK(window_admit(w, "a", "more", 10, 1000, 10) == WINDOW_SHARE_FULL);
+	CHECK(window_expire(w, 100) == 2000);
+	CHECK(fsize(p) == 56 + 10 * 32);
+	CHECK(window_held(w, "a") == 0);
+	CHECK(window_held(w, "b") == 10);
+	CHECK(window_admit(w, "a", "more", 100, 1000, 100) == WINDOW_OK);
+	CHECK(window_admit(w, "b", idn(0), 100, 1000, 100) == WINDOW_REPLAY);
+	window_free(w);
+	CHECK(window_open(p, 4096, 200, 300, 0, &w, err, sizeof(err)) ==
+	    WINDOW_OPENED);
+	CHECK(w != NULL && window_count(w) == 11 && window_held(w, NULL) == 11);
+	window_free(w);
+	unlink(p);
+}
+
+/*
+ * Many senders: the sender table and its buckets grow past their first
+ * size, every sender is found again, and those that hold nothing leave
+ * (their indices reused) so the table does not grow with turnover.
+ */
+static void
+test_share_many_senders(void)
+{
+	struct window *w = window_new(8192);
+	char from[32];
+	unsigned i, round, bad = 0;
+
+	window_set_share(w, 2);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 3000; i++) {
+			snprintf(from, sizeof(from), "n%u-%u", round, i);
+			bad += window_admit(w, from, "1", 10, 100 + round, 10) !=
+			    WINDOW_OK;
+			bad += window_admit(w, from, "2", 10, 100 + round, 10) !=
+			    WINDOW_OK;
+			bad += window_admit(w, from, "3", 10, 100 + round, 10) !=
+			    WINDOW_SHARE_FULL;
+		}
+		for (i = 0; i < 3000; i++) {
+			snprintf(from, sizeof(from), "n%u-%u", round, i);
+			bad += window_held(w, from) != 2;
+		}
+		CHECK(window_senders(w) == 3000);
+		CHECK(window_expire(w, 100 + round) == 6000);
+		CHECK(window_senders(w) == 0);
+	}
+	CHECK(bad == 0);
+	window_free(w);
+}
+
+/*
+ * Random admits and sweeps from several senders against a model:
+ * after every sweep each sender holds exactly its live entries (the
+ * index moves with its entry through backward-shift deletion), and a
+ * sender is refused as share-full only when it holds its share.
+ */
+static void
+test_share_model(void)
+{
+	enum { IDS = 3000, SENDERS = 5, OPS = 60000, SHARE = 300 };
+	static int64_t model[IDS];
+	static const char *names[SENDERS] = { "s0", "s1", "s2", "s3", "s4" };
+	struct window *w = window_new(4096);
+	uint64_t seed = 0x2545f4914f6cdd1dULL;
+	int64_t now = 1000, exp;
+	unsigned op, id, bad = 0, shared = 0, i, k, live[SENDERS];
+	enum window_verdict got;
+
+	window_set_share(w, SHARE);
+	for (op = 0; op < OPS; op++) {
+		id = (unsigned)(rnd(&seed) % IDS);
+		exp = now + 1 + (int64_t)(rnd(&seed) % 90);
+		got = window_admit(w, names[id % SENDERS], idn(id), now, exp,
+		    now);
+		if (model[id] > now)
+			bad += got != WINDOW_REPLAY;
+		else if (got == WINDOW_SHARE_FULL) {
+			shared++;
+			bad += window_held(w, names[id % SENDERS]) < SHARE;
+		} else {
+			bad += got != WINDOW_OK;
+			model[id] = exp;
+		}
+		if (op % 97 == 0)
+			now++;
+		if (op % 1009 == 0) {
+			window_expire(w, now);
+			memset(live, 0, sizeof(live));
+			for (i = 0; i < IDS; i++)
+				live[i % SENDERS] += model[i] > now;
+			for (k = 0, i = 0; k < SENDERS; k++) {
+				bad += window_held(w, names[k]) != live[k];
+				i += live[k];
+			}
+			bad += window_count(w) != i;
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(shared > 0);	/* the share was reached, or this tests less */
+	window_free(w);
+}
+
 static long
 rss_kb(void)
 {
@@ -1012,6 +1384,14 @@ main(int argc, char *argv[])
 	test_batch_ioerr();
 	test_open_errors();
 	test_names();
+	test_share();
+	test_share_expiry();
+	test_share_batch();
+	test_share_loaded();
+	test_expires_bound();
+	test_share_compaction();
+	test_share_many_senders();
+	test_share_model();
 	test_memory();
 	rm_scratch();
 	return t_done();
