@@ -621,6 +621,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)	/* cleared by setuid */
 		fatal("PR_SET_PDEATHSIG");
 	router_inject_setup(r);	/* as our user: the journal is ours */
+	router_corr_setup(r);	/* ...and so is the correlation journal */
 	router_handler_setup(r);
 	router_verify_setup();	/* threads, then the filter on all of them */
 	sandbox_router();		/* last: see sandbox_router.c */

@@ -226,6 +226,7 @@ void router_check_peers(struct router *, int64_t now);
 void router_roster(struct router *);
 
 /* router_corr.c */
+void router_corr_setup(struct router *);
 void router_track(struct router *, const struct envelope *cmd,
     const struct router_pending *, int64_t now);
 int router_answered(const struct envelope *);

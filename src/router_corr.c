@@ -17,16 +17,24 @@
  * just before the reply itself is published (so the sender's clear,
  * which follows the reply, comes last).
  *
- * After a restart the store is refilled from the retained documents.
+ * After a restart the store is refilled from its journal in state_dir
+ * (and from our own pending documents still retained).
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "log.h"
 #include "router.h"
+#include "util.h"
 
 static void
 router_corr_topic(const struct router *r, const char *corr, char *out,
@@ -59,6 +67,132 @@ router_corr_doc(struct router *r, const char *signer, const char *corr,
 	free(s);
 }
 
+/* --- the journal ----------------------------------------------------------- */
+
+/*
+ * {state_dir}/corr/FROM,CORR: each entry of ours, written when it is
+ * tracked and removed when it is dropped, so that a restarted router
+ * knows what its own nodes sent from its own record, whatever the
+ * retained documents on the bus say by then (the addressee's
+ * in_progress has replaced our pending one).  Not fsynced: a power
+ * loss may forget an entry (its response is then refused as
+ * unsolicited), never invent one.  Node ids and the corr charset hold
+ * no '/', and FROM is never empty, so the name is one plain file.
+ */
+static void
+router_corr_path(const struct router *r, const struct corr_entry *c,
+    const char *sfx, char *out, size_t len)
+{
+	snprintf(out, len, "%s/corr/%s,%s%s", r->cfg->state_dir, c->from,
+	    c->corr, sfx);
+}
+
+static void
+router_corr_save(struct router *r, const struct corr_entry *c)
+{
+	char tmp[CONFIG_PATH_MAX + 192], path[CONFIG_PATH_MAX + 192], *s;
+	json_t *o;
+	int fd, ok = 0;
+
+	o = json_pack("{sssssssssssssssssIsI}", "corr", c->corr, "id", c->id,
+	    "from", c->from, "to", c->to, "kid", c->kid, "text", c->text,
+	    "session", c->session, "ch", envelope_ch_name(c->ch),
+	    "sent_at", (json_int_t)c->sent_at, "expires",
+	    (json_int_t)c->expires);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("corr journal: cannot build an entry");
+	json_decref(o);
+	router_corr_path(r, c, ".tmp", tmp, sizeof(tmp));
+	router_corr_path(r, c, "", path, sizeof(path));
+	(void)unlink(tmp);		/* a crash's leftover */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
+	    != -1) {
+		ok = hive_write_all(fd, s, strlen(s)) == 0;
+		ok = close(fd) == 0 && ok && rename(tmp, path) == 0;
+		if (!ok)
+			(void)unlink(tmp);
+	}
+	if (!ok)
+		log_warn("corr journal: %s (a restart will not know corr=%s)",
+		    path, c->corr);
+	free(s);
+}
+
+static void
+router_corr_unsave(struct router *r, const struct corr_entry *c)
+{
+	char path[CONFIG_PATH_MAX + 192];
+
+	router_corr_path(r, c, "", path, sizeof(path));
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("corr journal: unlink %s", path);
+}
+
+/* One journal file back into the store: -1 if it is not one of ours. */
+static int
+router_corr_load(struct router *r, const char *dir, const char *name,
+    int64_t now)
+{
+	char path[CONFIG_PATH_MAX + 300];
+	struct envelope cmd = { 0 };
+	const char *ch, *session;
+	json_int_t expires;
+	struct corr_entry *c;
+	json_t *o;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return -1;
+	if (json_unpack(o, "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, "
+	    "s:I}", "corr", &cmd.corr, "id", &cmd.id, "from", &cmd.from,
+	    "to", &cmd.to, "kid", &cmd.kid, "text", &cmd.text, "session",
+	    &session, "ch", &ch, "sent_at", &cmd.ts, "expires", &expires) == 0 &&
+	    router_is_local(r, cmd.from) && (valid_node(cmd.to) ||
+	    strcmp(cmd.to, "all") == 0) && envelope_valid_id(cmd.corr) &&
+	    envelope_valid_id(cmd.id) && strlen(cmd.text) <= CORR_TEXT_MAX &&
+	    (session[0] == '\0' || corr_valid_session(session)) &&
+	    (strcmp(ch, "command") == 0 || strcmp(ch, "sync") == 0)) {
+		rc = 0;
+		cmd.ch = strcmp(ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
+		if (expires > now && (c = corr_track(r->corr, &cmd,
+		    expires - now, now)) != NULL)
+			hive_strlcpy(c->session, session, sizeof(c->session));
+	}
+	json_decref(o);
+	return rc;
+}
+
+/* Before the sandbox: the journal's directory, read back. */
+void
+router_corr_setup(struct router *r)
+{
+	char dir[CONFIG_PATH_MAX + 16], path[CONFIG_PATH_MAX + 300];
+	int64_t now = (int64_t)time(NULL);
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/corr", r->cfg->state_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if ((d = opendir(dir)) == NULL)
+		fatal("corr journal %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (strstr(de->d_name, ".tmp") != NULL)
+			(void)unlink(path);	/* never renamed */
+		else if (router_corr_load(r, dir, de->d_name, now) == -1)
+			log_warnx("corr journal: ignoring %s", path);
+	}
+	closedir(d);
+	if (corr_count(r->corr) > 0)
+		log_info("corr journal: tracking %zu command(s) again",
+		    corr_count(r->corr));
+}
+
+/* The exchange is over: its retained document and its journal go. */
 static void
 router_corr_clear(struct router *r, const struct corr_entry *c)
 {
@@ -66,6 +200,7 @@ router_corr_clear(struct router *r, const struct corr_entry *c)
 
 	router_corr_topic(r, c->corr, topic, sizeof(topic));
 	router_clear_retained(r, topic);
+	router_corr_unsave(r, c);
 }
 
 /* --- sender side ---------------------------------------------------------- */
@@ -90,6 +225,7 @@ router_track(struct router *r, const struct envelope *cmd,
 		}
 	}
 	log_info("tracking corr=%s id=%s to=%s", c->corr, cmd->id, cmd->to);
+	router_corr_save(r, c);
 	router_corr_doc(r, cmd->from, c->corr, cmd->from, cmd->to, c->ch,
 	    c->text, cmd->ts, r->cfg->corr_ttl, "pending");
 }
@@ -294,9 +430,11 @@ router_corr_restore(struct router *r, const struct envelope *e,
 	cmd.kid = e->kid;
 	cmd.ch = strcmp(d->ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
 	if ((c = corr_track(r->corr, &cmd, d->sent_at + d->ttl - now, now))
-	    != NULL)
+	    != NULL) {
 		log_info("tracking corr=%s again (from its retained document)",
 		    c->corr);
+		router_corr_save(r, c);
+	}
 }
 
 /*

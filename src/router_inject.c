@@ -67,23 +67,6 @@ rinj_json(const struct router_inj *q)
 	return o;
 }
 
-static int
-rinj_write_all(int fd, const char *s, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Durable before the injector hears of it; -1 if the disk refused. */
 static int
 rinj_journal_write(struct router *r, const struct router_inj *q)
@@ -100,7 +83,7 @@ rinj_journal_write(struct router *r, const struct router_inj *q)
 		fatalx("journal: cannot serialise an entry");
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
 	    != -1) {
-		if (rinj_write_all(fd, s, strlen(s)) == 0 && fsync(fd) == 0 &&
+		if (hive_write_all(fd, s, strlen(s)) == 0 && fsync(fd) == 0 &&
 		    rename(tmp, path) == 0 && fsync(r->journal_dirfd) == 0)
 			rv = 0;
 		close(fd);

@@ -1,10 +1,30 @@
 /*
  * util.c - small helpers.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
+
+int
+hive_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
 
 size_t
 hive_strlcpy(char *dst, const char *src, size_t dsize)

@@ -13,6 +13,9 @@ size_t hive_strlcpy(char *dst, const char *src, size_t dsize);
 /* A string in an IPC/config field: exactly one trailing NUL. */
 int str_exact(const char *s, size_t len);
 
+/* write(2) all of buf, EINTR retried: 0, or -1 with errno. */
+int hive_write_all(int fd, const void *buf, size_t len);
+
 /* Every byte printable ASCII (0x20..0x7e). */
 int hive_printable(const char *s, size_t len);
 

@@ -30,6 +30,7 @@ socket send $me
 socket reply $me
 POLICY
 start_box turq
+TURQ_MON=${PIDS[-1]}
 TURQ=(--socket "$T/turq/run/hive.sock")
 AUDIT=$T/turq/log/audit.log
 CALLS=$T/turq/calls/calls.log
@@ -184,6 +185,41 @@ status_has() { "$CLI" status "${TURQ[@]}" --json >"$T/status.json" &&
     "$T/status.json" >/dev/null; }
 check "an honest peer's and turq's own state are still shown" \
     wait_until status_has
+
+# the floods' retained documents go: on a new subscription the broker
+# would hand them out first, and drops what its queue cannot hold
+cut -f1 "$T/flood.tsv" "$T/acts.tsv" | sed 's/$/\t/' |
+    "$PUBMANY" -r 127.0.0.1 "$BROKER_PORT" >/dev/null
+
+# --- a restart: what turq sent, it knows from its own record ------------
+# ok-2 (no daemon here: played by hand) marks turq's command in_progress,
+# which replaces turq's pending document on the broker; turq restarts;
+# ok-2's answer must still be taken as the answer to turq's command
+"$CLI" send "${TURQ[@]}" --to ok-2 --ch command --text "long job" \
+    --corr long-1 >/dev/null
+# turq's own pending document first, as an addressee's reply would be
+retained_pending() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" \
+    --retained-only -W 2 -C 1 -t hive/meta/corr/long-1 >"$T/long-1.ret" \
+    2>/dev/null; grep -q 'status\\":\\"pending' "$T/long-1.ret"; }
+wait_until retained_pending
+meta ok-2 turq-18789 long-1 "$(corrdoc long-1 turq-18789 ok-2 \
+    in_progress 3600 'long job')" >"$T/long-1"
+"${PUB[@]}" -r -t hive/meta/corr/long-1 -f "$T/long-1"
+kill "$TURQ_MON"
+wait "$TURQ_MON" || true
+start_box turq
+TURQ_MON=${PIDS[-1]}
+in_progress() { "$CLI" pending "${TURQ[@]}" --json >"$T/pending2.json" &&
+    jq -e '.[] | select(.data.corr == "long-1" and .data.status ==
+    "in_progress" and .data.text == "long job")' "$T/pending2.json" \
+    >/dev/null; }
+check "after a restart turq still tracks its command, now in progress" \
+    wait_until in_progress
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
+    --sign-key "$T/priv/ok-2.key" --to turq-18789 --ch response \
+    --corr long-1 --text "long job done" >/dev/null
+check "...and ok-2's response is injected as the answer to it" \
+    wait_for "$CALLS" 're: \\"long job\\" \(command to ok-2\): long job done'
 
 # --- a hung agent: one peer cannot take every injection held -------------
 : >"$T/turq/calls/gate"		# the double now waits for a release
