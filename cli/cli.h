@@ -27,6 +27,7 @@
 #define EXIT_USAGE	2
 #define EXIT_BROKER	3
 #define EXIT_BAD_REPLY	4
+#define EXIT_REMOTE	5	/* a response said the remote work failed */
 
 #define CLI_MAX_PENDING	64
 

@@ -115,6 +115,22 @@ daemon_refused(json_t *o)
 	return EXIT_USAGE;
 }
 
+/* A response the daemon verified: does its outcome say it failed? */
+static int
+daemon_failed(const char *wire)
+{
+	json_t *e = json_loads(wire, JSON_REJECT_DUPLICATES, NULL);
+	const char *outcome = json_string_value(json_object_get(e, "outcome"));
+	const char *from = json_string_value(json_object_get(e, "from"));
+	int failed = outcome != NULL && strcmp(outcome, "ok") != 0;
+
+	if (failed)
+		warnx("%s answered: outcome %s", from != NULL ? from : "?",
+		    outcome);
+	json_decref(e);
+	return failed;
+}
+
 static int
 daemon_wait(int fd, long long wait, char *buf)
 {
@@ -122,13 +138,14 @@ daemon_wait(int fd, long long wait, char *buf)
 	long long deadline = mqtt_now_ms() + wait * 1000 + 5000;
 	const char *s, *done;
 	json_t *o;
-	int got = 0;
+	int got = 0, failed = 0;
 
 	while ((o = daemon_read(fd, deadline, buf)) != NULL) {
 		if ((s = json_string_value(json_object_get(o, "response")))) {
 			printf("%s\n", s);
 			fflush(stdout);
 			got++;
+			failed += daemon_failed(s);
 		}
 		done = json_string_value(json_object_get(o, "done"));
 		if (done != NULL) {
@@ -140,7 +157,9 @@ daemon_wait(int fd, long long wait, char *buf)
 		}
 		json_decref(o);
 	}
-	return got > 0 ? EXIT_VALID : EXIT_TIMEOUT;
+	if (got == 0)
+		return EXIT_TIMEOUT;
+	return failed > 0 ? EXIT_REMOTE : EXIT_VALID;
 }
 
 int

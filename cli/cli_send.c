@@ -60,7 +60,8 @@ send_usage(void)
 	    "--from NODE (daemon only): which of the daemon's nodes signs.\n"
 	    "exit: 0 ok, 1 no reply in time, 2 usage or I/O, 3 broker or "
 	    "daemon unreachable,\n      4 replies arrived but all were "
-	    "refused\n");
+	    "refused, 5 a reply's outcome says the remote\n      work "
+	    "failed (error, timeout, refused, no-handler, ...)\n");
 	cli_common_usage();
 }
 
@@ -82,6 +83,7 @@ struct waiter {
 	struct inbound		 in;
 	const struct envelope	*sent;
 	size_t			 refused;
+	size_t			 failed;	/* replies with a failed outcome */
 	long long		 replies, got;	/* want, have */
 };
 
@@ -132,8 +134,19 @@ wait_one(struct waiter *w, const struct mqtt_msg *m)
 	printf("%.*s\n", (int)out.len, out.p);
 	fflush(stdout);
 	buf_free(&out);
+	if (envelope_failed(&e)) {
+		w->failed++;
+		warnx("%s answered: outcome %s", e.from, e.outcome);
+	}
 	envelope_free(&e);
 	return 1;
+}
+
+/* What the replies we printed say: 0, or 5 if one reports a failure. */
+static int
+wait_result(const struct waiter *w)
+{
+	return w->failed > 0 ? EXIT_REMOTE : EXIT_VALID;
 }
 
 static int
@@ -154,12 +167,12 @@ wait_loop(struct waiter *w, struct mqtt *m, long long seconds)
 		r = wait_one(w, &msg);
 		mqtt_msg_free(&msg);
 		if (r == 1 && ++w->got >= w->replies)
-			return EXIT_VALID;
+			return wait_result(w);
 	}
 	if (w->got > 0) {
 		warnx("%lld of %lld replies within %llds", w->got, w->replies,
 		    seconds);
-		return EXIT_VALID;
+		return wait_result(w);
 	}
 	if (w->refused > 0) {
 		warnx("no valid reply within %llds; %zu refused", seconds,

@@ -247,12 +247,16 @@ show "$(cat "$T/verify.out")"
 
 say "A handler that overruns its 2 s timeout is stopped, and the sender told"
 cmd "hive-cli send --to pg1-18890 --ch command --action slow --text 'take your time' --wait 15"
+rc=0
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --action slow \
     --text "take your time" --wait 15 >"$T/slow.json" 2>"$T/slow.err" ||
-    die "no answer about the slow handler"
+    rc=$?
+# exit 5: an answer came, and its outcome says the remote work failed
+[ "$rc" -eq 5 ] || die "no answer about the slow handler (exit $rc)"
 grep -q 'error: handler slow on pg1-18890: timeout' "$T/slow.json" ||
     die "the slow handler did not time out: $(jq -r .text "$T/slow.json")"
 show "answer: $(jq -r .text "$T/slow.json")"
+show "outcome: $(jq -r .outcome "$T/slow.json"), and hive-cli exited 5"
 gone() { ! pgrep -u nobody -f 'sleep 67' >/dev/null; }
 wait_cmd gone || die "the slow handler's sleep is still running"
 show "nothing of it is left running"

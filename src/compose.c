@@ -53,6 +53,7 @@ compose_build(const struct compose_req *r, const char *from)
 	    compose_str(o, "action", r->action) ||
 	    compose_str(o, "corr", r->corr) ||
 	    compose_str(o, "replyTo", r->reply_to) ||
+	    compose_str(o, "outcome", r->outcome) ||
 	    (r->args && json_object_set(o, "args", r->args))) {
 		json_decref(o);
 		return NULL;	/* json_string refuses invalid UTF-8 */

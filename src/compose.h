@@ -15,6 +15,7 @@
 
 struct compose_req {
 	const char	*to, *ch, *text, *urgency, *action, *corr, *reply_to;
+	const char	*outcome;	/* responses only; NULL: absent */
 	json_t		*args;		/* borrowed; may be NULL */
 	int64_t		 ttl;
 	int64_t		 ts;		/* 0: now */

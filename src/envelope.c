@@ -28,11 +28,23 @@ static const struct {
 	int		 required;
 } envelope_fields[] = {
 	{ "action", 0 }, { "args", 0 }, { "ch", 1 }, { "corr", 0 },
-	{ "from", 1 }, { "id", 1 }, { "kid", 1 }, { "replyTo", 0 },
+	{ "from", 1 }, { "id", 1 }, { "kid", 1 }, { "outcome", 0 },
+	{ "replyTo", 0 },
 	{ "sig", 1 }, { "text", 1 }, { "to", 1 }, { "ts", 1 },
 	{ "ttl", 1 }, { "urgency", 1 }, { "v", 1 },
 };
 #define ENVELOPE_NFIELDS (sizeof(envelope_fields) / sizeof(envelope_fields[0]))
+
+/*
+ * What a response may say about the remote work (docs/protocol.md,
+ * 3.2): the handler outcomes of docs/handlers.md, and no-handler.
+ */
+static const char *const envelope_outcomes[] = {
+	"ok", "error", "bad-output", "timeout", "killed-by-seccomp",
+	"killed", "refused", "no-handler",
+};
+#define ENVELOPE_NOUTCOMES \
+	(sizeof(envelope_outcomes) / sizeof(envelope_outcomes[0]))
 
 void
 envelope_limits_default(struct envelope_limits *l)
@@ -95,6 +107,23 @@ envelope_valid_action(const char *s)
 	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
 		return 0;
 	return envelope_charset(s, ENVELOPE_ACTION_MAX, "_-", 0);
+}
+
+int
+envelope_valid_outcome(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < ENVELOPE_NOUTCOMES; i++)
+		if (strcmp(s, envelope_outcomes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+envelope_failed(const struct envelope *e)
+{
+	return e->outcome != NULL && strcmp(e->outcome, "ok") != 0;
 }
 
 int
@@ -313,6 +342,23 @@ envelope_addressing(const json_t *root, struct envelope *e,
 	return 0;
 }
 
+/* The remote work's outcome: a closed word, and only on a response. */
+static int
+envelope_outcome(const json_t *root, struct envelope *e, struct refusal *why)
+{
+	json_t *v = json_object_get(root, "outcome");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v) || !envelope_valid_outcome(json_string_value(v)))
+		return refusal_set(why, REF_SCHEMA, "outcome"), -1;
+	if (e->ch != CH_RESPONSE)
+		return refusal_set(why, REF_SCHEMA, "outcome on a %s",
+		    envelope_ch_name(e->ch)), -1;
+	e->outcome = json_string_value(v);
+	return 0;
+}
+
 static int
 envelope_payload(const json_t *root, struct envelope *e, struct refusal *why)
 {
@@ -338,7 +384,7 @@ envelope_payload(const json_t *root, struct envelope *e, struct refusal *why)
 	if (envelope_opt_id(root, "corr", &e->corr, why) == -1 ||
 	    envelope_opt_id(root, "replyTo", &e->reply_to, why) == -1)
 		return -1;
-	return 0;
+	return envelope_outcome(root, e, why);
 }
 
 static int

@@ -51,6 +51,7 @@ struct envelope {
 	size_t		 text_len;
 	const char	*corr;		/* NULL if absent or null */
 	const char	*reply_to;	/* NULL if absent or null */
+	const char	*outcome;	/* responses only; NULL if absent */
 	const char	*action;	/* NULL if absent */
 	json_t		*args;		/* NULL if absent */
 	const char	*kid;
@@ -115,6 +116,9 @@ const char *envelope_ch_name(enum envelope_ch);
 int envelope_ch_parse(const char *, enum envelope_ch *);
 int envelope_valid_id(const char *);
 int envelope_valid_action(const char *);
+int envelope_valid_outcome(const char *);
+/* A response whose outcome says the remote work failed (not "ok"). */
+int envelope_failed(const struct envelope *);
 
 void envelope_free(struct envelope *);
 

@@ -353,6 +353,7 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	r.reply_to = ipc_get_str(&rd);
 	args = ipc_get_str(&rd);
 	r.ttl = ipc_get_i64(&rd);
+	r.outcome = ipc_get_str(&rd);
 	if (ipc_reader_done(&rd) == -1 || from == NULL || r.to == NULL ||
 	    r.ch == NULL || r.urgency == NULL || r.text == NULL ||
 	    !valid_node(from))
@@ -360,6 +361,7 @@ monitor_sign(const struct ipc_msg *msg, void *arg)
 	monitor_opt(&r.action);
 	monitor_opt(&r.corr);
 	monitor_opt(&r.reply_to);
+	monitor_opt(&r.outcome);
 	/* args: rebuilt from text like every other field; compose checks
 	 * that it is an object within the envelope's limits */
 	if (args != NULL && args[0] != '\0' && (r.args = json_loads(args,

@@ -64,6 +64,7 @@ router_sign_payload(struct ipc_writer *w, const struct compose_req *q,
 	ipc_put_str(w, q->reply_to);
 	ipc_put_str(w, args);
 	ipc_put_i64(w, q->ttl);
+	ipc_put_str(w, q->outcome);
 }
 
 /* Into a free slot of the pending table, and to the monitor; 0 if the

@@ -212,6 +212,7 @@ int router_has_handler(const struct router *, const char *action);
 json_t *router_handler_names(const struct router *);
 size_t router_runs_active(const struct router *);
 void router_run_handler(struct router *, const struct envelope *);
+void router_no_handler_respond(struct router *, const struct envelope *);
 void router_handler_done(const struct ipc_msg *, void *router);
 void router_handler_setup(struct router *);
 void router_handler_free(struct router *);

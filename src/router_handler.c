@@ -246,11 +246,37 @@ router_run_respond(struct router *r, const struct router_run *run,
 		    run->action, run->node, outcome, error[0] ? ": " : "",
 		    error);
 	q.text = text;
+	/* absent on success, so that a receiver that predates the field
+	 * still accepts every answer that succeeded (protocol.md, 14) */
+	q.outcome = ok ? NULL : outcome;
 	if (q.ttl > r->cfg->limits.max_ttl)
 		q.ttl = r->cfg->limits.max_ttl;
 	router_reply_sending(r, run->node, run->from, run->corr);
 	router_sign(r, &q, run->node, NULL, NULL);
 	free(text);
+}
+
+/*
+ * A command or sync for one of our nodes whose action has no handler
+ * here: answered at once as a run would be, outcome no-handler, so
+ * that a sender waiting for it hears why instead of timing out.  One
+ * to "all" is answered by the boxes that can act on it, not by every
+ * box that cannot.  No meta document: a peer's action names do not
+ * become retained topics.
+ */
+void
+router_no_handler_respond(struct router *r, const struct envelope *e)
+{
+	struct router_run run;
+
+	if (!router_is_local(r, e->to))
+		return;
+	memset(&run, 0, sizeof(run));
+	router_run_fill(&run, e, e->to);
+	log_info("handler %s on %s: no-handler (answered id=%s from=%s)",
+	    run.action, run.node, run.id, run.from);
+	router_run_respond(r, &run, 0, "no-handler", "",
+	    "no handler is installed for this action");
 }
 
 static void

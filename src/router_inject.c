@@ -332,6 +332,7 @@ rinj_answer(struct router *r, const struct router_inj *q, int ok,
 		snprintf(text, INJECT_TEXT_MAX, "error: the agent turn on %s "
 		    "failed (%s)", q->reply.from, detail);
 	c.text = text;
+	c.outcome = ok ? NULL : "error";
 	if (c.ttl > r->cfg->limits.max_ttl)
 		c.ttl = r->cfg->limits.max_ttl;
 	router_reply_sending(r, q->reply.from, q->reply.to, q->reply.corr);

@@ -9,7 +9,8 @@
  *   heartbeat  peer bookkeeping only; never reaches the agent
  *   command    with an action we have a handler for: run by the
  *              monitor, the outcome answered (router_handler.c); with
- *              another action: escalated "no handler installed";
+ *              another action: answered no-handler (to one of our
+ *              nodes) and escalated "no handler installed";
  *              without: injected (now -> now, later -> next-heartbeat)
  *   sync       with action: as command (the agent hears of it only
  *              when the handler fails); without: logged
@@ -99,18 +100,27 @@ router_deliver(struct router *r, const struct envelope *e, const char *mode,
 			router_inject(r, r->nodes[i], mode, text, NULL, e);
 }
 
+/*
+ * An action we have no handler for: the sender is answered no-handler
+ * (router_handler.c) when it addressed one of our nodes, and the agent
+ * hears of it with the key a reply of its own would carry.
+ */
 static void
 router_no_handler(struct router *r, const struct envelope *e)
 {
 	char *text = malloc(INJECT_TEXT_MAX), *said;
+	int answered = router_is_local(r, e->to);
 
 	if (text == NULL)
 		fatal("malloc");
+	router_no_handler_respond(r, e);
 	said = frame_new(e->text, e->text_len, FRAME_BLOCK, INJECT_SAID_MAX);
-	snprintf(text, INJECT_TEXT_MAX, "Hive %s from %s (signed, key %s): "
-	    "Received action '%s' but no handler installed. Text: %s Use the "
-	    "hive skill for protocol details.", envelope_ch_name(e->ch),
-	    e->from, e->kid, e->action, said);
+	snprintf(text, INJECT_TEXT_MAX, "Hive %s [corr:%s] from %s (signed, "
+	    "key %s): Received action '%s' but no handler installed. Text: "
+	    "%s%s Use the hive skill for protocol details.",
+	    envelope_ch_name(e->ch), e->corr != NULL ? e->corr : e->id,
+	    e->from, e->kid, e->action, said, answered ? " The daemon "
+	    "answered no-handler." : "");
 	router_deliver(r, e, "now", text);
 	free(said);
 	free(text);

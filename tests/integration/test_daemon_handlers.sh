@@ -112,6 +112,8 @@ check "...the response is the handler's JSON result (the envelope it read)" \
 check "...signed by pg1-18890 as a response to the command" \
     [ "$(jq -r '.from + " " + .ch + " " + .corr' "$T/echo.out")" = \
     "pg1-18890 response $sent_id" ]
+check "...with no outcome field: success needs none" \
+    jq -e 'has("outcome") | not' "$T/echo.out"
 check "...and the agent was not woken for it" \
     bash -c '! grep -q "hello handler" "$1"' _ "$T/pg1/calls/calls.log"
 meta_echo() { "$CLI" sync-status "${TURQ[@]}" --action echo --json |
@@ -131,6 +133,9 @@ send --ch command --action fail --text "try" --wait 20 >"$T/fail.out" \
 check "a failing handler's response carries the error and stderr" \
     grep -q '"error: handler fail on pg1-18890: error: exit 3; stderr: disk on fire"' \
     "$T/fail.out"
+check "...its outcome, signed, is error" \
+    [ "$(jq -r .outcome "$T/fail.out")" = error ]
+check "...and send --wait exits 5 (the remote work failed)" [ "$rc" -eq 5 ]
 check "...and (alert yes) an alert reaches the sender's agent" \
     wait_for "$T/turq/calls/calls.log" 'handler fail on pg1-18890 failed \(error\)'
 rc=0
@@ -138,6 +143,8 @@ send --ch command --action slow --text "never ends" --wait 20 \
     >"$T/slow.out" 2>/dev/null || rc=$?
 check "a handler over its timeout is reported as timeout" \
     grep -q 'error: handler slow on pg1-18890: timeout' "$T/slow.out"
+check "...outcome timeout, exit 5" \
+    [ "$(jq -r .outcome "$T/slow.out")" = timeout -a "$rc" -eq 5 ]
 nothing_left() { ! pgrep -u nobody -f 'sleep 30' >/dev/null; }
 check "...and nothing of it is left running" wait_until nothing_left
 
@@ -175,10 +182,31 @@ check "a failed sync is escalated to the local agent" \
 check "the sender logs the sync's response without waking its agent" \
     wait_for "$T/turq/daemon.log" 'sync result from=pg1-18890'
 
-# --- no handler: escalated, as before -------------------------------------
-send --ch command --action nope --text "improvise" >/dev/null
-check "an action without a handler is escalated to the agent" \
-    wait_for "$T/pg1/calls/calls.log" "Received action 'nope' but no handler installed"
+# --- no handler: answered no-handler at once, and escalated ---------------
+rc=0
+send --ch command --action nope --text "improvise" --wait 20 \
+    >"$T/nope.out" 2>"$T/nope.err" || rc=$?
+nope_id=$(sed -n 's/^sent: //p' "$T/nope.err" | jq -r .id)
+check "an action without a handler: --wait is answered, exit 5" \
+    [ "$rc" -eq 5 ]
+check "...by pg1-18890, outcome no-handler, to the command" \
+    [ "$(jq -r '.from + " " + .outcome + " " + .corr + " " + .replyTo' \
+    "$T/nope.out")" = "pg1-18890 no-handler $nope_id $nope_id" ]
+check "...and hive-cli names the outcome on stderr" \
+    grep -q 'pg1-18890 answered: outcome no-handler' "$T/nope.err"
+check "the agent hears of it with the key to answer ([corr:ID])" \
+    wait_for "$T/pg1/calls/calls.log" \
+    "Hive command \\[corr:$nope_id\\] from turq-18789 .*Received action 'nope' but no handler installed"
+# the same without the daemon: hive-cli with a key waits on the bus itself
+rc=0
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys" \
+    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command \
+    --action nope --corr op-nope --text "direct" --wait 20 \
+    >"$T/nope-direct.out" 2>/dev/null || rc=$?
+check "...a direct send --wait gets no-handler too, exit 5" \
+    [ "$rc" -eq 5 -a "$(jq -r .outcome "$T/nope-direct.out")" = no-handler ]
+check "...and the agent sees the sender's own corr" \
+    wait_for "$T/pg1/calls/calls.log" "Hive command \\[corr:op-nope\\]"
 
 # --- refused input runs nothing -------------------------------------------
 runs_before=$(count_lines "$RUNS/count.log" run)

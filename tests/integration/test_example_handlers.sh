@@ -169,6 +169,8 @@ ask git-sync
 check "git-sync: a broken workspace fails the run, named in the error" \
     grep -q "error: handler git-sync on pg1-18890: error: exit 1; stderr: git-sync: /nonexistent: fatal: cannot change to" \
     "$T/git-sync.out"
+check "...outcome error, and send --wait exits 5" \
+    [ "$(jq -r .outcome "$T/git-sync.out")" = error -a "$rc" -eq 5 ]
 
 # --- check-services ------------------------------------------------------------
 check "check-services: the sentinel wakes the agent, naming what is down" \

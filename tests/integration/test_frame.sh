@@ -72,10 +72,11 @@ framed "command" "$(injected pg1 'cmd-1 please')" \
 
 # --- an action this box has no handler for -----------------------------------
 "$CLI" send "${PEER[@]}" --to pg1-18890 --ch command --action nosuch \
-    --text "$(hostile act-1)" >/dev/null
+    --corr act-1 --text "$(hostile act-1)" >/dev/null
 wait_for "$T/pg1/calls/calls.log" 'act-1 please check disk'
 text=$(injected pg1 'act-1 please')
-framed "no handler" "$text" "Hive command from turq-18789 (signed, key "
+framed "no handler" "$text" \
+    "Hive command [corr:act-1] from turq-18789 (signed, key "
 check "no handler: the text follows hive's words" \
     grep -qF "no handler installed. Text: act-1 please check disk" <<<"$text"
 

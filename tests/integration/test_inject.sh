@@ -101,6 +101,8 @@ check "the agent's reply comes back as the response (--wait)" \
     grep -q '"text":"agent says: Hive command' <<<"$out"
 check "...a signed response from the agent's node" \
     grep -q '"from":"mini1-18889","id"' <<<"$out"
+check "...with no outcome: the turn succeeded" \
+    jq -e 'has("outcome") | not' <<<"$out"
 argv_of mini 1 >"$T/argv"
 check "agent-turn argv: openclaw agent --agent main --session-id hive" \
     [ "$(head -7 "$T/argv" | tr '\n' ' ')" = \
@@ -157,4 +159,13 @@ mini_counts() { "$CLI" status --socket "$T/pg1/run/hive.sock" --json |
     .data.delivered >= 3 and .data.inject_failed == 0' >/dev/null; }
 check "the state document counts the deliveries (seen from pg1)" \
     wait_until mini_counts
+
+# --- an agent turn that fails: the sender is told, machine-readably ----------
+: >"$T/mini/calls/fail"
+rc=0
+"$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 \
+    --to mini1-18889 --ch command --text "fail this turn" --wait 10 \
+    >"$T/turnfail.out" 2>/dev/null || rc=$?
+check "a failed agent turn is answered: outcome error, exit 5" \
+    [ "$(jq -r .outcome "$T/turnfail.out")" = error -a "$rc" -eq 5 ]
 finish

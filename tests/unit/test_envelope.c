@@ -334,6 +334,68 @@ test_schema_fields(void)
 	}
 }
 
+/* outcome: a closed word, only on a response, signed like the rest. */
+static void
+test_outcome(void)
+{
+	static const char *const ok[] = { "ok", "error", "bad-output",
+	    "timeout", "killed-by-seccomp", "killed", "refused", "no-handler" };
+	static const char *const bad[] = {
+		/* a good word on another channel */
+		"\"outcome\":\"error\",",
+		"\"ch\":\"alert\",\"outcome\":\"ok\",",
+		"\"ch\":\"sync\",\"outcome\":\"no-handler\",",
+		"\"ch\":\"status\",\"outcome\":\"timeout\",",
+		/* a response with a word outside the list, or not a word */
+		"\"ch\":\"response\",\"outcome\":\"fine\",",
+		"\"ch\":\"response\",\"outcome\":\"Error\",",
+		"\"ch\":\"response\",\"outcome\":\"\",",
+		"\"ch\":\"response\",\"outcome\":\"error \",",
+		"\"ch\":\"response\",\"outcome\":null,",
+		"\"ch\":\"response\",\"outcome\":5,",
+		"\"ch\":\"response\",\"outcome\":[\"error\"],",
+	};
+	char extra[128], *p;
+	struct envelope e;
+	struct refusal why = { 0 };
+	size_t i, n;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(extra, sizeof(extra),
+		    "\"ch\":\"response\",\"outcome\":\"%s\",", ok[i]);
+		CHECK(schema_with(extra) == REF_NONE);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		enum refusal_reason r = schema_with(bad[i]);
+
+		if (r != REF_SCHEMA)
+			fprintf(stderr, "  case: %s -> %s\n", bad[i],
+			    refusal_name(r));
+		CHECK(r == REF_SCHEMA);
+	}
+	/* signed: it verifies, says failed, and cannot be changed */
+	n = sign_template("{" T_BASE ",\"ch\":\"response\","
+	    "\"outcome\":\"error\"}", &turq);
+	CHECK(receive(wire, n, 1000) == REF_NONE);
+	CHECK(envelope_parse(wire, n, &lim, 0, &e, &why) == 0);
+	CHECK(e.outcome != NULL && strcmp(e.outcome, "error") == 0);
+	CHECK(envelope_failed(&e));
+	envelope_free(&e);
+	CHECK((p = strstr(wire, "\"outcome\":\"error\"")) != NULL);
+	memcpy(p, "\"outcome\":\"ok\"   ", 17);
+	CHECK(receive(wire, n, 1000) == REF_BAD_SIGNATURE);
+	/* ok and absent: nothing failed */
+	n = sign_template("{" T_BASE ",\"ch\":\"response\","
+	    "\"outcome\":\"ok\"}", &turq);
+	CHECK(envelope_parse(wire, n, &lim, 0, &e, &why) == 0);
+	CHECK(!envelope_failed(&e));
+	envelope_free(&e);
+	n = sign_template("{" T_BASE ",\"ch\":\"response\"}", &turq);
+	CHECK(envelope_parse(wire, n, &lim, 0, &e, &why) == 0);
+	CHECK(e.outcome == NULL && !envelope_failed(&e));
+	envelope_free(&e);
+}
+
 static void
 test_missing_fields(void)
 {
@@ -429,6 +491,7 @@ main(void)
 	test_json_refusals();
 	test_depth();
 	test_schema_fields();
+	test_outcome();
 	test_missing_fields();
 	test_sig_encoding();
 	test_exact_size_limit();
