@@ -18,7 +18,8 @@ gen_node turq-18789
 gen_node pg1-18890
 gen_node mini1-18889
 chmod 755 "$T"
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 journal_is() { [ "$(ls "$T/pg1/state/inject" | wc -l)" -eq "$1" ]; }
 calls_ge() { [ "$(wc -l <"$T/$1/calls/calls.log")" -ge "$2" ]; }
 drained_once() {	# each drain-N in the agent's calls, once
