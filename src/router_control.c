@@ -132,8 +132,9 @@ router_corr_json(const struct router *r, const struct corr_entry *c)
 	    "ts", (json_int_t)c->sent_at, "truncated", 0, "data",
 	    "corr", c->corr, "from", c->from, "to", c->to,
 	    "ch", envelope_ch_name(c->ch), "text", c->text,
-	    "sent_at", (json_int_t)c->sent_at, "status", c->in_progress ?
-	    "in_progress" : "pending", "ttl", (json_int_t)r->cfg->corr_ttl);
+	    "sent_at", (json_int_t)c->sent_at, "status", c->failed ? "failed" :
+	    c->in_progress ? "in_progress" : "pending",
+	    "ttl", (json_int_t)r->cfg->corr_ttl);
 }
 
 /* pending: our own commands from the store, then the view's others */

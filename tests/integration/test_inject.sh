@@ -158,4 +158,31 @@ mini_counts() { "$CLI" status --socket "$T/pg1/run/hive.sock" --json |
     .data.delivered >= 3 and .data.inject_failed == 0' >/dev/null; }
 check "the state document counts the deliveries (seen from pg1)" \
     wait_until mini_counts
+
+# --- a stand-in openclaw that prints nothing -------------------------------
+# exit 0 and no {"ok":true}: retried, then failed with a message that
+# says what was expected and where it is written; the command's corr
+# document goes to failed (not left in_progress), and the sender's
+# pending shows it
+: >"$T/mini/calls/answer"
+"$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 --to turq-18789 \
+    --ch command --corr mute-1 --text "anyone home" >/dev/null
+why='openclaw exited 0 but printed no {"ok":true}; see docs/openclaw.md'
+check "an empty answer fails with the contract in the log" \
+    wait_for "$T/mini/daemon.log" \
+    "injection failed: failed instance=turq-18789 attempts=3: .*see docs/openclaw.md"
+check "...word for word" grep -qF "$why" "$T/mini/daemon.log"
+check "...and in the audit line" grep -qF \
+    "${why//\"/\\\"}" "$T/mini/log/audit.log"
+corr_failed() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" \
+    --retained-only -W 2 -t hive/meta/corr/mute-1 -C 1 >"$T/corr.doc" \
+    2>/dev/null || true; [ "$(jq -r .text "$T/corr.doc" |
+    jq -r .status)" = failed ]; }
+check "the command's corr document says failed" wait_until corr_failed
+check "...signed by the addressee" [ "$(jq -r .from "$T/corr.doc")" = \
+    turq-18789 ]
+pending_failed() { "$CLI" pending --socket "$T/pg1/run/hive.sock" --json |
+    jq -e '.[] | select(.data.corr == "mute-1" and
+    .data.status == "failed")' >/dev/null; }
+check "...and the sender's pending shows it failed" wait_until pending_failed
 finish
