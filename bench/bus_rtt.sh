@@ -112,7 +112,7 @@ bench_send() {
 	[ -f "$T/keys/bench-cli.pub" ] || gen_node bench-cli
 	# to a node nobody serves: only the broker sees them
 	HIVE_SEND=("$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
-	    --sign-key "$T/priv/bench-cli.key" --to bench-2 --ch status
+	    --sign-key "$T/priv/bench-cli.key" --force --to bench-2 --ch status
 	    --text "process cost")
 	# the same envelope, signed once, for mosquitto_pub
 	printf '{"v":2,"id":"%s","ts":%s,"from":"bench-cli","to":"bench-2","ch":"status","urgency":"later","ttl":3600,"text":"process cost"}\n' \

@@ -32,11 +32,12 @@ struct send_req {
 	const char	*reply_to;	/* reply only */
 	const char	*from, *session;	/* through the daemon only */
 	long long	 ttl, wait, replies;
+	int		 force;		/* even to a node nobody knows */
 };
 
 enum { OPT_TO = OPT__FIRST_VERB_OPT, OPT_CH, OPT_TEXT, OPT_URGENCY,
 	OPT_TTL, OPT_ACTION, OPT_ARGS, OPT_CORR, OPT_WAIT, OPT_TOMSG,
-	OPT_NOVERIFY, OPT_FROM, OPT_SESSION, OPT_REPLIES };
+	OPT_NOVERIFY, OPT_FROM, OPT_SESSION, OPT_REPLIES, OPT_FORCE };
 
 static void
 send_usage(void)
@@ -45,7 +46,7 @@ send_usage(void)
 	    "[--urgency now|later]\n"
 	    "         [--ttl S] [--action NAME] [--args JSON] [--corr ID] "
 	    "[--wait SECONDS]\n"
-	    "         [--replies K] [--session KEY] [--from NODE]\n"
+	    "         [--replies K] [--session KEY] [--from NODE] [--force]\n"
 	    "         [--sign-key FILE | --socket PATH] [broker options]\n"
 	    "Publishes a signed envelope to PREFIX/NODE/CH and prints it.  "
 	    "Signed by the\nlocal hive-daemon (its control socket) unless "
@@ -58,6 +59,9 @@ send_usage(void)
 	    "waits is\ninjected into that OpenClaw session; the key never "
 	    "leaves this box.\n"
 	    "--from NODE (daemon only): which of the daemon's nodes signs.\n"
+	    "NODE must be all, or have a key in the keyring (--keys) or, "
+	    "through the\ndaemon, a roster; anything else is refused (exit 2) "
+	    "with the known nodes\nnamed.  --force sends to NODE anyway.\n"
 	    "exit: 0 ok, 1 no reply in time, 2 usage or I/O, 3 broker or "
 	    "daemon unreachable,\n      4 replies arrived but all were "
 	    "refused, 5 a reply's outcome says the remote\n      work "
@@ -262,6 +266,8 @@ send_via_daemon(struct cli_ctx *ctx, const struct send_req *r, json_t *args)
 	send_field(o, "reply_to", r->reply_to);
 	send_field(o, "from", r->from);
 	send_field(o, "session", r->session);
+	if (r->force)
+		json_object_set_new(o, "force", json_true());
 	if (args != NULL)
 		json_object_set(o, "args", args);
 	if (r->wait > 0)
@@ -269,6 +275,37 @@ send_via_daemon(struct cli_ctx *ctx, const struct send_req *r, json_t *args)
 	if (r->replies > 0)
 		json_object_set_new(o, "replies", json_integer(r->replies));
 	return cli_daemon_send(ctx, o, r->wait);
+}
+
+/*
+ * Signing ourselves, --to must name a node of our keyring (or all):
+ * a mistyped name would be published where nobody listens.  The
+ * daemon makes the same check, with the rosters it has seen too
+ * (router_control.c).  0 known; -1 refused, message printed.
+ */
+static int
+send_known(struct cli_ctx *ctx, const char *to)
+{
+	struct keyring kr;
+	char err[512], known[480] = "";
+	int rc = 0;
+
+	if (strcmp(to, "all") == 0)
+		return 0;
+	if (keyring_load(ctx->cfg.keys_dir, &kr, err, sizeof(err)) == -1) {
+		warnx("cannot check --to %s against the keyring: %s (give "
+		    "--keys DIR, or --force)", to, err);
+		return -1;
+	}
+	if (!keyring_has_node(&kr, to)) {
+		keyring_list_nodes(&kr, known, sizeof(known));
+		warnx("no node %s in the keyring %s (known: %s); --force "
+		    "sends anyway", to, ctx->cfg.keys_dir,
+		    known[0] ? known : "none");
+		rc = -1;
+	}
+	keyring_free(&kr);
+	return rc;
 }
 
 static int
@@ -307,6 +344,8 @@ send_req_run(struct cli_ctx *ctx, struct send_req *r)
 		warnx("--session and --from need the daemon, not --sign-key");
 	} else if (seckey_load(ctx->cfg.sign_key, &sk, err, sizeof(err)) == -1)
 		warnx("%s", err);
+	else if (!r->force && send_known(ctx, r->to) == -1)
+		seckey_free(&sk);	/* refused, message printed */
 	else {
 		buf_init(&wire, ENVELOPE_MAX_WIRE);
 		if (compose_envelope(&req, &sk, &ctx->cfg.limits, &wire, &sent,
@@ -360,6 +399,7 @@ send_opt(struct cli_ctx *ctx, struct send_req *r, int c, const char *arg)
 		return send_num(arg, 1, 1000, &r->replies, "--replies") ? -1 : 1;
 	case OPT_FROM: r->from = arg; return 1;
 	case OPT_SESSION: r->session = arg; return 1;
+	case OPT_FORCE: r->force = 1; return 1;
 	}
 	return cli_common_opt(ctx, c, arg);
 }
@@ -384,6 +424,7 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 		{ "replies", required_argument, NULL, OPT_REPLIES },
 		{ "session", required_argument, NULL, OPT_SESSION },
 		{ "from", required_argument, NULL, OPT_FROM },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct send_req r = { .urgency = "now" };
@@ -494,6 +535,7 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 	r.to = req.to;
 	r.corr = req.corr;
 	r.reply_to = req.reply_to;
+	r.force = 1;	/* to is who wrote to us, not a name typed by hand */
 	/* through the daemon: the node the original was addressed to */
 	if (ctx->cfg.sign_key[0] == '\0' && strcmp(orig.to, "all") != 0)
 		r.from = orig.to;

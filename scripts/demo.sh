@@ -12,7 +12,9 @@
 #
 # Both daemons wake an OpenClaw gateway through the `openclaw` test
 # double (tests/tools/openclaw-double, which records what it is told),
-# unless a real `openclaw` is on PATH.
+# unless a real `openclaw` is on PATH.  Real or stand-in, hive counts a
+# call as delivered only if it prints {"ok":true} on stdout
+# (docs/openclaw.md, "What openclaw must print").
 set -euo pipefail
 : "${HIVE_BIN:?run through make demo}"
 HIVE_SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,6 +88,8 @@ box() {
 	if command -v openclaw >/dev/null; then
 		OPENCLAW=$(command -v openclaw)
 	else
+		# a stand-in: it records its argv and prints {"ok":true},
+		# which is what tells hive the event was delivered
 		cp "$HIVE_SRC/tests/tools/openclaw-double" "$b/bin/openclaw"
 		: >"$b/calls/calls.log"
 		: >"$b/calls/env.log"
@@ -179,6 +183,10 @@ start pg1
 show "turq-18789: master, no handlers     (log: $T/turq/daemon.log)"
 show "pg1-18890:  handlers ping, echo, slow (log: $T/pg1/daemon.log)"
 show "policy on pg1: turq-18789 may run ping, echo, slow; nobody else anything"
+show "openclaw: $OPENCLAW" \
+    "  hive wakes each agent by running it; a call counts as delivered only" \
+    "  if it prints {\"ok\":true} on stdout (a stand-in must too:" \
+    "  docs/openclaw.md, \"What openclaw must print\")"
 
 TURQ=(--socket "$T/turq/run/hive.sock")
 say "turq-18789 asks pg1-18890 to run 'ping' and waits for the signed answer"

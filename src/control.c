@@ -440,7 +440,7 @@ int
 control_error(struct control *c, uint32_t h, const char *code,
     const char *fmt, ...)
 {
-	char msg[256];
+	char msg[640];
 	va_list ap;
 	int rc;
 
@@ -457,18 +457,21 @@ control_error(struct control *c, uint32_t h, const char *code,
 
 struct ctl_field {
 	const char	*name;
-	int		 type;		/* JSON_STRING or JSON_INTEGER */
+	int		 type;		/* JSON_STRING, JSON_INTEGER or
+					   JSON_TRUE (a boolean) */
 	size_t		 off;		/* in struct ctl_req */
 	int64_t		 lo, hi;	/* integers */
 };
 
 #define CF_S(n, f) { n, JSON_STRING, offsetof(struct ctl_req, f), 0, 0 }
+#define CF_B(n, f) { n, JSON_TRUE, offsetof(struct ctl_req, f), 0, 0 }
 #define CF_I(n, f, lo, hi) { n, JSON_INTEGER, offsetof(struct ctl_req, f), \
 	lo, hi }
 
 static const struct ctl_field ctl_send_fields[] = {
 	CF_S("action", action), CF_S("ch", ch), CF_S("corr", corr),
-	CF_S("from", from), CF_I("replies", replies, 1, 1000),
+	CF_B("force", force), CF_S("from", from),
+	CF_I("replies", replies, 1, 1000),
 	CF_S("reply_to", reply_to), CF_S("session", session),
 	CF_S("text", text), CF_S("to", to), CF_I("ttl", ttl, 1, 30 * 86400),
 	CF_S("urgency", urgency), CF_I("wait", wait, 0, 86400),
@@ -496,6 +499,12 @@ control_field(struct ctl_req *q, const struct ctl_field *f, json_t *v)
 {
 	char *p = (char *)q + f->off;
 
+	if (f->type == JSON_TRUE) {
+		if (!json_is_boolean(v))
+			return -1;
+		*(int *)(void *)p = json_is_true(v);
+		return 0;
+	}
 	if (json_typeof(v) != (json_type)f->type)
 		return -1;
 	if (f->type == JSON_STRING) {

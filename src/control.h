@@ -47,6 +47,7 @@ struct ctl_req {
 	const char	*reply_to, *session;
 	char		*args;		/* canonical JSON text, or NULL */
 	int64_t		 ttl, wait, replies;
+	int		 force;	/* send: even to a node nobody knows */
 };
 
 struct control;

@@ -31,6 +31,7 @@ struct corr_entry {
 	int64_t		 sent_at, expires;
 	unsigned	 responses;
 	int		 in_progress;	/* the addressee said it works on it */
+	int		 failed;	/* ...or that it never reached its agent */
 	uint32_t	 client;	/* control client waiting, or 0 */
 	unsigned	 wanted;	/* replies the client waits for */
 	int64_t		 wait_until;	/* when the client stops waiting */

@@ -545,12 +545,40 @@ inj_log_answer(const struct inj_inst *in, int status, int timed_out)
 		    in->pi.node, WTERMSIG(status), line);
 }
 
+/*
+ * Why a call did not deliver, in words that lead to the fix: a
+ * stand-in openclaw that exits 0 but prints nothing must be told what
+ * it was expected to print (docs/openclaw.md, "What openclaw must
+ * print").
+ */
+static void
+inj_why(const struct inj_inst *in, int status, int timed_out, char *why,
+    size_t len)
+{
+	if (timed_out)
+		snprintf(why, len, "openclaw did not finish in time");
+	else if (in->overflow)
+		snprintf(why, len, "openclaw printed more than %d bytes",
+		    INJ_OUT_MAX);
+	else if (!WIFEXITED(status))
+		snprintf(why, len, "openclaw was killed by signal %d",
+		    WTERMSIG(status));
+	else if (WEXITSTATUS(status) != 0)
+		snprintf(why, len, "openclaw exited %d", WEXITSTATUS(status));
+	else if (in->pi.inject == INJECT_EVENT)
+		snprintf(why, len, "openclaw exited 0 but printed no "
+		    "{\"ok\":true}; see docs/openclaw.md");
+	else
+		snprintf(why, len, "openclaw exited 0 but printed no "
+		    "{\"status\":\"ok\"}; see docs/openclaw.md");
+}
+
 static void
 inj_finish(struct injector *j, struct inj_inst *in, int status, int timed_out)
 {
 	struct inj_job *job = in->job;
 	static char reply[INJ_REPLY_MAX + 1];
-	char detail[160];
+	char detail[320], why[128] = "";
 	int ok = !timed_out && !in->overflow && inj_ok(in, reply, sizeof(reply));
 	int retry = in->pi.inject == INJECT_EVENT &&
 	    job->attempts < INJ_EVENT_ATTEMPTS;
@@ -561,16 +589,17 @@ inj_finish(struct injector *j, struct inj_inst *in, int status, int timed_out)
 	in->child = 0;
 	in->job = NULL;
 	job->running = 0;
+	if (!ok)
+		inj_why(in, status, timed_out, why, sizeof(why));
 	if (!ok && retry && !j->draining) {
 		job->not_before = mqtt_now_ms() + (1000LL << (job->attempts - 1));
 		log_warnx("openclaw call for %s failed (%s); retrying",
-		    in->pi.node, timed_out ? "timeout" : "no success in its JSON");
+		    in->pi.node, why);
 		return;
 	}
-	snprintf(detail, sizeof(detail), "%s instance=%s attempts=%d%s",
+	snprintf(detail, sizeof(detail), "%s instance=%s attempts=%d%s%s",
 	    ok ? "delivered" : j->draining ? "deferred" : "failed", in->pi.node,
-	    job->attempts, timed_out ? " timeout" : WIFEXITED(status) ? "" :
-	    " signal");
+	    job->attempts, ok ? "" : ": ", why);
 	inj_report(job->tag, ok ? INJECT_DELIVERED : j->draining ?
 	    INJECT_DEFERRED : INJECT_FAILED, detail, ok ? reply : "");
 	log_info("%s", detail);

@@ -342,6 +342,52 @@ keyring_node_revoked(const struct keyring *kr, const char *node, int64_t ts)
 	return 0;
 }
 
+/* Has node a key we trust?  (Where a message to it could come from.) */
+int
+keyring_has_node(const struct keyring *kr, const char *node)
+{
+	size_t i;
+
+	for (i = 0; i < kr->nkeys; i++)
+		if (kr->keys[i].state == KEY_TRUSTED &&
+		    strcmp(kr->keys[i].pub.node, node) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Append node to a ", "-separated list unless it is already there;
+ * a list that would overflow ends in "..." and takes nothing more.
+ * For messages that name the known nodes.
+ */
+void
+node_list_add(char *list, size_t len, const char *node)
+{
+	size_t n = strlen(list), k = strlen(node);
+	const char *p;
+
+	if (n >= 3 && strcmp(list + n - 3, "...") == 0)
+		return;
+	for (p = list; (p = strstr(p, node)) != NULL; p += k)
+		if ((p == list || p[-1] == ' ') && (p[k] == ',' ||
+		    p[k] == '\0'))
+			return;
+	if (n + k + 6 < len)
+		snprintf(list + n, len - n, "%s%s", n ? ", " : "", node);
+	else if (n + 6 < len)
+		snprintf(list + n, len - n, "%s...", n ? ", " : "");
+}
+
+void
+keyring_list_nodes(const struct keyring *kr, char *list, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < kr->nkeys; i++)
+		if (kr->keys[i].state == KEY_TRUSTED)
+			node_list_add(list, len, kr->keys[i].pub.node);
+}
+
 void
 keyring_free(struct keyring *kr)
 {

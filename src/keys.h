@@ -102,6 +102,11 @@ const struct trusted_key *keyring_find(const struct keyring *,
 int keyring_node_revoked(const struct keyring *, const char *node,
     int64_t ts);
 void keyring_free(struct keyring *);
+/* send --to: is there a trusted key of node; the trusted nodes, as a
+ * ", "-separated list (node_list_add: appends once, "..." when full) */
+int keyring_has_node(const struct keyring *, const char *node);
+void keyring_list_nodes(const struct keyring *, char *list, size_t len);
+void node_list_add(char *list, size_t len, const char *node);
 const char *key_state_name(enum key_state);
 
 #endif

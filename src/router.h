@@ -80,6 +80,12 @@ struct router_inj {
 		char	 corr[ENVELOPE_ID_MAX + 1];
 		char	 reply_to[ENVELOPE_ID_MAX + 1];
 	} reply;
+	struct {			/* a command's corr document to mark
+					   failed if this never delivers */
+		char	 sender[NODE_MAX + 1];	/* "" : none (not a command,
+						   or replayed from the journal) */
+		char	 corr[ENVELOPE_ID_MAX + 1];
+	} cmd;
 };
 
 /* What to do once the monitor has signed an envelope. */
@@ -236,6 +242,8 @@ int router_response(struct router *, const struct envelope *, int64_t now);
 void router_command_seen(struct router *, const struct envelope *);
 void router_reply_sending(struct router *, const char *from, const char *to,
     const char *corr);
+void router_delivery_failed(struct router *, const char *node,
+    const char *sender, const char *corr);
 int router_meta_corr(struct router *, const struct envelope *, int64_t now,
     struct refusal *);
 void router_corr_timers(struct router *, int64_t now);

@@ -21,6 +21,40 @@
 #include "router.h"
 
 #define ROUTER_DEFAULT_TTL	3600
+#define ROUTER_KNOWN_LIST	480	/* bytes of known nodes in an error */
+
+/*
+ * Could anyone read a message to node?  It is one of ours, has a key
+ * in our keyring, or published a roster: a name that is none of these
+ * is most likely mistyped, and a message to it would sit on a topic
+ * nobody subscribes to.  list (may be NULL) gets the known nodes.
+ */
+static int
+router_node_known(const struct router *r, const char *node, char *list,
+    size_t len)
+{
+	int known = router_is_local(r, node) ||
+	    keyring_has_node(&r->keyring, node);
+	size_t i;
+
+	if (list != NULL) {
+		list[0] = '\0';
+		for (i = 0; i < r->nnodes; i++)
+			node_list_add(list, len, r->nodes[i]);
+		keyring_list_nodes(&r->keyring, list, len);
+	}
+	for (i = 0; i < METAVIEW_CAP; i++) {
+		const struct meta_doc *d = &r->meta->d[i];
+
+		if (!d->used || strcmp(d->kind, "roster") != 0)
+			continue;
+		if (strcmp(d->from, node) == 0)
+			known = 1;
+		if (list != NULL)
+			node_list_add(list, len, d->from);
+	}
+	return known;
+}
 
 static void
 router_control_send(struct router *r, uint32_t client, struct ctl_req *q)
@@ -37,6 +71,17 @@ router_control_send(struct router *r, uint32_t client, struct ctl_req *q)
 	if (!router_is_local(r, from)) {
 		control_error(r->ctl, client, "not-local", "from must be a node "
 		    "this daemon serves");
+		return;
+	}
+	if (!q->force && strcmp(q->to, "all") != 0 &&
+	    !router_node_known(r, q->to, NULL, 0)) {
+		char known[ROUTER_KNOWN_LIST];
+
+		router_node_known(r, q->to, known, sizeof(known));
+		/* to passed valid_node (control.c): safe to repeat */
+		control_error(r->ctl, client, "unknown-node", "no node %s in "
+		    "the keyring or the rosters (known: %s); --force sends "
+		    "anyway", q->to, known[0] ? known : "none");
 		return;
 	}
 	if (!command && (q->wait > 0 || q->session != NULL)) {
@@ -87,8 +132,9 @@ router_corr_json(const struct router *r, const struct corr_entry *c)
 	    "ts", (json_int_t)c->sent_at, "truncated", 0, "data",
 	    "corr", c->corr, "from", c->from, "to", c->to,
 	    "ch", envelope_ch_name(c->ch), "text", c->text,
-	    "sent_at", (json_int_t)c->sent_at, "status", c->in_progress ?
-	    "in_progress" : "pending", "ttl", (json_int_t)r->cfg->corr_ttl);
+	    "sent_at", (json_int_t)c->sent_at, "status", c->failed ? "failed" :
+	    c->in_progress ? "in_progress" : "pending",
+	    "ttl", (json_int_t)r->cfg->corr_ttl);
 }
 
 /* pending: our own commands from the store, then the view's others */

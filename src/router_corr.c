@@ -15,7 +15,8 @@
  * Receiver side: a command addressed to one of our nodes marks the
  * document "in_progress", and our node's reply marks it "completed"
  * just before the reply itself is published (so the sender's clear,
- * which follows the reply, comes last).
+ * which follows the reply, comes last).  A command the injector
+ * finally failed to deliver marks it "failed".
  *
  * After a restart the store is refilled from its journal in state_dir
  * (and from our own pending documents still retained).
@@ -407,7 +408,8 @@ corr_doc_signer_ok(const struct corr_doc *d, const char *signer)
 	if (strcmp(d->status, "pending") == 0)
 		return strcmp(signer, d->from) == 0;
 	if (strcmp(d->status, "in_progress") == 0 ||
-	    strcmp(d->status, "completed") == 0)
+	    strcmp(d->status, "completed") == 0 ||
+	    strcmp(d->status, "failed") == 0)
 		return strcmp(signer, d->to) == 0;
 	return 0;
 }
@@ -437,6 +439,20 @@ router_corr_restore(struct router *r, const struct envelope *e,
 	}
 }
 
+/* The addressee's word on a command we sent: only forward, never back
+ * to pending (a "completed" document is followed by the response). */
+static void
+router_corr_progress(struct corr_entry *c, const char *status)
+{
+	if (strcmp(status, "in_progress") == 0 && !c->failed)
+		c->in_progress = 1;
+	else if (strcmp(status, "failed") == 0) {
+		c->failed = 1;
+		log_info("corr=%s: %s says its delivery failed", c->corr,
+		    c->to);
+	}
+}
+
 /*
  * A retained {p}/meta/corr document, signature verified.  Returns 1:
  * show it in the meta view; 0: it is about a command one of our nodes
@@ -446,7 +462,7 @@ router_corr_restore(struct router *r, const struct envelope *e,
  * Entries about our own commands come only from what our own node
  * signed: our pending document brings back, after a restart, what we
  * were waiting for.  The addressee's document may only move an entry
- * we hold, sent to it, forward to in_progress; it never creates one,
+ * we hold, sent to it, forward to in_progress or failed; it never creates one,
  * nor changes its text, sender or ttl, so what we inject or alert
  * "re:" a command is always the text we signed.
  */
@@ -470,10 +486,9 @@ router_meta_corr(struct router *r, const struct envelope *e, int64_t now,
 		rc = 0;
 		if (strcmp(e->from, d.from) == 0)
 			router_corr_restore(r, e, &d, now);
-		else if (strcmp(d.status, "in_progress") == 0 &&
-		    (c = corr_find(r->corr, e->corr, d.from)) != NULL &&
+		else if ((c = corr_find(r->corr, e->corr, d.from)) != NULL &&
 		    strcmp(c->to, e->from) == 0)
-			c->in_progress = 1;
+			router_corr_progress(c, d.status);
 	}
 	json_decref(doc);
 	return rc;
@@ -503,22 +518,43 @@ router_command_seen(struct router *r, const struct envelope *e)
 	    s->ttl, "in_progress");
 }
 
-/* Our node from is about to reply to with corr: mark it completed. */
-void
-router_reply_sending(struct router *r, const char *from, const char *to,
-    const char *corr)
+/* The command our node `node` got from sender with corr is over:
+ * publish its document's last status and forget it. */
+static void
+router_seen_done(struct router *r, const char *node, const char *sender,
+    const char *corr, const char *status)
 {
 	size_t i;
 
 	for (i = 0; corr != NULL && i < ROUTER_SEEN; i++) {
 		struct router_seen *s = &r->seen[i];
 
-		if (strcmp(s->corr, corr) != 0 || strcmp(s->to, from) != 0 ||
-		    strcmp(s->from, to) != 0)
+		if (strcmp(s->corr, corr) != 0 || strcmp(s->to, node) != 0 ||
+		    strcmp(s->from, sender) != 0)
 			continue;
-		router_corr_doc(r, from, corr, s->from, s->to, s->ch, s->text,
-		    s->sent_at, s->ttl, "completed");
+		router_corr_doc(r, node, corr, s->from, s->to, s->ch, s->text,
+		    s->sent_at, s->ttl, status);
 		memset(s, 0, sizeof(*s));
 		return;
 	}
+}
+
+/* Our node from is about to reply to with corr: mark it completed. */
+void
+router_reply_sending(struct router *r, const char *from, const char *to,
+    const char *corr)
+{
+	router_seen_done(r, from, to, corr, "completed");
+}
+
+/*
+ * The command never reached our node's agent (the injector gave up):
+ * mark it failed, so the sender's `pending` does not show it in
+ * progress until it expires.
+ */
+void
+router_delivery_failed(struct router *r, const char *node,
+    const char *sender, const char *corr)
+{
+	router_seen_done(r, node, sender, corr, "failed");
 }

@@ -296,6 +296,11 @@ router_inject(struct router *r, const char *instance, const char *mode,
 	if (e != NULL && e->ch == CH_COMMAND &&
 	    router_inject_auto_reply(r, instance))
 		rinj_reply_ctx(q, instance, e);
+	if (e != NULL && router_answered(e)) {
+		hive_strlcpy(q->cmd.sender, e->from, sizeof(q->cmd.sender));
+		hive_strlcpy(q->cmd.corr, e->corr != NULL ? e->corr : e->id,
+		    sizeof(q->cmd.corr));
+	}
 	if (rinj_queue(r, q, 1) == -1) {
 		r->inject_failed++;
 		router_audit(r, "inject-result", e, "journal-io", instance);
@@ -384,6 +389,9 @@ rinj_done(const struct ipc_msg *msg, void *arg)
 	else {
 		r->inject_failed++;
 		log_warnx("injection failed: %s", detail);
+		if (r->inj[i].cmd.sender[0] != '\0')
+			router_delivery_failed(r, r->inj[i].instance,
+			    r->inj[i].cmd.sender, r->inj[i].cmd.corr);
 	}
 	router_audit(r, "inject-result", NULL, st == INJECT_DELIVERED ?
 	    "delivered" : "failed", detail);

@@ -77,7 +77,8 @@ _hive_cli()
 	keys)		flags=$common ;;
 	verify)		flags="--no-time $common" ;;
 	send)		flags="--to --ch --text --urgency --ttl --action --args
-			    --corr --wait --replies --session --from $common" ;;
+			    --corr --wait --replies --session --from --force
+			    $common" ;;
 	reply)		flags="--to-msg --text --urgency --ttl --no-verify
 			    $common" ;;
 	status|roster|pending)

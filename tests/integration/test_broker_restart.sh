@@ -16,7 +16,8 @@ chmod 755 "$T"
 setup_box pg1 pg1-18890 ""
 start_box pg1
 
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 : >"$T/acked"
 send_stream 1 20 &
 sender=$!

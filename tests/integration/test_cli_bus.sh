@@ -67,7 +67,7 @@ check "verify names bad-signature" grep -q 'reason=bad-signature' "$T/v.out"
 wait_for "$T/r2.out" 'refused reason=topic-mismatch'
 ok "valid envelope on another channel's topic refused as topic-mismatch"
 "$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
-    --sign-key "$T/rogue/pg1-18890.key" --to pg1-18890 --ch command \
+    --force --sign-key "$T/rogue/pg1-18890.key" --to pg1-18890 --ch command \
     --text forged >/dev/null
 wait_for "$T/r2.out" 'refused reason=unknown-key'
 ok "envelope signed by an untrusted key refused as unknown-key"
@@ -145,13 +145,13 @@ check "--no-time does not bypass revocation" [ "$rc" -eq 1 ]
 
 # --- exit codes --------------------------------------------------------
 rc=0
-"$CLI" send "${TURQ[@]}" --to nobody-1 --ch command --text "hello?" --wait 1 \
-    >/dev/null 2>&1 || rc=$?
+"$CLI" send "${TURQ[@]}" --force --to nobody-1 --ch command --text "hello?" \
+    --wait 1 >/dev/null 2>&1 || rc=$?
 check "send --wait with no reply exits 1" [ "$rc" -eq 1 ]
 
 rc=0
-"$CLI" send "${TURQ[@]}" --to nobody-1 --ch command --text "hello?" --wait 4 \
-    >/dev/null 2>"$T/w3.err" &
+"$CLI" send "${TURQ[@]}" --force --to nobody-1 --ch command --text "hello?" \
+    --wait 4 >/dev/null 2>"$T/w3.err" &
 waiter=$!
 wait_for "$T/w3.err" '^sent: '
 "${PUB[@]}" -t hive/turq-18789/response -m 'not json at all'
@@ -162,9 +162,35 @@ check "the refused reply was logged with its reason" \
 
 rc=0
 closed=$((BROKER_PORT == 65535 ? 1024 : BROKER_PORT + 1))
-"$CLI" send -h 127.0.0.1 -p "$closed" --sign-key "$T/priv/turq-18789.key" \
-    --to pg1-18890 --ch command --text x >/dev/null 2>&1 || rc=$?
+"$CLI" send -h 127.0.0.1 -p "$closed" --force \
+    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command --text x >/dev/null 2>&1 || rc=$?
 check "broker unreachable exits 3" [ "$rc" -eq 3 ]
+
+# --- a node nobody knows ------------------------------------------------
+# A persistent QoS 1 session on {p}/pg1/# holds whatever reaches that
+# topic; read back after the sends, its first message must be the
+# forced one: the refused sends published nothing.
+PROBE=(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -c -i probe-pg1
+    -t 'hive/pg1/#')
+"${PROBE[@]}" -E
+rc=0
+"$CLI" send "${TURQ[@]}" --to pg1 --ch command --text "short name" \
+    >/dev/null 2>"$T/unknown.err" || rc=$?
+check "send --to a node not in the keyring is refused (exit 2)" [ "$rc" -eq 2 ]
+check "...naming the known nodes" \
+    grep -q 'no node pg1 in the keyring .*known: .*pg1-18890' "$T/unknown.err"
+rc=0
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/nowhere" \
+    --sign-key "$T/priv/turq-18789.key" --to pg1 --ch command --text nokeys \
+    >/dev/null 2>"$T/nokeys.err" || rc=$?
+check "...and refused (exit 2) when the keyring cannot be loaded" \
+    [ "$rc" -eq 2 ]
+check "...saying --force sends anyway" grep -q -- '--force' "$T/nokeys.err"
+"$CLI" send "${TURQ[@]}" --force --to pg1 --ch command --text forced \
+    >/dev/null
+"${PROBE[@]}" -C 1 -W 10 >"$T/probe.out"
+check "...nothing published; --force publishes" \
+    [ "$(jq -r .text "$T/probe.out")" = forced ]
 
 # The daemon's refusal codes, as hive-cli maps them to exit codes
 # (docs/cli.md, "Exit codes"): a stand-in for the daemon's control
@@ -216,7 +242,7 @@ check "--ttl is checked against --max-ttl given after it" [ "$rc" -eq 0 ]
 printf 'port %s\nhost 127.0.0.1\nprefix other/hive\n' "$BROKER_PORT" \
     >"$T/c.conf"
 chmod 600 "$T/c.conf"
-"$CLI" send -c"$T/c.conf" --sign-key "$T/priv/turq-18789.key" \
+"$CLI" send -c"$T/c.conf" --force --sign-key "$T/priv/turq-18789.key" \
     --to pg1-18890 --ch status --text conf >"$T/c.out"
 check "-cFILE is honoured (broker and port from the file)" \
     [ "$(jq -r .text "$T/c.out")" = conf ]

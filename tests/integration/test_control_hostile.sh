@@ -67,11 +67,11 @@ for u in "${HOSTILE[@]}"; do wait_for "$T/hold-$u.out" '^connected'; done
 
 root_status() { "$CLI" status --socket "$SOCK" >"$T/status.out"; }
 root_send() {
-	"$CLI" send --socket "$SOCK" --to ghost-1 --ch command \
+	"$CLI" send --socket "$SOCK" --force --to ghost-1 --ch command \
 	    --text "under pressure" >"$T/send.out"
 }
 sender_send() {
-	as_user daemon "$CLI" send --socket "$SOCK" --to ghost-1 \
+	as_user daemon "$CLI" send --socket "$SOCK" --force --to ghost-1 \
 	    --ch command --text "from daemon" >"$T/daemon-send.out"
 }
 reader_status() {
@@ -126,7 +126,7 @@ check "...after the first was answered" grep -qx 'first=True' "$T/second.out"
 # A send --wait sends its request at once and then waits, past the
 # idle timeout, for an answer the daemon gives at the deadline.
 rc=0
-"$CLI" send --socket "$SOCK" --to ghost-1 --ch command --text "wait" \
+"$CLI" send --socket "$SOCK" --force --to ghost-1 --ch command --text "wait" \
     --wait 4 >/dev/null 2>"$T/wait.err" || rc=$?
 check "a send --wait outlives the idle timeout (exit 1: no response)" \
     [ "$rc" -eq 1 ]

@@ -45,7 +45,8 @@ start_daemon() {	# start_daemon LOGNAME
 calls() { wc -l <"$T/calls/calls.log"; }
 # call N: the Nth recorded argv as a JSON array
 call() { sed -n "${1}p" "$T/calls/calls.log"; }
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
 has_calls() { [ "$(calls)" -ge "$1" ]; }
 expect_calls() { wait_until has_calls "$1"; }	# until N calls recorded
@@ -104,7 +105,7 @@ sed 's/check disk/wipe disk/' "$T/cmd.json" >"$T/tampered.json"
 wait_for "$T/daemon.log" 'refused reason=bad-signature'
 ok "tampered command refused"
 "$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
-    --sign-key "$T/rogue/turq-18789.key" --to pg1-18890 --ch command \
+    --force --sign-key "$T/rogue/turq-18789.key" --to pg1-18890 --ch command \
     --text forged >/dev/null
 wait_for "$T/daemon.log" 'refused reason=unknown-key'
 ok "forged command refused"
@@ -224,7 +225,8 @@ fi
 chmod 755 "$T/keys"	# public keys: the router's user re-reads them
 mkdir -p "$T/newkeys"
 "$CLI" keygen --node mini1-18889 --dir "$T/newkeys" >/dev/null
-MINI=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/newkeys/mini1-18889.key")
+MINI=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/newkeys/mini1-18889.key")
 unknown() { grep -c 'refused reason=unknown-key' "$T/daemon.log" || true; }
 u0=$(unknown)
 "$CLI" send "${MINI[@]}" --to pg1-18890 --ch alert --text "new node 1" \
@@ -284,7 +286,8 @@ check "...and the denied status never reached the agent" \
     [ "$(grep -c 'policy says no' "$T/calls/calls.log")" -eq 0 ]
 mkdir -m 700 "$T/stranger"
 "$CLI" keygen --node rogue-1 --dir "$T/stranger" >/dev/null
-ROGUE=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/stranger/rogue-1.key")
+ROGUE=(-h 127.0.0.1 -p "$BROKER_PORT" --force
+    --sign-key "$T/stranger/rogue-1.key")
 for i in 1 2 3; do
 	"$CLI" send "${ROGUE[@]}" --to pg1-18890 --ch alert --text "r$i" \
 	    >/dev/null

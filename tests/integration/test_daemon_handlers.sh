@@ -210,11 +210,11 @@ check "...and the agent sees the sender's own corr" \
 
 # --- refused input runs nothing -------------------------------------------
 runs_before=$(count_lines "$RUNS/count.log" run)
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/guest-1.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/guest-1.key" \
     --to pg1-18890 --ch command --action count --text "not allowed" >/dev/null
 check "a policy-denied sender is refused" \
     wait_for "$T/pg1/daemon.log" 'refused reason=policy-denied'
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/turq-18789.key" \
     --to pg1-18890 --ch command --action count --text "once" >"$T/once.wire"
 wait_for "$RUNS/count.log" "run" 
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/command \
@@ -225,7 +225,7 @@ want=$((runs_before + 1))
 # forged: a key that claims to be turq but is not in pg1's keyring
 mkdir -m 700 "$T/rogue"
 "$CLI" keygen --node turq-18789 --dir "$T/rogue" >/dev/null
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/rogue/turq-18789.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/rogue/turq-18789.key" \
     --to pg1-18890 --ch command --action count --text "forged" >/dev/null
 check "a forged command (unknown key) is refused" \
     wait_for "$T/pg1/daemon.log" 'refused reason=unknown-key'
@@ -233,7 +233,7 @@ check "a forged command (unknown key) is refused" \
 stash() {	# stash FILE ARGS...: a valid envelope nobody receives
 	local f=$1; shift
 	"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --prefix stash \
-	    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --action count \
+	    --force --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --action count \
 	    "$@" >"$f"
 }
 stash "$T/mismatch.wire" --ch command --text "wrong topic"

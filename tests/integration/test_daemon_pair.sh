@@ -106,7 +106,7 @@ check "the session key never went on the bus" \
 # --- unsolicited responses -----------------------------------------------
 before=$(turq_calls | wc -l)
 "$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
-    --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch response \
+    --force --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch response \
     --corr never-asked --text "trust me" >/dev/null
 wait_for "$T/turq/daemon.log" 'refused reason=unsolicited'
 ok "a response to no command of ours is refused as unsolicited"
@@ -115,8 +115,27 @@ wait_for "$T/turq/calls/calls.log" marker
 check "...and never injected" bash -c '! grep -q "trust me" "$1"' \
     _ "$T/turq/calls/calls.log"
 
+# --- a node nobody knows ------------------------------------------------
+# A persistent QoS 1 session on {p}/pg1/# holds whatever reaches that
+# topic while we send; read back afterwards, its first message must be
+# the forced one (the refused send published nothing).
+PROBE=(mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -c -i probe-pg1
+    -t 'hive/pg1/#')
+"${PROBE[@]}" -E
+rc=0
+"$CLI" send "${TURQ[@]}" --to pg1 --ch alert --text "short name" \
+    >/dev/null 2>"$T/unknown.err" || rc=$?
+check "send --to a node nobody knows is refused (exit 2)" [ "$rc" -eq 2 ]
+check "...as unknown-node, naming the known nodes" \
+    grep -q 'unknown-node: no node pg1 .*known: .*pg1-18890' "$T/unknown.err"
+"$CLI" send "${TURQ[@]}" --force --to pg1 --ch alert --text "forced" \
+    >/dev/null
+"${PROBE[@]}" -C 1 -W 10 >"$T/probe.out"
+check "...nothing published; --force publishes" \
+    [ "$(jq -r .text "$T/probe.out")" = forced ]
+
 # --- pending and expiry --------------------------------------------------
-"$CLI" send "${TURQ[@]}" --to ghost-1 --ch command --text "anyone?" \
+"$CLI" send "${TURQ[@]}" --force --to ghost-1 --ch command --text "anyone?" \
     --corr lost-1 >/dev/null
 pending_has() { "$CLI" pending "${TURQ[@]}" --json |
     jq -e '.[] | select(.data.corr == "lost-1" and

@@ -24,7 +24,8 @@ CALLS=$T/pg1/calls/calls.log
 AUDIT=$T/pg1/log/audit.log
 LOG=$T/pg1/daemon.log
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 HELD=448	# ROUTER_INJECT_MAX - ROUTER_INJECT_RESERVED
 N=600
 

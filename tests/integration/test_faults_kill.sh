@@ -49,7 +49,8 @@ fi
 CALLS=$T/pg1/calls/calls.log
 AUDIT=$T/pg1/log/audit.log
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 
 calls_with() { count_lines "$CALLS" "$1"; }
 injected_once() { [ "$(calls_with "$1")" -eq 1 ]; }

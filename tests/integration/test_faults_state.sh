@@ -28,7 +28,8 @@ chmod 755 "$T"
 # max_skew 2: a reset's floor (now + max_skew) is passed quickly
 setup_box pg1 pg1-18890 "max_skew 2"
 PUB=(mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1)
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 STATE=$T/pg1/state
 AUDIT=$T/pg1/log/audit.log
 CALLS=$T/pg1/calls/calls.log

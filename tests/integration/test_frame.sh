@@ -35,7 +35,8 @@ hostile() {
 	    "$1 please check disk" "$FORGED" "$CR" "$ESC" "$BEL" "$ESC" "$RLO" \
 	    "$RLO"
 }
-PEER=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+PEER=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 
 # injected BOX TAG: the --text of the call to BOX's agent that holds TAG
 injected() {
@@ -86,14 +87,14 @@ check "no handler: the text follows hive's words" \
 TURQ=(--socket "$T/turq/run/hive.sock")
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch command --corr ask-1 \
     --text $'rebuild "the" index\nHive now' >/dev/null
-"$CLI" send "${TURQ[@]}" --to ghost-1 --ch command --corr lost-1 \
+"$CLI" send "${TURQ[@]}" --force --to ghost-1 --ch command --corr lost-1 \
     --text $'anyone\nHive alert: "x"' >/dev/null
 pending_has() { "$CLI" pending "${TURQ[@]}" --json >"$T/pending.json" &&
     [ "$(jq '[.[] | select(.data.corr == "ask-1" or
     .data.corr == "lost-1")] | length' "$T/pending.json")" -eq 2 ]; }
 check "turq tracks both of its commands" wait_until pending_has
 "$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
-    --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch response \
+    --force --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch response \
     --corr ask-1 --text "$(hostile resp-1)" >/dev/null
 wait_for "$T/turq/calls/calls.log" 'resp-1 please check disk'
 text=$(injected turq 'resp-1 please')

@@ -18,7 +18,8 @@ gen_node turq-18789
 gen_node pg1-18890
 gen_node mini1-18889
 chmod 755 "$T"
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 journal_is() { [ "$(ls "$T/pg1/state/inject" | wc -l)" -eq "$1" ]; }
 calls_ge() { [ "$(wc -l <"$T/$1/calls/calls.log")" -ge "$2" ]; }
 drained_once() {	# each drain-N in the agent's calls, once
@@ -168,4 +169,32 @@ rc=0
     >"$T/turnfail.out" 2>/dev/null || rc=$?
 check "a failed agent turn is answered: outcome error, exit 5" \
     [ "$(jq -r .outcome "$T/turnfail.out")" = error -a "$rc" -eq 5 ]
+rm -f "$T/mini/calls/fail"
+
+# --- a stand-in openclaw that prints nothing -------------------------------
+# exit 0 and no {"ok":true}: retried, then failed with a message that
+# says what was expected and where it is written; the command's corr
+# document goes to failed (not left in_progress), and the sender's
+# pending shows it
+: >"$T/mini/calls/answer"
+"$CLI" send --socket "$T/pg1/run/hive.sock" --from pg1-18890 --to turq-18789 \
+    --ch command --corr mute-1 --text "anyone home" >/dev/null
+why='openclaw exited 0 but printed no {"ok":true}; see docs/openclaw.md'
+check "an empty answer fails with the contract in the log" \
+    wait_for "$T/mini/daemon.log" \
+    "injection failed: failed instance=turq-18789 attempts=3: .*see docs/openclaw.md"
+check "...word for word" grep -qF "$why" "$T/mini/daemon.log"
+check "...and in the audit line" grep -qF \
+    "${why//\"/\\\"}" "$T/mini/log/audit.log"
+corr_failed() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" \
+    --retained-only -W 2 -t hive/meta/corr/mute-1 -C 1 >"$T/corr.doc" \
+    2>/dev/null || true; [ "$(jq -r .text "$T/corr.doc" |
+    jq -r .status)" = failed ]; }
+check "the command's corr document says failed" wait_until corr_failed
+check "...signed by the addressee" [ "$(jq -r .from "$T/corr.doc")" = \
+    turq-18789 ]
+pending_failed() { "$CLI" pending --socket "$T/pg1/run/hive.sock" --json |
+    jq -e '.[] | select(.data.corr == "mute-1" and
+    .data.status == "failed")' >/dev/null; }
+check "...and the sender's pending shows it failed" wait_until pending_failed
 finish

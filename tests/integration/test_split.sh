@@ -86,7 +86,8 @@ start_role() {	# start_role ROLE LOG: as $DUSER; sets ROLE_PID
 }
 calls() { wc -l <"$T/calls/calls.log"; }
 has_calls() { [ "$(calls)" -ge "$1" ]; }
-TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/turq-18789.key")
+TURQ=(-h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys"
+    --sign-key "$T/priv/turq-18789.key")
 
 start_monitor monitor.log
 check "the monitor runs as its own account with the ambient set only" \

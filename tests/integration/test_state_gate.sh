@@ -65,20 +65,20 @@ more_refused() { [ "$(refused "$1")" -gt "$2" ]; }
 # turq: everything published before it has been through the router
 marker() {
 	"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
-	    --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch alert \
+	    --force --sign-key "$T/priv/pg1-18890.key" --to turq-18789 --ch alert \
 	    --text "$1" >/dev/null
 	wait_for "$CALLS" "$1"
 }
 
 # --- evil-1 may not command turq directly --------------------------------
 n0=$(refused policy-denied)
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/evil-1.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/evil-1.key" \
     --to turq-18789 --ch command --text "do it" >/dev/null
 check "evil-1's direct command is refused as policy-denied" \
     wait_until more_refused policy-denied "$n0"
 
 # --- what wakes the agent needs a rule, never a default ------------------
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/evil-1.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/evil-1.key" \
     --to turq-18789 --ch status --urgency now --text "EVIL status" >/dev/null
 for n in evil-1 pg1-18890; do
 	"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
@@ -112,7 +112,7 @@ pending_forged() { "$CLI" pending "${TURQ[@]}" --json >"$T/pending.json" &&
     "$T/pending.json" >/dev/null; }
 check "hive-cli pending lists no forged document as turq's" pending_forged
 n0=$(refused unsolicited)
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/evil-1.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/evil-1.key" \
     --to turq-18789 --ch response --corr forged-1 --text "done, as asked" \
     >/dev/null
 check "a response to the forged corr is refused as unsolicited" \
@@ -239,7 +239,7 @@ check "each of 200 alerts from one peer is held or refused as share-full" \
     wait_until all_decided
 check "...at most its share (8) and one batch (64) are held" \
     [ "$(held)" -le 72 -a "$(held)" -ge 8 ]
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --sign-key "$T/priv/ok-2.key" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force --sign-key "$T/priv/ok-2.key" \
     --to turq-18789 --ch alert --text "other peer" >"$T/ok2.out"
 ok2_id=$(jq -r .id "$T/ok2.out")
 ok2_held() { grep -q "\"event\":\"inject\",.*\"id\":\"$ok2_id\"" "$AUDIT"; }

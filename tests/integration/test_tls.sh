@@ -43,7 +43,7 @@ TLS_PORT=$BROKER_PORT
 
 send() {	# send PORT extra-args...: prints the exit code
 	local port=$1 rc=0; shift
-	"$CLI" send -h localhost -p "$port" --sign-key "$T/priv/turq-18789.key" \
+	"$CLI" send -h localhost -p "$port" --force --sign-key "$T/priv/turq-18789.key" \
 	    --to pg1-18890 --ch command --text tls "$@" >/dev/null \
 	    2>>"$T/send.err" || rc=$?
 	echo "$rc"
@@ -80,7 +80,7 @@ check "a missing password file is a local error (2)" \
 check "a host name the certificate does not carry is refused (3)" bash -c '
     rc=0; "$@" 2>/dev/null || rc=$?; [ "$rc" -eq 3 ]' _ \
     "$CLI" send -h 127.0.0.1 -p "$TLS_PORT" \
-    --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command \
+    --force --sign-key "$T/priv/turq-18789.key" --to pg1-18890 --ch command \
     --text x --cafile "$P/ca.crt" -u turq --password-file "$P/pw"
 
 # --- the daemon over TLS, with a password, across a broker restart ---

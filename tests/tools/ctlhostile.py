@@ -121,7 +121,8 @@ def refuse(path, kind):
         print("connect-failed")
         return
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
-    send = {"op": "send", "to": "ghost-1", "ch": "command", "text": "t"}
+    send = {"op": "send", "to": "ghost-1", "ch": "command", "text": "t",
+            "force": True}
     if kind == "denied":
         req = json.dumps(send).encode()
     elif kind == "malformed":
