@@ -215,7 +215,7 @@ in_progress() { "$CLI" pending "${TURQ[@]}" --json >"$T/pending2.json" &&
     >/dev/null; }
 check "after a restart turq still tracks its command, now in progress" \
     wait_until in_progress
-"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" \
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --keys "$T/keys" \
     --sign-key "$T/priv/ok-2.key" --to turq-18789 --ch response \
     --corr long-1 --text "long job done" >/dev/null
 check "...and ok-2's response is injected as the answer to it" \
