@@ -12,10 +12,10 @@ set -euo pipefail
 start_broker
 gen_node pg1-18890
 chmod 755 "$T" "$T/keys"	# the router re-reads the keyring on SIGHUP
-PIDFILE="$T/pg1/run/hive-daemon.pid"
+PIDFILE="$T/pg1/run/hive-daemon.pid"	# box_conf's pid_file
 CONF="$T/pg1/hive.conf"
 LOG="$T/pg1/daemon.log"
-setup_box pg1 pg1-18890 "pid_file $PIDFILE"
+setup_box pg1 pg1-18890 ""
 start_box pg1
 DPID=${PIDS[-1]}
 
