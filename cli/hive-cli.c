@@ -23,6 +23,8 @@ static const struct {
 	{ "pending", cmd_meta, "outstanding commands (via the daemon)" },
 	{ "policy", cmd_policy, "policy explain: what hive.policy decides, "
 	    "and why" },
+	{ "reload", cmd_reload, "SIGHUP to the local hive-daemon "
+	    "(its pid file)" },
 	{ "reply", cmd_reply, "reply to a received envelope" },
 	{ "roster", cmd_meta, "node roles and handlers (via the daemon)" },
 	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },

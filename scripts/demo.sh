@@ -104,6 +104,7 @@ box() {
 	secret_dir $b/secret
 	state_dir $b/state
 	control_socket $b/run/hive.sock
+	pid_file $b/run/hive-daemon.pid
 	log_dir $b/log
 	policy_dir $b/policy
 	handlers_dir $b/handlers

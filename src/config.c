@@ -69,6 +69,7 @@ static const struct config_kw config_kws[] = {
 	{ "openclaw_port", CT_PORT, offsetof(struct config, openclaw_port), 0,
 	    0, 65535, 0 },
 	KW_STR("password_file", password_file),
+	KW_T("pid_file", pid_file, CT_ABSPATH),
 	KW_T("policy_dir", policy_dir, CT_ABSPATH),
 	KW_INT("port", port, 1, 65535),
 	{ "prefix", CT_PREFIX, offsetof(struct config, prefix),
@@ -102,6 +103,8 @@ config_defaults(struct config *c)
 	envelope_limits_default(&c->limits);
 	hive_strlcpy(c->control_socket, "/run/hive/hive.sock",
 	    sizeof(c->control_socket));
+	hive_strlcpy(c->pid_file, "/run/hive/hive-daemon.pid",
+	    sizeof(c->pid_file));
 	c->control_timeout = 10;
 	c->corr_ttl = 3600;
 	c->inject_share = 64;

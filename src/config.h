@@ -42,6 +42,7 @@ struct config {
 				   digits after the last '-' of the instance
 				   id, as in turq-18789 */
 	char	control_socket[CONFIG_PATH_MAX];
+	char	pid_file[CONFIG_PATH_MAX];	/* the monitor's pid */
 	int64_t	control_timeout;	/* s for a client's request */
 	int64_t	corr_ttl;		/* outbound commands tracked */
 	int64_t	inject_share;		/* injections held for one peer */

@@ -24,10 +24,15 @@
 #include "policy.h"
 #include "window.h"
 
-/* A child role stops on SIGTERM/SIGINT through its own flag and never
- * dies of SIGPIPE: a closed link is seen as an error return instead. */
+/*
+ * A child role stops on SIGTERM/SIGINT through its own flag and never
+ * dies of SIGPIPE: a closed link is seen as an error return instead.
+ * SIGHUP, whose default would kill it (and so the whole daemon), sets
+ * another flag: the role passes it on to the monitor.  A handler, not
+ * SIG_IGN, which the openclaw CLI would inherit across execve.
+ */
 void
-daemon_child_signals(void (*on_term)(int))
+daemon_child_signals(void (*on_term)(int), void (*on_hup)(int))
 {
 	struct sigaction sa;
 
@@ -36,6 +41,9 @@ daemon_child_signals(void (*on_term)(int))
 	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
 	    sigaction(SIGINT, &sa, NULL) == -1 ||
 	    signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("sigaction");
+	sa.sa_handler = on_hup;
+	if (sigaction(SIGHUP, &sa, NULL) == -1)
 		fatal("sigaction");
 }
 

@@ -43,6 +43,10 @@
  *                                 (compact JSON object or ""), error,
  *                                 syscall (killed-by-seccomp: the
  *                                 call's name, [a-z0-9_], else "")
+ * HUP          router, injector   (empty) a SIGHUP reached the sender,
+ *              -> monitor         which cannot signal the monitor
+ *                                 (another uid): it reloads as if
+ *                                 signalled, at most once a second
  */
 enum imsg_type {
 	IMSG_SIGN_REQ = 1,
@@ -56,6 +60,7 @@ enum imsg_type {
 	IMSG_HANDLERS,
 	IMSG_RUN_HANDLER,
 	IMSG_HANDLER_DONE,
+	IMSG_HUP,
 };
 
 /* Descriptors a child finds after exec: its link to the monitor; an
@@ -101,8 +106,9 @@ int injector_main(const struct daemon_opts *, const struct config *,
 int monitor_check_dirs(const struct config *, int missing_ok, char *err,
     size_t errlen);
 
-/* daemon.c: SIGTERM/SIGINT call on_term, SIGPIPE ignored */
-void daemon_child_signals(void (*on_term)(int));
+/* daemon.c: SIGTERM/SIGINT call on_term, SIGHUP on_hup (which passes
+ * it on to the monitor: IMSG_HUP), SIGPIPE ignored */
+void daemon_child_signals(void (*on_term)(int), void (*on_hup)(int));
 
 /* privdrop.c: switch to user (given CAP_SETUID/CAP_SETGID) and lock
  * down; fatal on failure */

@@ -110,13 +110,35 @@ struct injector {
 	pid_t			 self;
 };
 
-static volatile sig_atomic_t inj_quit;
+static volatile sig_atomic_t inj_quit, inj_hup;
 static struct injector *inj_exiting;	/* for inj_atexit */
 
 static void
 inj_on_term(int sig)
 {
 	inj_quit = 1;
+}
+
+static void
+inj_on_hup(int sig)
+{
+	inj_hup = 1;
+}
+
+/*
+ * A SIGHUP meant for the monitor (the same program name): pass it on.
+ * The only message we send the monitor, sixteen bytes on an otherwise
+ * silent link: it does not block.
+ */
+static void
+inj_pass_hup(void)
+{
+	if (!inj_hup)
+		return;
+	inj_hup = 0;
+	log_info("SIGHUP: passed on to the monitor, which reloads");
+	if (ipc_send(DAEMON_FD_MONITOR, IMSG_HUP, 0, NULL, 0) == -1)
+		log_warn("SIGHUP: not passed on");	/* it is going too */
 }
 
 /* The router's link failed: after SIGTERM it went first, else fatal. */
@@ -741,8 +763,10 @@ inj_poll(struct injector *j)
 	if (poll(pfd, 2 + j->ninst, inj_wait_ms(j, now)) == -1) {
 		if (errno != EINTR)
 			fatal("poll");
+		inj_pass_hup();
 		return;
 	}
+	inj_pass_hup();
 	if ((pfd[0].revents & POLLOUT) && ipc_flush(DAEMON_FD_PEER) == -1)
 		inj_link_lost(j);
 	if (pfd[0].revents & (POLLIN | POLLHUP))
@@ -776,7 +800,7 @@ injector_main(const struct daemon_opts *o, const struct config *cfg,
 	inj_exiting = &j;
 	if (atexit(inj_atexit) != 0)
 		fatalx("atexit");
-	daemon_child_signals(inj_on_term);
+	daemon_child_signals(inj_on_term, inj_on_hup);
 	inj_instances(&j, p, o->slot);
 	json_object_seed(0);	/* jansson's lazy /dev/urandom, done now */
 	privdrop(users[o->slot], "injector");

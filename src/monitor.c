@@ -43,10 +43,15 @@
 #include "monitor_handlers.h"
 #include "mqtt.h"
 #include "notify.h"
+#include "pidfile.h"
+#include "util.h"
 
 /* How long children may drain after SIGTERM: the injector's own drain
  * (20 s) and some.  Keep systemd's TimeoutStopSec above it. */
 #define MONITOR_STOP_MS	30000
+/* A SIGHUP passed on by a child reloads at most this often: the router
+ * faces the network, and a reload compiles every handler's profile. */
+#define MONITOR_HUP_MS	1000
 
 struct monitor {
 	const struct daemon_opts *opts;
@@ -69,6 +74,8 @@ struct monitor {
 	int			 stopping;	/* SIGTERM seen, or a child died */
 	int			 exit_code;
 	long long		 stop_deadline;	/* ms: then SIGKILL */
+	long long		 last_reload;	/* ms */
+	long long		 hup_due;	/* ms: a child's SIGHUP; 0: none */
 	int			 sent_kill;	/* SIGKILL sent past it */
 	char			 self[4096];
 	struct mon_attach	*attach;	/* -A: split mode, no children */
@@ -206,6 +213,46 @@ monitor_control_socket(struct monitor *m)
 	if (chmod(path, 0666) == -1 || listen(m->fd_control, 16) == -1)
 		fatal("control socket %s", path);
 	log_info("control socket %s", path);
+}
+
+/*
+ * pid_file names a running monitor (another daemon with this
+ * configuration): refuse to start, before the control socket is taken
+ * from it.  A file that names anything else is stale and replaced
+ * (monitor_pid_file_write).
+ */
+static void
+monitor_pid_file_check(const struct monitor *m)
+{
+	char err[1024];
+	pid_t pid;
+
+	if (pidfile_read(m->cfg->pid_file, &pid, err, sizeof(err)) == -1) {
+		if (errno != ENOENT)
+			log_warnx("pid_file %s; replacing it", err);
+		return;
+	}
+	if (pid != getpid() && pidfile_is_monitor(pid))
+		fatalx("pid_file %s: hive-daemon is running as pid %ld; "
+		    "refusing to start a second one", m->cfg->pid_file,
+		    (long)pid);
+}
+
+/* Once set up: our pid, for "hive-cli reload" and kill -HUP. */
+static void
+monitor_pid_file_write(const struct monitor *m)
+{
+	char dir[CONFIG_PATH_MAX], err[1024], *slash;
+
+	hive_strlcpy(dir, m->cfg->pid_file, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+			fatal("mkdir %s", dir);
+	}
+	if (pidfile_write(m->cfg->pid_file, getpid(), err, sizeof(err)) == -1)
+		fatalx("pid_file %s", err);
+	log_debug("pid file %s", m->cfg->pid_file);
 }
 
 /*
@@ -461,6 +508,23 @@ monitor_run_handler(const struct ipc_msg *msg, void *arg)
 	mh_request(m->mh, msg);
 }
 
+/*
+ * IMSG_HUP: a SIGHUP reached the router or an injector, which cannot
+ * signal us (another uid): reload as if it had reached us, at most
+ * once per MONITOR_HUP_MS (monitor_hup_tick).
+ */
+static void
+monitor_child_hup(const struct ipc_msg *msg, void *arg)
+{
+	struct monitor *m = arg;
+	long long due = m->last_reload + MONITOR_HUP_MS, now = mqtt_now_ms();
+
+	if (m->stopping || m->hup_due != 0)
+		return;
+	log_info("SIGHUP passed on by pid %u: reloading", msg->hdr.pid);
+	m->hup_due = due > now ? due : now;
+}
+
 static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_SIGN_REQ, ROLE_ROUTER, IPC_MAX, ENVELOPE_MAX_WIRE + 4096,
 	    monitor_sign },
@@ -470,6 +534,11 @@ static const struct ipc_rule monitor_from_router[] = {
 	{ IMSG_ALIVE, ROLE_ROUTER, IPC_EXACT, 0, monitor_alive },
 	{ IMSG_RUN_HANDLER, ROLE_ROUTER, IPC_MAX, IPC_MAX_PAYLOAD,
 	    monitor_run_handler },
+	{ IMSG_HUP, ROLE_ROUTER, IPC_EXACT, 0, monitor_child_hup },
+};
+
+static const struct ipc_rule monitor_from_injector[] = {
+	{ IMSG_HUP, ROLE_INJECTOR, IPC_EXACT, 0, monitor_child_hup },
 };
 
 /* SIGTERM to every child still running; they drain (router.c,
@@ -661,6 +730,7 @@ monitor_reload(struct monitor *m)
 	char err[1024];
 	size_t i;
 
+	m->last_reload = mqtt_now_ms();
 	(void)notify_send("RELOADING=1");
 	if (monitor_reload_keys(m, fresh) == -1) {
 		(void)notify_send("READY=1");
@@ -692,6 +762,16 @@ monitor_reload(struct monitor *m)
 			fatal("ipc to router");
 	}
 	(void)notify_send("READY=1");
+}
+
+static void
+monitor_hup_tick(struct monitor *m)
+{
+	if (m->hup_due == 0 || mqtt_now_ms() < m->hup_due)
+		return;
+	m->hup_due = 0;
+	if (!m->stopping)
+		monitor_reload(m);
 }
 
 static void
@@ -774,13 +854,24 @@ monitor_tick(struct monitor *m, int tick)
 		(void)notify_send("WATCHDOG=1");
 }
 
-/* An injector sends us nothing: EOF only. */
+/* An injector sends us one thing, a SIGHUP it received; then EOF. */
 static void
 monitor_on_injector(struct monitor *m, size_t k)
 {
-	close(m->fd_injector[k]);
-	m->fd_injector[k] = -1;
-	monitor_link_lost(m, "injector");
+	struct ipc_msg msg;
+	int r = ipc_recv(m->fd_injector[k], &msg);
+
+	if (r == 1) {
+		ipc_dispatch(monitor_from_injector,
+		    sizeof(monitor_from_injector) /
+		    sizeof(monitor_from_injector[0]), ROLE_INJECTOR, &msg, m);
+		ipc_msg_free(&msg);
+	} else if (r == 0 || errno == ECONNRESET) {
+		close(m->fd_injector[k]);
+		m->fd_injector[k] = -1;
+		monitor_link_lost(m, "injector");
+	} else if (errno != EAGAIN)
+		fatal("ipc from injector");
 }
 
 /* Past the drain deadline, whoever is left is killed. */
@@ -840,6 +931,7 @@ monitor_loop(struct monitor *m)
 		    monitor_attach_fd(m->attach) : -1, POLLIN, 0 };
 		nh = mh_fds(m->mh, pfd + n, MH_FDS);
 		monitor_tick(m, tick);
+		monitor_hup_tick(m);
 		monitor_stop_overdue(m);
 		if (poll(pfd, n + nh, monitor_poll_timeout(m)) == -1) {
 			if (errno == EINTR)
@@ -893,6 +985,7 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	if ((m.mh = malloc(sizeof(*m.mh))) == NULL)
 		fatal("malloc");
 	mh_init(m.mh, cfg, pol, &m.fd_router);
+	monitor_pid_file_check(&m);
 	monitor_control_socket(&m);
 	if (o->attach != NULL) {	/* the attach socket has it now */
 		m.attach = monitor_attach_open(o->attach, cfg, pol,
@@ -901,6 +994,7 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	} else
 		monitor_start_children(&m);
 	mh_send_names(m.mh);
+	monitor_pid_file_write(&m);
 	monitor_loop(&m);
 	if (mh_active(m.mh) > 0)
 		log_warnx("%zu handler run(s) still going: killed",
@@ -911,6 +1005,7 @@ monitor_main(const struct daemon_opts *o, const struct config *cfg,
 	audit_close(m.audit);
 	monitor_attach_close(m.attach);
 	(void)unlink(cfg->control_socket);
+	pidfile_remove(cfg->pid_file, getpid());
 	for (i = 0; i < m.nkeys; i++)
 		seckey_free(&m.keys[i]);
 	return m.exit_code;

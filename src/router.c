@@ -29,12 +29,29 @@
 #include "router_verify.h"
 #include "sandbox.h"
 
-static volatile sig_atomic_t router_quit;
+static volatile sig_atomic_t router_quit, router_hup;
 
 static void
 router_on_term(int sig)
 {
 	router_quit = 1;
+}
+
+static void
+router_on_hup(int sig)
+{
+	router_hup = 1;
+}
+
+/* A SIGHUP meant for the monitor (the same program name): pass it on. */
+static void
+router_pass_hup(void)
+{
+	if (!router_hup)
+		return;
+	router_hup = 0;
+	log_info("SIGHUP: passed on to the monitor, which reloads");
+	router_to_monitor(IMSG_HUP, 0, NULL, 0);
 }
 
 int
@@ -713,6 +730,7 @@ router_poll(struct router *r)
 	while (control_take_closed(r->ctl, &gone))
 		router_client_gone(r, gone);
 	router_timers(r, now);
+	router_pass_hup();
 	router_audit_flush();	/* this turn's lines, before poll waits */
 }
 
@@ -789,7 +807,7 @@ router_main(const struct daemon_opts *o, const struct config *cfg,
 {
 	static struct router r;	/* large: not on the stack */
 
-	daemon_child_signals(router_on_term);
+	daemon_child_signals(router_on_term, router_on_hup);
 	router_setup(&r, cfg, pol);
 	while (!router_quit)
 		router_poll(&r);

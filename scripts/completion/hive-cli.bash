@@ -9,8 +9,8 @@
 _hive_cli()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= verb= flags=
-	local verbs='keygen keys pending policy reply roster send status
-	    sync-status verify'
+	local verbs='keygen keys pending policy reload reply roster send
+	    status sync-status verify'
 	local channels='command response sync heartbeat status alert'
 	local common='-c --config -h --host -p --port -u --username
 	    --password-file --prefix --cafile --capath --cert --key --keys
@@ -58,7 +58,8 @@ _hive_cli()
 	--to)
 		COMPREPLY=($(compgen -W 'all' -- "$cur"))
 		return 0 ;;
-	-c|--config|--password-file|--cafile|--cert|--key|--sign-key|--socket|--to-msg)
+	-c|--config|--password-file|--cafile|--cert|--key|--sign-key|--socket|--to-msg|\
+	--pid-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
@@ -85,6 +86,7 @@ _hive_cli()
 			flags="--json $common" ;;
 	sync-status)	flags="--json --action $common" ;;
 	policy)		flags="--from --ch --action $common" ;;
+	reload)		flags='-c --config --pid-file --help' ;;
 	*)		return 0 ;;
 	esac
 

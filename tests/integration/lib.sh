@@ -124,7 +124,9 @@ fi
 
 DAEMON="$HIVE_BIN/hive-daemon"
 # box_conf DIR NODES: the hive.conf lines of a box whose files are under
-# DIR (secret, state, run, log, policy, bin/openclaw), on $BROKER_PORT
+# DIR (secret, state, run, log, policy, bin/openclaw), on $BROKER_PORT;
+# run/ holds the control socket and the pid file, so boxes of tests
+# running in parallel never meet in /run/hive
 box_conf() {
 	cat <<CONF
 node $2
@@ -134,6 +136,7 @@ keys $T/keys
 secret_dir $1/secret
 state_dir $1/state
 control_socket $1/run/hive.sock
+pid_file $1/run/hive-daemon.pid
 log_dir $1/log
 policy_dir $1/policy
 user $DUSER

@@ -176,6 +176,17 @@ check "a send through the control socket (handed over by SCM_RIGHTS) is signed" 
 check "the audit log is the monitor's" \
     bash -c '[ "$(stat -c %U "$1/log/audit.log")" = daemon ]' _ "$T"
 
+# --- SIGHUP to a role's unit: passed on to the monitor, which reloads ---------
+reloads() { grep -c 'SIGHUP: keyring and policy reloaded' "$T/router.log" ||
+    true; }
+reloaded() { [ "$(reloads)" -ge "$1" ]; }
+for who in ROUTER INJECTOR; do
+	n=$(reloads)
+	kill -HUP "${!who}"
+	check "SIGHUP to the $who: the monitor reloads" 	    wait_until reloaded $((n + 1))
+	check "...and every role is alive" 	    kill -0 "$MON" "$ROUTER" "$INJECTOR"
+done
+
 # --- a dead role stops the monitor -------------------------------------------
 kill -KILL "$ROUTER"
 wait "$ROUTER" 2>/dev/null || true
