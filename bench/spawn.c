@@ -156,7 +156,7 @@ static void
 hardened_run(struct handler_runner *r, const struct policy_handler *p,
     const struct handler_bpf *bpf, const struct handler_entry *h)
 {
-	struct handler_env env = { "bench", p->action, "1", "bench" };
+	struct handler_env env = { "bench", p->action, "1", "bench", NULL };
 	struct pollfd pfd[8];
 	char why[256];
 	size_t n;

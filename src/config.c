@@ -53,6 +53,7 @@ static const struct config_kw config_kws[] = {
 	KW_T("control_socket", control_socket, CT_ABSPATH),
 	KW_LL("control_timeout", control_timeout, 1, 3600),
 	KW_LL("corr_ttl", corr_ttl, 1, 30 * 86400),
+	KW_T("handler_state_dir", handler_state_dir, CT_ABSPATH),
 	KW_T("handlers_dir", handlers_dir, CT_ABSPATH),
 	KW_LL("heartbeat_interval", heartbeat_interval, 1, 3600),
 	KW_STR("host", host),
@@ -115,6 +116,8 @@ config_defaults(struct config *c)
 	hive_strlcpy(c->policy_dir, "/etc/hive/policy", sizeof(c->policy_dir));
 	hive_strlcpy(c->handlers_dir, "/etc/hive/handlers.d",
 	    sizeof(c->handlers_dir));
+	hive_strlcpy(c->handler_state_dir, "/var/lib/hive-handlers",
+	    sizeof(c->handler_state_dir));
 }
 
 /* "a,b": words of [A-Za-z0-9._-] (user names, uids, capability names),

@@ -53,6 +53,7 @@ struct config {
 	char	capabilities[512];	/* roster: comma list */
 	char	policy_dir[CONFIG_PATH_MAX];	/* hive.policy, seccomp/ */
 	char	handlers_dir[CONFIG_PATH_MAX];	/* action handlers */
+	char	handler_state_dir[CONFIG_PATH_MAX]; /* theirs, one each */
 	struct envelope_limits limits;
 };
 

@@ -294,6 +294,7 @@ run_free(struct handler_run *run)
 	free(run->err);
 	for (i = 0; i < RUN_ENV; i++)
 		free(run->env[i]);
+	free(run->state);
 	free(run);
 }
 
@@ -316,18 +317,27 @@ run_env(struct handler_run *run, const struct handler_env *e)
 			run->env[3 + i] = NULL;
 			return -1;
 		}
+	if (run->state != NULL && asprintf(&run->env[7], "HIVE_STATE_DIR=%s",
+	    run->state) == -1) {
+		run->env[7] = NULL;
+		return -1;
+	}
 	return 0;
 }
 
 static struct handler_run *
 run_new(const struct policy_handler *pol, const struct handler_bpf *bpf,
     int exec_fd, int script, const char *in, size_t inlen,
-    const struct handler_env *e)
+    const struct handler_env *e, const char *state)
 {
 	struct handler_run *run;
 
 	if ((run = calloc(1, sizeof(*run))) == NULL)
 		return NULL;
+	if (state != NULL && (run->state = strdup(state)) == NULL) {
+		free(run);
+		return NULL;
+	}
 	run->fd_out = run->fd_err = run->fd_chan = run->fd_pid = -1;
 	run->fd_notify = -1;
 	run->pol = *pol;
@@ -430,7 +440,7 @@ run_fork(struct handler_runner *r, struct handler_run *run, int in,
 	s = (struct child_spawn){ &run->pol, &run->bpf,
 	    run->handoff.len > 0 ? &run->handoff : NULL, run->chan_at,
 	    run->exec_fd, run->script, in, out, err, chan[1],
-	    run->pol.action, run->env, 0 };
+	    run->pol.action, run->env, 0, run->state };
 	run->hpid = handler_child_spawn(&s);
 	close(chan[1]);
 	if (run->hpid == -1) {
@@ -548,6 +558,7 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
     char *why, size_t whylen)
 {
 	struct handler_run *run;
+	char state[HANDLER_STATE_PATH_MAX];
 	int total, mine, queued, now;
 
 	runner_count(r, pol->action, &total, &mine, &queued);
@@ -584,8 +595,11 @@ handler_run_start(struct handler_runner *r, const struct policy_handler *pol,
 		    HANDLER_STDIN_MAX);
 		return 0;
 	}
+	if (e->state_dir != NULL && handler_state_prepare(e->state_dir, pol,
+	    state, sizeof(state), why, whylen) == -1)
+		return 0;
 	if ((run = run_new(pol, bpf, exec_fd, script, stdin_json, stdin_len,
-	    e)) == NULL) {
+	    e, e->state_dir != NULL ? state : NULL)) == NULL) {
 		snprintf(why, whylen, "out of memory or descriptors");
 		return 0;
 	}

@@ -38,6 +38,7 @@
 #define HANDLER_STDIN_MAX	(1024 * 1024)
 #define HANDLER_ERROR_MAX	256
 #define HANDLER_SYSCALL_MAX	32	/* a syscall's name, NUL included */
+#define HANDLER_STATE_PATH_MAX	1200	/* handler_state_dir/action */
 
 /* ---- discovery ---- */
 
@@ -98,6 +99,9 @@ struct handler_env {
 	const char	*action;
 	const char	*id;
 	const char	*from;
+	/* handler_state_dir: the run gets {state_dir}/{action} (made,
+	 * owned by its user, 0700) as HIVE_STATE_DIR; NULL: none */
+	const char	*state_dir;
 };
 
 struct handler_result {
@@ -144,6 +148,11 @@ struct handler_runner {
 	/* a hook for tests: called with the handler's pid once started */
 	void			(*started)(void *arg, uint64_t id, pid_t pid);
 };
+
+/* handler_state.c: make {dir}/{action} the block's user's own, 0700;
+ * its path.  0, or -1 with why. */
+int handler_state_prepare(const char *dir, const struct policy_handler *,
+    char *path, size_t pathlen, char *why, size_t whylen);
 
 void handler_runner_init(struct handler_runner *, int max_handlers,
     handler_done_fn, void *arg);

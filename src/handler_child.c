@@ -214,9 +214,10 @@ child_rlimits(const struct policy_handler *p)
  * made here never reach the host (MS_PRIVATE first).
  */
 static void
-child_mounts(const struct policy_handler *p)
+child_mounts(const struct policy_handler *p, const char *state)
 {
 	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
 
 	if (!p->private_tmp && !p->read_only_root)
 		return;
@@ -224,9 +225,17 @@ child_mounts(const struct policy_handler *p)
 		child_fail("unshare(CLONE_NEWNS)");
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		child_fail("making mounts private");
+	/* the state directory its own mount, made writable again once
+	 * everything else is read-only */
+	if (p->read_only_root && state != NULL && mount(state, state, NULL,
+	    MS_BIND, NULL) == -1)
+		child_fail("bind-mounting the state directory");
 	if (p->read_only_root && syscall(SYS_mount_setattr, -1, "/",
 	    AT_RECURSIVE, &ro, sizeof(ro)) == -1)
 		child_fail("read-only root");
+	if (p->read_only_root && state != NULL && syscall(SYS_mount_setattr,
+	    -1, state, 0, &rw, sizeof(rw)) == -1)
+		child_fail("a writable state directory");
 	if (p->private_tmp && mount("tmpfs", "/tmp", "tmpfs",
 	    MS_NOSUID | MS_NODEV, "mode=1777,size=64m") == -1)
 		child_fail("private /tmp");
@@ -414,7 +423,7 @@ child_main(const struct child_spawn *s, pid_t runner)
 	else
 		child_rlimits(s->pol);
 	if (!s->zygote)		/* the runner sends no such handler there */
-		child_mounts(s->pol);
+		child_mounts(s->pol, s->state);
 	child_ids(s->pol);
 	/* the uid change made us dumpable as fs.suid_dumpable says: we
 	 * still hold a copy of the runner's memory until the execve */

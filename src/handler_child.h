@@ -42,6 +42,9 @@ struct child_spawn {
 	 * limits, no mounts and no kill-program fallback; after its
 	 * listener it serves runs instead of executing the handler */
 	int				 zygote;
+	/* the run's state directory (HIVE_STATE_DIR), or NULL: kept
+	 * writable under read_only_root */
+	const char			*state;
 };
 
 /*

@@ -17,7 +17,7 @@
 
 struct zygote;
 
-#define RUN_ENV		8
+#define RUN_ENV		9
 #define RUN_SWEEP_MS	2	/* between sweeps while strays die */
 
 /* flags */
@@ -42,6 +42,7 @@ struct handler_run {
 	char			*in;
 	size_t			 inlen;
 	char			*env[RUN_ENV];
+	char			*state;		/* HIVE_STATE_DIR, or NULL */
 	int			 running;	/* forked, or asked of a zygote */
 	struct zygote		*zyg;		/* asked, its pid not yet known */
 	struct zygote		*zsrc;		/* the zygote that started it */

@@ -355,7 +355,7 @@ zyg_start(struct handler_runner *r, struct zygote *z, int exec_fd)
 	}
 	s = (struct child_spawn){ &z->pol, &z->bpf, &z->prog, z->chan_at,
 	    exec_fd, z->script, null, null, null, chan[1], z->pol.action,
-	    NULL, 1 };
+	    NULL, 1, NULL };
 	z->pid = handler_child_spawn(&s);
 	close(null);
 	close(chan[1]);

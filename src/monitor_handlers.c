@@ -374,7 +374,8 @@ mh_start(struct monitor_handlers *mh, uint32_t tag, const char *node,
 	const struct handler_entry *h = handler_find(mh->cur.set, action);
 	const struct seccomp_profile *prof;
 	struct policy_handler ph;
-	struct handler_env env = { node, action, id, from };
+	struct handler_env env = { node, action, id, from,
+	    mh->cfg->handler_state_dir };
 	struct mh_run *run = NULL;
 	uint64_t rid;
 	size_t i;

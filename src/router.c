@@ -641,6 +641,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 	router_inject_setup(r);	/* as our user: the journal is ours */
 	router_corr_setup(r);	/* ...and so is the correlation journal */
 	router_handler_setup(r);
+	router_sentinel_setup(r);	/* ...and so are the sentinel states */
 	router_verify_setup();	/* threads, then the filter on all of them */
 	sandbox_router();		/* last: see sandbox_router.c */
 	r->started = (int64_t)time(NULL);
@@ -822,6 +823,7 @@ router_main(const struct daemon_opts *o, const struct config *cfg,
 	free(r.corr);
 	router_inject_free(&r);
 	router_handler_free(&r);
+	router_sentinel_free(&r);
 	keyring_free(&r.keyring);
 	log_info("stopped");
 	return 0;

@@ -45,6 +45,7 @@
 #define ROUTER_DRAIN_MS		25000	/* SIGTERM: wait for injectors */
 #define ROUTER_RUNS		256	/* handler runs asked, not done */
 #define ROUTER_HANDLERS		128	/* POLICY_MAX_HANDLERS */
+#define SENTINEL_STATE_MAX	256	/* a sentinel result's "state" */
 
 /* A handler run asked of the monitor: what its outcome answers. */
 struct router_run {
@@ -127,6 +128,7 @@ struct router_seen {
 };
 
 struct router_deferred;		/* router.c: a sign request waiting */
+struct router_sentinel;		/* router_sentinel.c: a last state */
 
 struct router {
 	const struct config	*cfg;
@@ -170,6 +172,7 @@ struct router {
 	char			 handlers[ROUTER_HANDLERS]
 				    [ENVELOPE_ACTION_MAX + 1];
 	size_t			 nhandlers;
+	struct router_sentinel	*sentinels;	/* ROUTER_HANDLERS */
 	/* the state directory refused a write (window-io, journal-io):
 	 * alerted once, cleared after a quiet spell with an admission */
 	int			 state_failing;
@@ -222,6 +225,12 @@ void router_no_handler_respond(struct router *, const struct envelope *);
 void router_handler_done(const struct ipc_msg *, void *router);
 void router_handler_setup(struct router *);
 void router_handler_free(struct router *);
+
+/* router_sentinel.c: each sentinel's last state (wake on change) */
+void router_sentinel_setup(struct router *);
+void router_sentinel_free(struct router *);
+int router_sentinel_changed(struct router *, const char *action,
+    const char *state);
 
 /* router_route.c */
 int router_gate(void *router, enum inbound_stage, const struct envelope *,

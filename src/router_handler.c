@@ -18,8 +18,9 @@
  *
  * Sentinel runs (tag 0, started by the monitor's schedule) publish the
  * same meta document; their result wakes the local agent only if it
- * asks to ({"wake": "alert"|"command", "text": "..."}), or on failure
- * with "alert yes".  Otherwise nothing reaches the agent.
+ * asks to ({"wake": "alert"|"command", "text": "..."}) and its "state",
+ * if it gives one, is not the one its last run gave (router_sentinel.c),
+ * or on failure with "alert yes".  Otherwise nothing reaches the agent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,17 +322,43 @@ router_run_escalate(struct router *r, const struct router_run *run,
 	free(text);
 }
 
-/* A sentinel's result: {"wake": "alert"|"command", "text": "..."}. */
+/* A sentinel result's "state": 1..SENTINEL_STATE_MAX bytes, or none
+ * (NULL; a malformed one is said and counts as none). */
+static const char *
+router_run_state(const struct router_run *run, json_t *o)
+{
+	json_t *v = json_object_get(o, "state");
+	const char *s;
+
+	if (v == NULL)
+		return NULL;
+	if (!json_is_string(v) || (s = json_string_value(v))[0] == '\0' ||
+	    strlen(s) > SENTINEL_STATE_MAX) {
+		log_warnx("sentinel %s: \"state\" needs a string of 1..%d "
+		    "bytes; ignored", run->action, SENTINEL_STATE_MAX);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A sentinel's result: {"wake": "alert"|"command", "text": "...",
+ * "state": "..."}.  With a state it already said on its last ok run,
+ * it wakes nobody (router_sentinel.c).
+ */
 static void
 router_run_wake(struct router *r, const struct router_run *run,
     const char *result)
 {
 	json_t *o = json_loads(result, JSON_REJECT_DUPLICATES, NULL);
-	const char *wake = NULL, *said = NULL;
+	const char *wake = NULL, *said = NULL, *state;
 	char *text, *framed;
+	int changed;
 
 	if (o == NULL)
 		fatalx("monitor sent a handler result that is not JSON");
+	state = router_run_state(run, o);
+	changed = router_sentinel_changed(r, run->action, state);
 	if (json_unpack(o, "{s?s, s?s}", "wake", &wake, "text", &said) == -1 ||
 	    wake == NULL) {
 		if (json_object_get(o, "wake") != NULL)
@@ -345,6 +372,12 @@ router_run_wake(struct router *r, const struct router_run *run,
 		log_warnx("sentinel %s: wake needs \"alert\" or \"command\" "
 		    "and a text of 1..%d bytes; nobody woken", run->action,
 		    WAKE_TEXT_MAX);
+		json_decref(o);
+		return;
+	}
+	if (!changed) {
+		log_info("sentinel %s: state unchanged; %s not woken again",
+		    run->action, run->node);
 		json_decref(o);
 		return;
 	}

@@ -50,7 +50,7 @@ struct zyg_hdr {
 #define ZYG_RUNFAIL	'E'
 
 #define ZYG_ENV_MAX	2048	/* the environment block of one run */
-#define ZYG_ENV_N	8	/* strings in it, argv[0] included */
+#define ZYG_ENV_N	9	/* strings in it, argv[0] included */
 #define ZYG_MSG_MAX	(sizeof(struct zyg_hdr) + ZYG_ENV_MAX)
 
 /*

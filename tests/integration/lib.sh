@@ -135,6 +135,7 @@ port $BROKER_PORT
 keys $T/keys
 secret_dir $1/secret
 state_dir $1/state
+handler_state_dir $1/handler-state
 control_socket $1/run/hive.sock
 pid_file $1/run/hive-daemon.pid
 log_dir $1/log

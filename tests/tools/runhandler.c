@@ -301,7 +301,7 @@ main(int argc, char **argv)
 {
 	struct opts o = { NULL, NULL, NULL, "{}", 1, 16, 0,
 	    HANDLER_ZYGOTE_AUTO };
-	struct handler_env env = { "box", NULL, "id-1", "peer" };
+	struct handler_env env = { "box", NULL, "id-1", "peer", NULL };
 	struct seccomp_profile prof;
 	static struct handler_set set;
 	const struct handler_entry *h;
