@@ -6,17 +6,21 @@
  * broker every message we read (PUBACK before on_message), so the
  * broker will not deliver it again.  A command or sync for us read
  * during the drain is therefore held, before any gate has looked at
- * it (the replay window never saw it), in {state_dir}/held: topic and
- * payload as received.  The next start feeds the held messages to the
+ * it (the replay window never saw it), in {state_dir}/held/, one file
+ * a message (created new and renamed into place, as the sandbox allows
+ * the router nothing else): topic and payload as received.  The next start feeds the held messages to the
  * router ahead of the broker's, through the whole gate as if they had
  * just arrived.  Nothing acknowledged is lost and nobody is told of a
- * failure for a planned restart.  The file is removed once its
+ * failure for a planned restart.  The files are removed once their
  * messages have been routed; if we die before that, the next start
  * routes them again and the replay window refuses what it admitted.
  *
  * Record: the topic with its NUL, a 4-byte length (host order: the
  * file never leaves the box), the payload.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,12 +34,11 @@
 #include "util.h"
 
 #define HELD_MAX	1024	/* messages one drain may hold */
+#define HELD_NAME	32
 
-static void
-router_held_path(const struct router *r, char *out, size_t len)
-{
-	snprintf(out, len, "%s/held", r->cfg->state_dir);
-}
+/* the files loaded at start, removed once routed */
+static char (*held_names)[HELD_NAME];
+static size_t held_nnames;
 
 /* A command or sync to one of our nodes or all: what the drain holds. */
 int
@@ -48,116 +51,130 @@ router_held_wanted(const struct router *r, const struct mqtt_msg *m)
 	return strcmp(ch, "/command") == 0 || strcmp(ch, "/sync") == 0;
 }
 
-/* Append m to the held file; 0, or -1 (logged: route it as before). */
+/* Hold m for the next start; 0, or -1 (logged: route it as before). */
 int
 router_held_put(struct router *r, const struct mqtt_msg *m)
 {
-	char path[CONFIG_PATH_MAX + 16];
+	char tmp[CONFIG_PATH_MAX + 72], path[CONFIG_PATH_MAX + 64];
 	uint32_t len = (uint32_t)m->len;
 	int fd, ok;
 
 	if (r->nheld >= HELD_MAX)
 		return -1;
-	router_held_path(r, path, sizeof(path));
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600)) == -1) {
-		log_warn("held %s", path);
+	/* sorted by name = in arrival order; unique across drains */
+	snprintf(path, sizeof(path), "%s/held/%012lld-%04zu",
+	    r->cfg->state_dir, (long long)r->started, r->nheld);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	(void)unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
+	    == -1) {
+		log_warn("held %s", tmp);
 		return -1;
 	}
 	ok = hive_write_all(fd, m->topic, strlen(m->topic) + 1) == 0 &&
 	    hive_write_all(fd, &len, sizeof(len)) == 0 &&
 	    hive_write_all(fd, m->payload, m->len) == 0;
-	if (close(fd) == -1 || !ok) {
-		/* a torn record ends the file's reading at start: the
-		 * records before it are still delivered */
+	if (close(fd) == -1 || !ok || rename(tmp, path) == -1) {
 		log_warn("held %s: write failed", path);
+		(void)unlink(tmp);
 		return -1;
 	}
 	r->nheld++;
-	log_info("draining: %s held for the next start", m->topic);
+	log_info("draining: a message on %s held for the next start",
+	    m->topic);
 	return 0;
 }
 
-/* One record at *off of buf (n bytes) into m; 0 at the end or torn. */
+/* One held file into m: 0, or -1 (torn: left out, and left there). */
 static int
-router_held_next(const char *buf, size_t n, size_t *off, struct mqtt_msg *m)
+router_held_file(const char *path, struct mqtt_msg *m)
 {
-	const char *t = buf + *off, *nul;
+	char *buf = malloc(ENVELOPE_MAX_WIRE + 512), *nul;
+	size_t n = 0, tl;
+	ssize_t k;
 	uint32_t len;
-	size_t tl;
+	int fd;
 
-	if ((nul = memchr(t, '\0', n - *off)) == NULL)
-		return 0;
-	tl = (size_t)(nul - t) + 1;
-	if (n - *off - tl < sizeof(len))
-		return 0;
-	memcpy(&len, nul + 1, sizeof(len));
-	if (len > ENVELOPE_MAX_WIRE || n - *off - tl - sizeof(len) < len)
-		return 0;
+	if (buf == NULL)
+		fatal("malloc");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("held %s", path);
+	while (n < ENVELOPE_MAX_WIRE + 512 && (k = read(fd, buf + n,
+	    ENVELOPE_MAX_WIRE + 512 - n)) != 0)
+		if (k > 0)
+			n += (size_t)k;
+		else if (errno != EINTR)
+			fatal("held %s", path);
+	close(fd);
 	memset(m, 0, sizeof(*m));
-	if ((m->topic = strdup(t)) == NULL ||
+	if ((nul = memchr(buf, '\0', n)) == NULL ||
+	    n - (tl = (size_t)(nul - buf) + 1) < sizeof(len) ||
+	    (memcpy(&len, nul + 1, sizeof(len)), n - tl - sizeof(len) != len)) {
+		free(buf);
+		return -1;
+	}
+	if ((m->topic = strdup(buf)) == NULL ||
 	    (m->payload = malloc(len + 1)) == NULL)
 		fatal("malloc");
 	memcpy(m->payload, nul + 1 + sizeof(len), len);
 	m->payload[len] = '\0';
 	m->len = len;
-	*off += tl + sizeof(len) + len;
-	return 1;
+	free(buf);
+	return 0;
 }
 
-/* All of path, at most HELD_MAX records' worth; *n its length. */
-static char *
-router_held_read(const char *path, int fd, size_t *n)
+static int
+router_held_cmp(const void *a, const void *b)
 {
-	size_t cap = 64 * 1024, most = HELD_MAX * (ENVELOPE_MAX_WIRE + 300);
-	char *buf = malloc(cap);
-	ssize_t k;
+	return strcmp(a, b);
+}
 
-	if (buf == NULL)
-		fatal("malloc");
-	*n = 0;
-	while ((k = read(fd, buf + *n, cap - *n)) != 0) {
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k == -1)
-			fatal("held %s", path);
-		if ((*n += (size_t)k) < cap)
-			continue;
-		if (cap >= most)
-			break;
-		if ((buf = realloc(buf, cap *= 2)) == NULL)
-			fatal("realloc");
+/* The held files' names, sorted (arrival order); how many. */
+static size_t
+router_held_names(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		fatal("held %s", dir);
+	while (n < HELD_MAX && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= HELD_NAME ||
+		    strchr(de->d_name, '.') != NULL)
+			continue;	/* ., .., a crash's .tmp */
+		snprintf(held_names[n++], HELD_NAME, "%s", de->d_name);
 	}
-	return buf;
+	closedir(d);
+	qsort(held_names, n, HELD_NAME, router_held_cmp);
+	return n;
 }
 
 /* At start, as the router's user: what the last drain held. */
 void
 router_held_load(struct router *r)
 {
-	char path[CONFIG_PATH_MAX + 16], *buf;
-	size_t n, off = 0;
-	int fd;
+	char dir[CONFIG_PATH_MAX + 16], path[CONFIG_PATH_MAX + 64];
+	size_t i, n;
 
-	router_held_path(r, path, sizeof(path));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
-			fatal("held %s", path);
-		return;
+	snprintf(dir, sizeof(dir), "%s/held", r->cfg->state_dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if ((held_names = calloc(HELD_MAX, HELD_NAME)) == NULL ||
+	    (r->held = calloc(HELD_MAX, sizeof(*r->held))) == NULL)
+		fatal("calloc");
+	n = held_nnames = router_held_names(dir);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, held_names[i]);
+		if (router_held_file(path, &r->held[r->nheld]) == -1) {
+			log_warnx("held %s: torn, left out", path);
+			held_names[i][0] = '\0';
+		} else
+			r->nheld++;
 	}
-	buf = router_held_read(path, fd, &n);
-	close(fd);
-	if ((r->held = calloc(HELD_MAX, sizeof(*r->held))) == NULL)
-		fatal("malloc");
-	while (r->nheld < HELD_MAX &&
-	    router_held_next(buf, n, &off, &r->held[r->nheld]) == 1)
-		r->nheld++;
-	free(buf);
-	if (off != n)
-		log_warnx("held %s: %zu byte(s) at the end ignored (torn or "
-		    "over %d messages)", path, n - off, HELD_MAX);
-	log_info("%zu message(s) held by the last drain, routed now",
-	    r->nheld);
+	if (r->nheld > 0)
+		log_info("%zu message(s) held by the last drain, routed now",
+		    r->nheld);
 }
 
 /* The next held message (taken by the caller), 0 when none is left. */
@@ -170,17 +187,26 @@ router_held_take(struct router *r, struct mqtt_msg *m)
 	return 1;
 }
 
-/* After the turn that routed them all: the file's work is done. */
+/* After the turn that routed them all: the files' work is done. */
 void
 router_held_done(struct router *r)
 {
-	char path[CONFIG_PATH_MAX + 16];
+	char path[CONFIG_PATH_MAX + 64];
+	size_t i;
 
 	if (r->held == NULL || r->held_next < r->nheld)
 		return;
-	router_held_path(r, path, sizeof(path));
-	if (unlink(path) == -1 && errno != ENOENT)
-		log_warn("held %s", path);
+	for (i = 0; i < held_nnames; i++) {
+		if (held_names[i][0] == '\0')
+			continue;	/* torn: left for the operator */
+		snprintf(path, sizeof(path), "%s/held/%s", r->cfg->state_dir,
+		    held_names[i]);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("held %s", path);
+	}
+	free(held_names);
+	held_names = NULL;
+	held_nnames = 0;
 	free(r->held);
 	r->held = NULL;
 	r->nheld = r->held_next = 0;
