@@ -203,7 +203,8 @@ cli_daemon_send(struct cli_ctx *ctx, json_t *req, long long wait)
 
 struct col {
 	const char	*head;
-	const char	*key;	/* in data; "@age": now - doc ts; "@from" */
+	const char	*key;	/* in data; "@age": now - doc ts; "@from";
+				   "@status": online, stopped or lost */
 	int		 width;
 };
 
@@ -211,7 +212,7 @@ static const struct {
 	const char	*verb;
 	struct col	 cols[8];
 } daemon_tables[] = {
-	{ "status", { { "NODE", "node", 20 }, { "STATUS", "status", 8 },
+	{ "status", { { "NODE", "node", 20 }, { "STATUS", "@status", 8 },
 	    { "AGE", "@age", 6 }, { "UPTIME", "uptime", 8 },
 	    { "LOAD", "load", 5 }, { "PENDING", "pending", 7 },
 	    { "REFUSED", "refused", 7 }, { "INSTANCES", "instances", 0 } } },
@@ -225,15 +226,74 @@ static const struct {
 	    { "AGE", "@age", 6 }, { "RESULT", "result", 0 } } },
 };
 
+/* The local node's heartbeat interval: for a state that names none. */
+static long long daemon_beat = 30;
+
+/* 29s, 4m, 2h, 3d: the largest unit that is at least one. */
+static void
+daemon_age(long long s, char *out, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, len, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, len, "%lldh", s / 3600);
+	else
+		snprintf(out, len, "%lldd", s / 86400);
+}
+
+/*
+ * What a node's state document means now: "stopped" as it said at a
+ * clean stop; "lost" for its last will ("offline") or for an "online"
+ * whose heartbeats stopped (older than three of its intervals);
+ * "online" otherwise.  An unknown status is shown as signed.
+ */
+static void
+daemon_status(json_t *doc, long long age, char *out, size_t len)
+{
+	json_t *data = json_object_get(doc, "data");
+	json_t *st = json_object_get(data, "status");
+	long long beat = json_integer_value(json_object_get(data,
+	    "heartbeat_interval"));
+	const char *s = json_is_string(st) ? json_string_value(st) : "-";
+
+	if (beat <= 0)
+		beat = daemon_beat;
+	if (strcmp(s, "offline") == 0 ||
+	    (strcmp(s, "online") == 0 && age > 3 * beat))
+		s = "lost";
+	snprintf(out, len, "%s", s);
+}
+
+/* A table line must stay one line, whatever a peer signed. */
+static void
+daemon_clean(char *out)
+{
+	char *s;
+
+	for (s = out; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 static void
 daemon_cell(json_t *doc, const struct col *c, char *out, size_t len)
 {
 	json_t *data = json_object_get(doc, "data"), *v;
+	long long age = (long long)time(NULL) -
+	    (long long)json_integer_value(json_object_get(doc, "ts"));
 	char *s;
 
 	if (strcmp(c->key, "@age") == 0) {
-		snprintf(out, len, "%llds", (long long)time(NULL) -
-		    (long long)json_integer_value(json_object_get(doc, "ts")));
+		daemon_age(age, out, len);
+		return;
+	}
+	if (strcmp(c->key, "@status") == 0) {
+		daemon_status(doc, age, out, len);
+		daemon_clean(out);
 		return;
 	}
 	v = strcmp(c->key, "@from") == 0 ? json_object_get(doc, "from") :
@@ -250,10 +310,7 @@ daemon_cell(json_t *doc, const struct col *c, char *out, size_t len)
 		free(s);
 	} else
 		snprintf(out, len, "-");
-	/* a table line must stay one line, whatever a peer signed */
-	for (s = out; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	daemon_clean(out);
 }
 
 static void
@@ -291,6 +348,8 @@ cli_daemon_query(struct cli_ctx *ctx, json_t *req, int json_out,
 
 	if (buf == NULL || docs == NULL)
 		err(EXIT_USAGE, "malloc");
+	if (ctx->cfg.heartbeat_interval > 0)
+		daemon_beat = ctx->cfg.heartbeat_interval;
 	if ((fd = daemon_connect(ctx)) == -1 || daemon_write(fd, req) == -1) {
 		if (fd == -1)
 			json_decref(req);

@@ -640,6 +640,7 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 		fatal("PR_SET_PDEATHSIG");
 	router_inject_setup(r);	/* as our user: the journal is ours */
 	router_corr_setup(r);	/* ...and so is the correlation journal */
+	router_held_load(r);	/* ...and what the last drain held */
 	router_handler_setup(r);
 	router_sentinel_setup(r);	/* ...and so are the sentinel states */
 	router_verify_setup();	/* threads, then the filter on all of them */
@@ -652,7 +653,8 @@ router_setup(struct router *r, const struct config *cfg, struct policy *pol)
 static void
 router_timers(struct router *r, int64_t now)
 {
-	if (now >= r->next_beat && mqtt_connected(r->mqtt)) {
+	/* draining 2: our state says stopped; no heartbeat may undo it */
+	if (r->draining < 2 && now >= r->next_beat && mqtt_connected(r->mqtt)) {
 		router_heartbeat(r, now);
 		router_check_peers(r, now);
 		r->next_beat = now + r->cfg->heartbeat_interval;
@@ -727,6 +729,7 @@ router_poll(struct router *r)
 		if (pfd[2 + k].revents & (POLLIN | POLLHUP))
 			router_on_injector(r, (int)k);
 	router_mqtt(r, &pfd[1], now);
+	router_held_done(r);
 	control_io(r->ctl, pfd + 2 + ni, nctl, router_control_request, r);
 	while (control_take_closed(r->ctl, &gone))
 		router_client_gone(r, gone);
@@ -787,14 +790,18 @@ router_drain(struct router *r)
 	while (!router_drained(r, deadline))
 		router_poll(r);
 	/*
-	 * What the drain published is acknowledged by the broker before
-	 * we go (3 s at most).  Waiting for those PUBACKs reads the
-	 * socket, and libmosquitto acknowledges every PUBLISH it reads
-	 * before we see it: so this is a whole turn of the loop, which
-	 * routes what arrives (window, journal, handler request, all as
-	 * while draining) instead of dropping messages the broker has
-	 * already been told we have.
+	 * Our state says "stopped" (router_stopped), then what the drain
+	 * published is acknowledged by the broker before we go (3 s at
+	 * most).  Waiting for those PUBACKs reads the socket, and
+	 * libmosquitto acknowledges every PUBLISH it reads before we see
+	 * it: so this is a whole turn of the loop, which routes what
+	 * arrives instead of dropping messages the broker has already
+	 * been told we have (a command or sync is held for the next
+	 * start: router_held.c).
 	 */
+	if (mqtt_connected(r->mqtt))
+		router_stopped(r, (int64_t)time(NULL));
+	r->draining = 2;
 	deadline = mqtt_now_ms() + 3000;
 	while (mqtt_connected(r->mqtt) && (mqtt_want_write(r->mqtt) ||
 	    mqtt_unacked(r->mqtt) > 0 || router_runs_active(r) > 0 ||

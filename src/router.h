@@ -13,6 +13,8 @@
  *   router_handler.c  handler runs: asking the monitor, publishing
  *                     outcomes, sentinel wake-ups
  *   router_audit.c    audit lines, batched, and the link to the monitor
+ *   router_held.c     commands read while draining, kept for the next
+ *                     start
  */
 #ifndef HIVE_ROUTER_H
 #define HIVE_ROUTER_H
@@ -114,6 +116,7 @@ struct router_peer {
 	char		 node[NODE_MAX + 1];
 	int64_t		 last_seen;
 	int		 lost;
+	int		 stopped;	/* its state said so: no alert */
 };
 
 /* A command received for one of our nodes, so that our reply can mark
@@ -167,6 +170,8 @@ struct router {
 	uint64_t		 next_seq;
 	int			 journal_dirfd;
 	int			 draining;
+	struct mqtt_msg		*held;		/* router_held.c */
+	size_t			 nheld, held_next;
 	struct router_run	*runs;		/* ROUTER_RUNS */
 	uint32_t		 next_run_tag;
 	char			 handlers[ROUTER_HANDLERS]
@@ -240,6 +245,15 @@ void router_messages(struct router *);
 void router_heartbeat(struct router *, int64_t now);
 void router_check_peers(struct router *, int64_t now);
 void router_roster(struct router *);
+
+void router_stopped(struct router *, int64_t now);
+
+/* router_held.c: commands read while draining, for the next start */
+int router_held_wanted(const struct router *, const struct mqtt_msg *);
+int router_held_put(struct router *, const struct mqtt_msg *);
+void router_held_load(struct router *);
+int router_held_take(struct router *, struct mqtt_msg *);
+void router_held_done(struct router *);
 
 /* router_corr.c */
 void router_corr_setup(struct router *);

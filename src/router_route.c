@@ -172,22 +172,45 @@ router_announce(struct router *r, const char *ch, const char *urgency,
 	free(frame);
 }
 
-static void
-router_peer_seen(struct router *r, const char *node, int64_t now)
+/* A heartbeat whose state says "stopped": the peer's clean stop. */
+static int
+router_said_stopped(const struct envelope *e)
 {
-	struct router_peer *p = router_peer(r, node);
+	json_t *o = json_loadb(e->text, e->text_len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	int stopped = json_is_object(o) && json_is_string(json_object_get(o,
+	    "status")) && strcmp(json_string_value(json_object_get(o,
+	    "status")), "stopped") == 0;
+
+	json_decref(o);
+	return stopped;
+}
+
+static void
+router_peer_seen(struct router *r, const struct envelope *e, int64_t now)
+{
+	struct router_peer *p = router_peer(r, e->from);
 	char text[256];
 
 	if (p == NULL) {
-		log_warnx("peer table full: %s not tracked", node);
+		log_warnx("peer table full: %s not tracked", e->from);
 		return;
 	}
 	p->last_seen = now;
+	if (router_said_stopped(e)) {
+		/* planned: its silence from now on is no loss */
+		if (!p->stopped)
+			log_info("peer %s stopped", e->from);
+		p->stopped = 1;
+		p->lost = 0;
+		return;
+	}
+	p->stopped = 0;
 	if (p->lost) {
 		p->lost = 0;
 		snprintf(text, sizeof(text), "hive: peer %s is back online "
-		    "(seen by %s)", node, r->nodes[0]);
-		log_info("peer %s is back", node);
+		    "(seen by %s)", e->from, r->nodes[0]);
+		log_info("peer %s is back", e->from);
 		router_announce(r, "status", "later", text);
 	}
 }
@@ -202,7 +225,8 @@ router_check_peers(struct router *r, int64_t now)
 	for (i = 0; i < ROUTER_PEERS; i++) {
 		struct router_peer *p = &r->peers[i];
 
-		if (p->node[0] == '\0' || p->lost || now - p->last_seen <= limit)
+		if (p->node[0] == '\0' || p->lost || p->stopped ||
+		    now - p->last_seen <= limit)
 			continue;
 		p->lost = 1;	/* one alert per loss, not one per interval */
 		snprintf(text, sizeof(text), "hive: peer %s missed 3 heartbeats "
@@ -294,8 +318,9 @@ router_state_text(struct router *r, const char *node, int64_t now)
 
 	if (getloadavg(load, 1) != 1)
 		load[0] = -1;
-	o = json_pack("{sssssIsIsIsfsosIsIsosIsIsIsIsI}", "node", node,
+	o = json_pack("{sssssIsIsIsIsfsosIsIsosIsIsIsIsI}", "node", node,
 	    "status", "online", "since", (json_int_t)r->started,
+	    "heartbeat_interval", (json_int_t)r->cfg->heartbeat_interval,
 	    "uptime", (json_int_t)(now - r->started),
 	    "last_heartbeat", (json_int_t)now, "load", load[0],
 	    "instances", router_instances(r),
@@ -330,6 +355,40 @@ router_heartbeat(struct router *r, int64_t now)
 		q.ttl = r->cfg->limits.max_ttl;
 	for (i = 0; i < r->nnodes; i++) {
 		text = router_state_text(r, r->nodes[i], now);
+		q.text = text;
+		snprintf(p.meta_topic, sizeof(p.meta_topic), "%s/meta/%s/state",
+		    r->cfg->prefix, r->nodes[i]);
+		router_sign(r, &q, r->nodes[i], NULL, &p);
+		free(text);
+	}
+}
+
+/*
+ * A clean stop, the drain done: each node's retained state becomes
+ * "stopped" (the broker keeps it; our will is only for an unclean
+ * end), and the same envelope on {p}/all/heartbeat tells the peers at
+ * once that our silence is planned, not a loss to alert about.
+ */
+void
+router_stopped(struct router *r, int64_t now)
+{
+	struct compose_req q = { .to = "all", .ch = "heartbeat",
+	    .urgency = "later" };
+	struct router_pending p = { .qos = 1 };
+	json_t *o;
+	char *text;
+	size_t i;
+
+	q.ttl = r->cfg->limits.max_ttl;
+	for (i = 0; i < r->nnodes; i++) {
+		o = json_pack("{sssssIsIsIso}", "node", r->nodes[i], "status",
+		    "stopped", "since", (json_int_t)now, "started",
+		    (json_int_t)r->started, "last_heartbeat", (json_int_t)now,
+		    "instances", router_instances(r));
+		if (o == NULL || (text = json_dumps(o, JSON_COMPACT |
+		    JSON_SORT_KEYS)) == NULL)
+			fatalx("router_stopped");
+		json_decref(o);
 		q.text = text;
 		snprintf(p.meta_topic, sizeof(p.meta_topic), "%s/meta/%s/state",
 		    r->cfg->prefix, r->nodes[i]);
@@ -446,7 +505,7 @@ router_route(struct router *r, const struct envelope *e, int64_t now)
 	case CH_HEARTBEAT:
 		if (!router_is_local(r, e->from) && router_ruled(r, e->from,
 		    CH_ALERT))
-			router_peer_seen(r, e->from, now);
+			router_peer_seen(r, e, now);
 		return;
 	case CH_RESPONSE:
 		return;		/* router_response() took it */
@@ -705,9 +764,17 @@ router_batch_take(struct router *r, struct router_batch *b)
 {
 	size_t i;
 
-	for (b->n = 0; b->n < ROUTER_BATCH &&
-	    mqtt_take(r->mqtt, &b->m[b->n]) == 1; b->n++)
-		;
+	for (b->n = 0; b->n < ROUTER_BATCH; ) {
+		if (router_held_take(r, &b->m[b->n]) != 1 &&
+		    mqtt_take(r->mqtt, &b->m[b->n]) != 1)
+			break;
+		/* draining: a command waits for the next start */
+		if (router_held_wanted(r, &b->m[b->n]) &&
+		    router_held_put(r, &b->m[b->n]) == 0)
+			mqtt_msg_free(&b->m[b->n]);
+		else
+			b->n++;
+	}
 	b->njobs = 0;
 	for (i = 0; i < b->n; i++)
 		router_in_kind(r, &b->m[i], &b->in[i], &b->jobs[b->njobs],
