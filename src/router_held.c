@@ -15,6 +15,12 @@
  * messages have been routed; if we die before that, the next start
  * routes them again and the replay window refuses what it admitted.
  *
+ * Only what a keyring member signed is held (the pure part of the gate,
+ * inbound_prepare: parse, schema, topic, key, signature), at most
+ * HELD_SHARE messages per sender: anything else is routed as before,
+ * and refused with its reason.  So a drain holds nobody's garbage and
+ * no sender takes the others' room.
+ *
  * Record: the topic with its NUL, a 4-byte length (host order: the
  * file never leaves the box), the payload.
  */
@@ -34,7 +40,36 @@
 #include "util.h"
 
 #define HELD_MAX	1024	/* messages one drain may hold */
+#define HELD_SHARE	64	/* ...of them one sender's */
 #define HELD_NAME	32
+
+/* who signed what this drain holds, in the order held */
+static char held_from[HELD_MAX][NODE_MAX + 1];
+
+/* The signer of m if its signature verifies against our keyring and
+ * it holds less than its share; NULL: not to be held. */
+static const char *
+router_held_signer(const struct router *r, const struct mqtt_msg *m,
+    char from[NODE_MAX + 1])
+{
+	struct inbound_prep p;
+	size_t i, n = 0;
+
+	memset(&p, 0, sizeof(p));
+	buf_init(&p.msg, 2 * ENVELOPE_MAX_WIRE);
+	inbound_prepare(&r->in, m->topic, m->payload, m->len, &p);
+	if (p.state != INBOUND_PREP_REFUSED) {
+		if (p.state == INBOUND_PREP_CHECKED && p.ok)
+			hive_strlcpy(from, p.e.from, NODE_MAX + 1);
+		envelope_free(&p.e);
+	}
+	buf_free(&p.msg);
+	if (p.state != INBOUND_PREP_CHECKED || !p.ok)
+		return NULL;
+	for (i = 0; i < r->nheld; i++)
+		n += strcmp(held_from[i], from) == 0;
+	return n < HELD_SHARE ? from : NULL;
+}
 
 /* the files loaded at start, removed once routed */
 static char (*held_names)[HELD_NAME];
@@ -56,10 +91,11 @@ int
 router_held_put(struct router *r, const struct mqtt_msg *m)
 {
 	char tmp[CONFIG_PATH_MAX + 72], path[CONFIG_PATH_MAX + 64];
+	char from[NODE_MAX + 1];
 	uint32_t len = (uint32_t)m->len;
 	int fd, ok;
 
-	if (r->nheld >= HELD_MAX)
+	if (r->nheld >= HELD_MAX || router_held_signer(r, m, from) == NULL)
 		return -1;
 	/* sorted by name = in arrival order; unique across drains */
 	snprintf(path, sizeof(path), "%s/held/%012lld-%04zu",
@@ -79,9 +115,9 @@ router_held_put(struct router *r, const struct mqtt_msg *m)
 		(void)unlink(tmp);
 		return -1;
 	}
-	r->nheld++;
-	log_info("draining: a message on %s held for the next start",
-	    m->topic);
+	hive_strlcpy(held_from[r->nheld++], from, NODE_MAX + 1);
+	log_info("draining: a message from %s on %s held for the next start",
+	    from, m->topic);
 	return 0;
 }
 

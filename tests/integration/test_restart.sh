@@ -79,6 +79,12 @@ wait_for "$RUNS/slowish.started" started
 kill -TERM "$PG1"
 wait_for "$T/pg1/daemon.log" 'router: info: draining'
 send --action count --text "during the drain"
+# ...and a forgery, signed by a key no keyring holds: never held
+mkdir -m 700 "$T/rogue"
+"$CLI" keygen --node rogue-1 --dir "$T/rogue" >/dev/null
+"$CLI" send -h 127.0.0.1 -p "$BROKER_PORT" --force \
+    --sign-key "$T/rogue/rogue-1.key" --to pg1-18890 --ch command \
+    --action count --text "forged in the drain" >/dev/null
 wait "$PG1" || true
 check "after SIGTERM, turq's status shows pg1 stopped" \
     wait_until status_is pg1-18890 stopped
@@ -90,6 +96,9 @@ send --action count --text "while stopped"
 check "the command read during the drain was held, not run" \
     bash -c '[ ! -e "$1" ]' _ "$RUNS/count.log"
 
+check "the drain held only what a keyring member signed" \
+    [ "$(count_lines "$T/pg1/daemon.log" 'draining: a message from')" = \
+    "$(count_lines "$T/pg1/daemon.log" 'draining: a message from turq-18789 ')" ]
 mv "$T/pg1/daemon.log" "$T/pg1/daemon.1.log"
 start_box pg1
 check "after the restart both commands ran" \
@@ -104,6 +113,8 @@ check "...and pg1 is online again" wait_until status_is pg1-18890 online
 "$CLI" send "${TURQ[@]}" --to pg1-18890 --ch alert --text "marker" >/dev/null
 check "a later alert reaches pg1's agent" \
     wait_for "$T/pg1/calls/calls.log" marker
+check "the forgery was refused, whether read in the drain or after" \
+    wait_for "$T/pg1/log/audit.log" '"reason":"unknown-key"'
 check "each command ran exactly once" \
     bash -c '[ "$(grep -c . "$1")" = 2 ]' _ "$RUNS/count.log"
 check "the sender was told of no failure" \
