@@ -566,9 +566,13 @@ setup_profiles(const struct setup *s)
 	return rc;
 }
 
-/* What the daemon will check at its start, checked now. */
+/*
+ * What the daemon will check at its start, checked now.  existing:
+ * before anything is made, only the directories already there (one
+ * the daemon would refuse stops setup before it changes anything).
+ */
 static int
-setup_check(const struct setup *s)
+setup_check(const struct setup *s, int existing)
 {
 	const char *priv[] = { s->state, s->log, s->secret };
 	const char *conf[] = { s->keys, s->policy, s->seccomp, s->handlers };
@@ -578,13 +582,18 @@ setup_check(const struct setup *s)
 	int fd;
 
 	config_defaults(&cfg);
-	if (config_load(&cfg, s->conf, 1, err, sizeof(err)) == -1)
+	if (!existing && config_load(&cfg, s->conf, 1, err, sizeof(err)) == -1)
 		goto bad;
-	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++)
+	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
+		if (existing && access(priv[i], F_OK) == -1)
+			continue;
 		if (config_check_private_dir(priv[i], s->uid, err,
 		    sizeof(err)) != 0)
 			goto bad;
+	}
 	for (i = 0; i < sizeof(conf) / sizeof(conf[0]); i++) {
+		if (existing && access(conf[i], F_OK) == -1)
+			continue;
 		if ((fd = config_open_dir(conf[i], err, sizeof(err))) == -1)
 			goto bad;
 		close(fd);
@@ -604,10 +613,11 @@ setup_make(struct setup *s)
 	size_t len;
 
 	if (setup_paths(s) == -1 || setup_refuse_existing(s) == -1 ||
-	    setup_account(s) == -1 || setup_dirs(s) == -1 ||
+	    setup_account(s) == -1 || setup_check(s, 1) == -1 ||
+	    setup_dirs(s) == -1 ||
 	    setup_key(s) == -1 || setup_conf(s) == -1 ||
 	    setup_policy(s) == -1 || setup_profiles(s) == -1 ||
-	    setup_check(s) == -1)
+	    setup_check(s, 0) == -1)
 		return EXIT_USAGE;
 	if ((pub = setup_read(s->keys_pub, 4096, &len)) == NULL)
 		return EXIT_USAGE;
