@@ -567,6 +567,36 @@ setup_profiles(const struct setup *s)
 }
 
 /*
+ * The router, as the daemon's user, opens state_dir by its path: every
+ * ancestor there is must let that user through (a --root under a 0700
+ * home would not).  Supplementary groups are not counted.
+ */
+static int
+setup_reachable(const struct setup *s, char *err, size_t errlen)
+{
+	char up[PATH_MAX], *slash;
+	struct stat st;
+	mode_t need;
+
+	hive_strlcpy(up, s->state, sizeof(up));
+	while ((slash = strrchr(up, '/')) != NULL && slash != up) {
+		*slash = '\0';
+		if (stat(up, &st) == -1)
+			continue;	/* made by setup_dirs: 0755 */
+		need = st.st_uid == s->uid ? S_IXUSR : st.st_gid == s->gid ?
+		    S_IXGRP : S_IXOTH;
+		if ((st.st_mode & need) == 0) {
+			snprintf(err, errlen, "%s: mode %04o; %s (the daemon's "
+			    "user) cannot reach %s through it (chmod o+x, "
+			    "or another --root)", up,
+			    (unsigned)(st.st_mode & 07777), s->user, s->state);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * What the daemon will check at its start, checked now.  existing:
  * before anything is made, only the directories already there (one
  * the daemon would refuse stops setup before it changes anything).
@@ -577,11 +607,13 @@ setup_check(const struct setup *s, int existing)
 	const char *priv[] = { s->state, s->log, s->secret };
 	const char *conf[] = { s->keys, s->policy, s->seccomp, s->handlers };
 	struct config cfg;
-	char err[1024];
+	char err[3 * PATH_MAX];
 	size_t i;
 	int fd;
 
 	config_defaults(&cfg);
+	if (setup_reachable(s, err, sizeof(err)) == -1)
+		goto bad;
 	if (!existing && config_load(&cfg, s->conf, 1, err, sizeof(err)) == -1)
 		goto bad;
 	for (i = 0; i < sizeof(priv) / sizeof(priv[0]); i++) {
