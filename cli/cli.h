@@ -105,5 +105,6 @@ int cmd_reply(struct cli_ctx *, int, char **);
 int cmd_meta(struct cli_ctx *, int, char **);	/* status, roster, ... */
 int cmd_policy(struct cli_ctx *, int, char **);	/* policy explain */
 int cmd_reload(struct cli_ctx *, int, char **);
+int cmd_setup(struct cli_ctx *, int, char **);
 
 #endif

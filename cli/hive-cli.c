@@ -28,6 +28,8 @@ static const struct {
 	{ "reply", cmd_reply, "reply to a received envelope" },
 	{ "roster", cmd_meta, "node roles and handlers (via the daemon)" },
 	{ "send", cmd_send, "sign and publish an envelope (optionally wait)" },
+	{ "setup", cmd_setup, "make everything one node needs "
+	    "(directories, key, hive.conf, policy)" },
 	{ "status", cmd_meta, "cluster state (via the daemon)" },
 	{ "sync-status", cmd_meta, "latest action results (via the "
 	    "daemon)" },

@@ -10,7 +10,7 @@ _hive_cli()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= verb= flags=
 	local verbs='keygen keys pending policy reload reply roster send
-	    status sync-status verify'
+	    setup status sync-status verify'
 	local channels='command response sync heartbeat status alert'
 	local common='-c --config -h --host -p --port -u --username
 	    --password-file --prefix --cafile --capath --cert --key --keys
@@ -63,13 +63,13 @@ _hive_cli()
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
-	--capath|--keys|--dir)
+	--capath|--keys|--dir|--root|--profiles)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0 ;;
 	-h|--host|-p|--port|-u|--username|--prefix|--max-skew|--max-ttl|\
 	--node|--text|--ttl|--action|--args|--corr|--wait|--replies|\
-	--session|--from)
+	--session|--from|--broker)
 		return 0 ;;	# free text: nothing to offer
 	esac
 
@@ -87,6 +87,8 @@ _hive_cli()
 	sync-status)	flags="--json --action $common" ;;
 	policy)		flags="--from --ch --action $common" ;;
 	reload)		flags='-c --config --pid-file --help' ;;
+	setup)		flags='--node --broker --root --prefix --cafile --username
+			    --password-file --profiles --help' ;;
 	*)		return 0 ;;
 	esac
 
