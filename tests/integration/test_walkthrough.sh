@@ -131,7 +131,7 @@ awk -v dir="$T/blocks" '
 ' "$DOC"
 names=$(cat "$T"/blocks/*.name | tr '\n' ',')
 check "the document has the trial's blocks, in order" [ "$names" = \
-    "settings,broker,setup,keys,handler,start,round trip,reload,stop one,stop all," ]
+    "settings,broker,setup,keys,handler,start,round trip,reload,stop one,restart,stop all," ]
 
 TRIAL="$T/open/trial"
 # settings: only the documented placeholders change
@@ -210,10 +210,16 @@ check "node3's answer came from node2" grep -Eq \
 
 check "stop one block" run_block 09
 check "node3 stopped" [ ! -e "$TRIAL/node3/run/hive/hive-daemon.pid" ]
-check "status still lists node3" grep -Eq "^node3 " "$T/out.09"
+check "status shows node3 stopped" grep -Eq "^node3 +stopped " "$T/out.09"
 check "status shows node1 online" grep -Eq "^node1 +online " "$T/out.09"
 
-check "stop all block" run_block 10
+check "restart block: node3 online again" run_block 10
+check "no alert about node3's planned restart" \
+    grep -qx 'no alert about node3' "$T/out.10"
+check "node1 watches node3 (its policy takes node3's alerts)" \
+    grep -q 'allow from node3 ch alert' "$TRIAL/node1/etc/hive/policy/hive.policy"
+
+check "stop all block" run_block 11
 check "every daemon and the broker stopped" wait_until trial_gone
 for n in 1 2 3; do
 	check "node$n exited cleanly" grep -q 'monitor: info: stopped' \
