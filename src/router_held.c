@@ -179,7 +179,7 @@ router_held_names(const char *dir)
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= HELD_NAME ||
 		    strchr(de->d_name, '.') != NULL)
 			continue;	/* ., .., a crash's .tmp */
-		snprintf(held_names[n++], HELD_NAME, "%s", de->d_name);
+		hive_strlcpy(held_names[n++], de->d_name, HELD_NAME);
 	}
 	closedir(d);
 	qsort(held_names, n, HELD_NAME, router_held_cmp);
