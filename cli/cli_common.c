@@ -160,9 +160,9 @@ cli_apply(struct cli_ctx *ctx)
 }
 
 void
-cli_common_usage(void)
+cli_common_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "common options:\n"
 	    "  -c, --config FILE        configuration file (default %s)\n"
 	    "  -h, --host HOST          broker host (default localhost)\n"

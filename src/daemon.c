@@ -63,7 +63,7 @@ usage(FILE *f, int status)
 	fprintf(f, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
 	    "       hive-daemon --reset-window [-c FILE]\n"
-	    "       hive-daemon --help | --version\n"
+	    "       hive-daemon -h | --help | --version\n"
 	    "  -A socket  split mode (one service unit per role): the "
 	    "monitor\n"
 	    "           listens there for the router and the injectors and\n"
@@ -77,7 +77,7 @@ usage(FILE *f, int status)
 	    "  --reset-window  with the daemon stopped: replace the replay\n"
 	    "           window by an empty one whose floor is now + max_skew\n"
 	    "           (docs/operations.md); exit 0, or 1\n"
-	    "  --help     this text, exit 0\n"
+	    "  -h, --help  this text on stdout, exit 0\n"
 	    "  --version  print \"hive-daemon %s\", exit 0\n",
 	    CONFIG_DEFAULT_PATH, HIVE_VERSION);
 	exit(status);
@@ -220,7 +220,7 @@ main(int argc, char *argv[])
 	char errbuf[1024];
 	int c, check = 0, check_policy = 0, reset_window = 0;
 
-	while ((c = getopt_long(argc, argv, "A:c:dfI:nP:", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "A:c:dfhI:nP:", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'A': o.attach = optarg; break;
@@ -228,6 +228,7 @@ main(int argc, char *argv[])
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
 		case 'f': o.foreground = 1; break;
+		case 'h':
 		case 'H': usage(stdout, 0); break;
 		case 'I': o.slot = daemon_slot(optarg); break;
 		case 'n': check = 1; break;
