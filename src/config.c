@@ -21,7 +21,7 @@
 #define CONFIG_FILE_MAX	(256 * 1024)
 
 enum config_type { CT_STR, CT_INT, CT_PREFIX, CT_NODES, CT_ABSPATH, CT_LIST,
-	CT_PORT };
+	CT_PORT, CT_AUTOYESNO };
 
 struct config_kw {
 	const char	*name;
@@ -60,6 +60,7 @@ static const struct config_kw config_kws[] = {
 	KW_STR("keyfile", keyfile),
 	KW_STR("keys", keys_dir),
 	KW_T("log_dir", log_dir, CT_ABSPATH),
+	KW_T("log_timestamps", log_timestamps, CT_AUTOYESNO),
 	KW_LL("max_skew", limits.max_skew, 0, 3600),
 	KW_LL("max_ttl", limits.max_ttl, 1, 30 * 86400),
 	{ "node", CT_NODES, offsetof(struct config, nodes),
@@ -109,6 +110,7 @@ config_defaults(struct config *c)
 	c->corr_ttl = 3600;
 	c->inject_share = 64;
 	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
+	hive_strlcpy(c->log_timestamps, "auto", sizeof(c->log_timestamps));
 	c->audit_max_size = 10 * 1024 * 1024;
 	c->audit_keep = 5;
 	hive_strlcpy(c->role, "member", sizeof(c->role));
@@ -233,6 +235,11 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
 	case CT_LIST:
 		if (config_valid_list(val) == -1)
+			return -1;
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_AUTOYESNO:
+		if (strcmp(val, "auto") != 0 && strcmp(val, "yes") != 0 &&
+		    strcmp(val, "no") != 0)
 			return -1;
 		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
 	case CT_ABSPATH:

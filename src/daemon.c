@@ -56,6 +56,36 @@ daemon_slot(const char *s)
 	return s[0] - '0';
 }
 
+static int
+daemon_yesno(const char *s)
+{
+	if (strcmp(s, "yes") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0)
+		return 0;
+	errx(2, "-T: expected yes or no, not '%s'", s);
+}
+
+/*
+ * log_timestamps: "auto" stamps lines unless stderr is the journal,
+ * which stamps them itself.  Only a process that systemd started can
+ * tell (JOURNAL_STREAM against its own fd 2): the monitor decides and
+ * hands the decision to the children it executes (-T), whose
+ * environment need not hold the variable; a role started on its own
+ * (split mode) decides for itself.
+ */
+static void
+daemon_log_timestamps(struct daemon_opts *o, const struct config *cfg)
+{
+	if (o->log_ts == -1) {
+		if (strcmp(cfg->log_timestamps, "auto") == 0)
+			o->log_ts = !log_stderr_is_journal();
+		else
+			o->log_ts = strcmp(cfg->log_timestamps, "yes") == 0;
+	}
+	log_set_timestamps(o->log_ts);
+}
+
 /* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2 */
 static void
 usage(FILE *f, int status)
@@ -213,14 +243,14 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL };
+	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL, -1 };
 	static struct policy pol;
 	struct config cfg;
 	const char *role = NULL;
 	char errbuf[1024];
 	int c, check = 0, check_policy = 0, reset_window = 0;
 
-	while ((c = getopt_long(argc, argv, "A:c:dfhI:nP:", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "A:c:dfhI:nP:T:", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'A': o.attach = optarg; break;
@@ -234,6 +264,7 @@ main(int argc, char *argv[])
 		case 'n': check = 1; break;
 		case 'P': role = optarg; break;
 		case 'R': reset_window = 1; break;
+		case 'T': o.log_ts = daemon_yesno(optarg); break;
 		case 'V':
 			printf("hive-daemon %s\n", HIVE_VERSION);
 			return 0;
@@ -254,6 +285,7 @@ main(int argc, char *argv[])
 	if (config_load(&cfg, o.config_path, 1, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
 	daemon_check_config(&cfg);
+	daemon_log_timestamps(&o, &cfg);
 	if (check) {
 		config_print(&cfg, stdout);
 		return 0;
