@@ -11,7 +11,9 @@
 #  - every long option in cli/*.c that a verb accepts is in its --help,
 #    and every flag its --help lists is accepted;
 #  - every hive.conf keyword in src/config.c is in hive.conf.5 with the
-#    default hive-daemon -n prints, and the reverse;
+#    default hive-daemon -n prints, and in docs/configuration.md's
+#    table, and the reverse: every keyword either documents is one the
+#    parser knows;
 #  - the completion knows every verb, each verb's flags, the channels of
 #    src/envelope.c and the urgency values;
 #  - the pages render without warnings.
@@ -279,6 +281,36 @@ src_kw=$(grep -oE '^[[:space:]]*(KW_[A-Z]+\("[a-z_]+"|\{ "[a-z_]+", CT_)' \
 man_kw=$(man_sh "$C5" KEYWORDS | tp_tags | awk '{ print $2 }' | sort -u)
 check "keywords found in src/config.c" [ "$(wc -l <<<"$src_kw")" -gt 20 ]
 same_set "hive.conf keywords: src/config.c = hive.conf.5" "$src_kw" "$man_kw"
+# docs/configuration.md's table under "## Keywords": its first column
+CONFMD="$HIVE_SRC/docs/configuration.md"
+md_kw=$(awk '/^## / { on = ($0 == "## Keywords"); next }
+    on && /^\| `[a-z_]+` \|/ { split($0, a, "`"); print a[2] }' "$CONFMD" |
+    sort -u)
+same_set "hive.conf keywords: src/config.c = docs/configuration.md's table" \
+    "$src_kw" "$md_kw"
+
+# the parser itself: every documented keyword is known to it (a probe
+# value may be bad, never the keyword unknown), and every keyword that
+# hive-daemon -n prints is documented in both
+unknown=
+for kw in $(printf '%s\n%s\n' "$man_kw" "$md_kw" | sort -u); do
+	[ "$kw" != node ] || continue
+	printf 'node turq-18789\n%s 1\n' "$kw" >"$T/probe.conf"
+	chmod 600 "$T/probe.conf"
+	"$DAEMON" -n -c "$T/probe.conf" >/dev/null 2>"$T/probe.err" || true
+	! grep -q "unknown keyword" "$T/probe.err" || unknown+="$kw "
+done
+check "every documented keyword is accepted by the parser" [ -z "$unknown" ]
+[ -z "$unknown" ] || echo "    unknown: $unknown"
+printf 'node turq-18789\n' >"$T/probe.conf"
+chmod 600 "$T/probe.conf"
+"$DAEMON" -n -c "$T/probe.conf" >"$T/probe.out" 2>&1 ||
+    fail "hive-daemon -n on a minimal file"
+printed=$(awk '{ print $1 }' "$T/probe.out" | sort -u)
+subset "every keyword hive-daemon -n prints is in hive.conf.5" \
+    "$printed" "$man_kw"
+subset "every keyword hive-daemon -n prints is in docs/configuration.md" \
+    "$printed" "$md_kw"
 
 # every default hive-daemon -n prints is the page's "Default:"
 printf 'node turq-18789\n' >"$T/hive.conf"
