@@ -272,6 +272,44 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 	fatalx("config_set: impossible type");
 }
 
+/* What a keyword takes, for the error that refuses its value */
+static void
+config_expect(const struct config_kw *kw, char *buf, size_t len)
+{
+	switch (kw->type) {
+	case CT_INT:
+		snprintf(buf, len, "an integer in %lld..%lld", kw->min, kw->max);
+		return;
+	case CT_PORT:
+		snprintf(buf, len, "auto, or an integer in %lld..%lld",
+		    kw->min, kw->max);
+		return;
+	case CT_AUTOYESNO:
+		snprintf(buf, len, "auto, yes or no");
+		return;
+	case CT_ABSPATH:
+		snprintf(buf, len, "an absolute path of at most %zu bytes",
+		    kw->size - 1);
+		return;
+	case CT_NODES:
+		snprintf(buf, len, "1 to %d distinct node ids, comma-separated",
+		    CONFIG_MAX_NODES);
+		return;
+	case CT_LIST:
+		snprintf(buf, len, "* or words of [A-Za-z0-9._-], "
+		    "comma-separated, at most %zu bytes", kw->size - 1);
+		return;
+	case CT_PREFIX:
+		snprintf(buf, len, "printable ASCII levels, no + or #, none "
+		    "empty");
+		return;
+	case CT_STR:
+		snprintf(buf, len, "at most %zu bytes", kw->size - 1);
+		return;
+	}
+	fatalx("config_expect: impossible type");
+}
+
 /* Split a line into keyword and single value; 0 blank, 1 ok, -1 bad. */
 static int
 config_split(char *line, char **kw, char **val)
@@ -292,7 +330,7 @@ config_line(struct config *c, char *line, int *seen,
     const char *name, int lineno, char *err, size_t errlen)
 {
 	const struct config_kw *kw;
-	char *k, *v;
+	char *k, *v, want[96];
 	int r;
 
 	if ((r = config_split(line, &k, &v)) <= 0) {
@@ -313,8 +351,9 @@ config_line(struct config *c, char *line, int *seen,
 	}
 	seen[kw - config_kws] = lineno;
 	if (config_set(c, kw, v) == -1) {
-		snprintf(err, errlen, "%s:%d: bad value for '%s'", name, lineno,
-		    kw->name);
+		config_expect(kw, want, sizeof(want));
+		snprintf(err, errlen, "%s:%d: bad value for '%s' (%s)", name,
+		    lineno, kw->name, want);
 		return -1;
 	}
 	return 1;

@@ -1575,6 +1575,22 @@ policy_socket_allows(const struct policy *p, enum policy_sock_verb verb,
 	return 0;
 }
 
+void
+policy_socket_why(const struct policy *p, enum policy_sock_verb verb,
+    char *buf, size_t len)
+{
+	const char *name = (unsigned)verb < SOCK__COUNT ?
+	    policy_sock_names[verb] : "?";
+	int line = (unsigned)verb < SOCK__COUNT ? p->sock[verb].line : 0;
+
+	if (line > 0)
+		snprintf(buf, len, "%s:%d: socket %s does not name it",
+		    POLICY_FILE, line, name);
+	else
+		snprintf(buf, len, "no 'socket %s' line in %s: the default, "
+		    "root only", name, POLICY_FILE);
+}
+
 /* ---- printing ------------------------------------------------------- */
 
 /* the largest unit that divides exactly: 90s, not 1m30s or 90000ms */
