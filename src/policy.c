@@ -845,6 +845,13 @@ policy_val_number(struct policy_parser *pp, const struct policy_key *k,
 		    (k->type == KT_DUR_S && n % POLICY_MS_S != 0)) {
 			policy_fmt_dur_ms(k->min, lo, sizeof(lo));
 			policy_fmt_dur_ms(k->max, hi, sizeof(hi));
+			/* well formed, only out of range: name the limit */
+			if (policy_dur(v, 0, LLONG_MAX, &n) == 0 &&
+			    (k->type == KT_DUR || n % POLICY_MS_S == 0))
+				return policy_err(pp, "'%s' %.32s is %s, %s",
+				    k->name, v, n < k->min ? "below the "
+				    "minimum" : "above the maximum",
+				    n < k->min ? lo : hi);
 			return policy_err(pp, "'%s' expects a duration with a "
 			    "unit (ms, s, m, h, d)%s in %s..%s", k->name,
 			    k->type == KT_DUR_S ? ", whole seconds," : "", lo,
@@ -857,6 +864,11 @@ policy_val_number(struct policy_parser *pp, const struct policy_key *k,
 		if (policy_size(v, k->min, k->max, &n) == -1) {
 			policy_fmt_size(k->min, lo, sizeof(lo));
 			policy_fmt_size(k->max, hi, sizeof(hi));
+			if (policy_size(v, 0, LLONG_MAX, &n) == 0)
+				return policy_err(pp, "'%s' %.32s is %s, %s",
+				    k->name, v, n < k->min ? "below the "
+				    "minimum" : "above the maximum",
+				    n < k->min ? lo : hi);
 			return policy_err(pp, "'%s' expects a size (bytes, or "
 			    "K, M, G) in %s..%s", k->name, lo, hi);
 		}
