@@ -17,7 +17,7 @@ static int
 cli_set_str(char *dst, size_t size, const char *arg, const char *what)
 {
 	if (hive_strlcpy(dst, arg, size) >= size) {
-		warnx("%s: too long", what);
+		warnx("%s: too long (at most %zu bytes)", what, size - 1);
 		return -1;
 	}
 	return 1;
