@@ -62,7 +62,7 @@ bench: build
 	bench/plot.sh $(BUILD)/bench-out
 
 demo: build
-	@HIVE_BIN=$(CURDIR)/$(BUILD) scripts/demo.sh
+	@HIVE_BIN=$(CURDIR)/$(BUILD) HIVE_DEMO_KEEP=$(KEEP) scripts/demo.sh
 
 install: build
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)

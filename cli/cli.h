@@ -81,7 +81,7 @@ enum {
  */
 int cli_common_opt(struct cli_ctx *, int c, const char *arg);
 int cli_apply(struct cli_ctx *);
-void cli_common_usage(void);
+void cli_common_usage(FILE *);
 
 /* Read all of FILE or "-" (stdin), at most max bytes; NULL on error
  * (message printed).  *len gets the length; the buffer is NUL-ended. */

@@ -17,7 +17,7 @@ static int
 cli_set_str(char *dst, size_t size, const char *arg, const char *what)
 {
 	if (hive_strlcpy(dst, arg, size) >= size) {
-		warnx("%s: too long", what);
+		warnx("%s: too long (at most %zu bytes)", what, size - 1);
 		return -1;
 	}
 	return 1;
@@ -160,9 +160,9 @@ cli_apply(struct cli_ctx *ctx)
 }
 
 void
-cli_common_usage(void)
+cli_common_usage(FILE *f)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "common options:\n"
 	    "  -c, --config FILE        configuration file (default %s)\n"
 	    "  -h, --host HOST          broker host (default localhost)\n"

@@ -9,9 +9,9 @@
 #include "keys.h"
 
 static void
-keygen_usage(void)
+keygen_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli keygen --node NAME [--dir DIR]\n"
+	fprintf(f, "usage: hive-cli keygen --node NAME [--dir DIR]\n"
 	    "Writes DIR/NAME.key (mode 0600) and DIR/NAME.pub; never\n"
 	    "overwrites.  Prints the key id (kid).  DIR defaults to '.'.\n"
 	    "Takes no common options and reads no configuration.\n"
@@ -38,12 +38,12 @@ cmd_keygen(struct cli_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case 'n': node = optarg; break;
 		case 'd': dir = optarg; break;
-		case OPT_HELP: keygen_usage(); return 0;
-		default: keygen_usage(); return EXIT_USAGE;
+		case OPT_HELP: keygen_usage(stdout); return 0;
+		default: keygen_usage(stderr); return EXIT_USAGE;
 		}
 	}
 	if (node == NULL || optind != argc) {
-		keygen_usage();
+		keygen_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (key_generate(dir, node, kid, err, sizeof(err)) == -1) {
@@ -55,12 +55,12 @@ cmd_keygen(struct cli_ctx *ctx, int argc, char **argv)
 }
 
 static void
-keys_usage(void)
+keys_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli keys list [--keys DIR] [-c FILE]\n"
+	fprintf(f, "usage: hive-cli keys list [--keys DIR] [-c FILE]\n"
 	    "Lists the trusted keyring: node, kid, fingerprint, state, file,\n"
 	    "then node-wide revocations.\n");
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 static void
@@ -103,21 +103,21 @@ cmd_keys(struct cli_ctx *ctx, int argc, char **argv)
 	int c, r;
 
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		keys_usage();
+		keys_usage(stdout);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[1], "list") != 0) {
-		keys_usage();
+		keys_usage(stderr);
 		return EXIT_USAGE;
 	}
 	argc--, argv++;
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			keys_usage();
+			keys_usage(stdout);
 			return 0;
 		}
 		if ((r = cli_common_opt(ctx, c, optarg)) != 1) {
-			keys_usage();
+			keys_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}

@@ -25,20 +25,20 @@ static const struct {
 };
 
 static void
-meta_usage(const char *verb)
+meta_usage(FILE *f, const char *verb)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(meta_verbs) / sizeof(meta_verbs[0]); i++)
 		if (strcmp(meta_verbs[i].verb, verb) == 0)
-			fprintf(stderr, "usage: hive-cli %s [--json]%s "
+			fprintf(f, "usage: hive-cli %s [--json]%s "
 			    "[--socket PATH] [-c FILE]\nShows %s, as the local "
 			    "hive-daemon sees it.\n--json prints a JSON array "
 			    "of documents instead of a table.\n"
 			    "exit: 0 ok, 2 usage or denied, 3 daemon "
 			    "unreachable\n", verb, strcmp(verb, "sync-status")
 			    == 0 ? " [--action NAME]" : "", meta_verbs[i].what);
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 /* status, roster, pending, sync-status: the verb is argv[0] */
@@ -58,7 +58,7 @@ cmd_meta(struct cli_ctx *ctx, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			meta_usage(verb);
+			meta_usage(stdout, verb);
 			return 0;
 		}
 		if (c == OPT_JSON)
@@ -67,12 +67,12 @@ cmd_meta(struct cli_ctx *ctx, int argc, char **argv)
 		    strcmp(verb, "sync-status") == 0)
 			action = optarg;
 		else if (cli_common_opt(ctx, c, optarg) != 1) {
-			meta_usage(verb);
+			meta_usage(stderr, verb);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
-		meta_usage(verb);
+		meta_usage(stderr, verb);
 		return EXIT_USAGE;
 	}
 	if (action != NULL && !envelope_valid_action(action)) {

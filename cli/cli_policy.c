@@ -17,15 +17,15 @@
 enum { OPT_FROM = OPT__FIRST_VERB_OPT, OPT_CH, OPT_ACTION };
 
 static void
-policy_usage(void)
+policy_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli policy explain --from NODE --ch CH "
+	fprintf(f, "usage: hive-cli policy explain --from NODE --ch CH "
 	    "[--action ACTION] [-c FILE]\n"
 	    "Prints what {policy_dir}/hive.policy decides for a verified "
 	    "message from NODE\non channel CH (with ACTION, or without an "
 	    "action), and why; then the rate\nthat applies to NODE.\n"
 	    "exit: 0 allow, 1 deny, 2 usage or policy error\n");
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 /* "rate<TAB>20/s burst 100 (hive.policy:7)" or "(default)" */
@@ -95,11 +95,11 @@ cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
 	int c;
 
 	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		policy_usage();
+		policy_usage(stdout);
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[1], "explain") != 0) {
-		policy_usage();
+		policy_usage(stderr);
 		return EXIT_USAGE;
 	}
 	argc--;
@@ -107,7 +107,7 @@ cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) !=
 	    -1) {
 		if (c == OPT_HELP) {
-			policy_usage();
+			policy_usage(stdout);
 			return 0;
 		} else if (c == OPT_FROM)
 			from = optarg;
@@ -116,12 +116,12 @@ cmd_policy(struct cli_ctx *ctx, int argc, char **argv)
 		else if (c == OPT_ACTION)
 			action = optarg;
 		else if (cli_common_opt(ctx, c, optarg) != 1) {
-			policy_usage();
+			policy_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc || from == NULL || ch == NULL) {
-		policy_usage();
+		policy_usage(stderr);
 		return EXIT_USAGE;
 	}
 	return policy_explain(ctx, from, ch, action);

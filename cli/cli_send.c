@@ -40,9 +40,9 @@ enum { OPT_TO = OPT__FIRST_VERB_OPT, OPT_CH, OPT_TEXT, OPT_URGENCY,
 	OPT_NOVERIFY, OPT_FROM, OPT_SESSION, OPT_REPLIES, OPT_FORCE };
 
 static void
-send_usage(void)
+send_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli send --to NODE --ch CH --text TEXT "
+	fprintf(f, "usage: hive-cli send --to NODE --ch CH --text TEXT "
 	    "[--urgency now|later]\n"
 	    "         [--ttl S] [--action NAME] [--args JSON] [--corr ID] "
 	    "[--wait SECONDS]\n"
@@ -66,13 +66,13 @@ send_usage(void)
 	    "daemon unreachable,\n      4 replies arrived but all were "
 	    "refused, 5 a reply's outcome says the remote\n      work "
 	    "failed (error, timeout, refused, no-handler, ...)\n");
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 static void
-reply_usage(void)
+reply_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli reply --to-msg JSON|FILE|- --text TEXT "
+	fprintf(f, "usage: hive-cli reply --to-msg JSON|FILE|- --text TEXT "
 	    "[--urgency now|later]\n"
 	    "         [--ttl S] [--no-verify] [--sign-key FILE | --socket PATH]\n"
 	    "         [broker options]\n"
@@ -80,7 +80,7 @@ reply_usage(void)
 	    "id,\nreplyTo = original id.  The original's signature is checked "
 	    "against\nthe keyring first unless --no-verify.\n"
 	    "exit: 0 sent, 1 original refused, 2 usage or I/O, 3 broker error\n");
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 struct waiter {
@@ -432,17 +432,17 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			send_usage();
+			send_usage(stdout);
 			return 0;
 		}
 		if (send_opt(ctx, &r, c, optarg) != 1) {
-			send_usage();
+			send_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (r.to == NULL || r.ch == NULL || r.text == NULL || optind != argc) {
 		warnx("send needs --to, --ch and --text");
-		send_usage();
+		send_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (r.replies > 0 && r.wait == 0) {
@@ -509,7 +509,7 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			reply_usage();
+			reply_usage(stdout);
 			return 0;
 		}
 		if (c == OPT_TOMSG)
@@ -518,13 +518,13 @@ cmd_reply(struct cli_ctx *ctx, int argc, char **argv)
 			verify = 0;
 		else if (c == OPT_TO || c == OPT_CH ||
 		    send_opt(ctx, &r, c, optarg) != 1) {
-			reply_usage();
+			reply_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (tomsg == NULL || r.text == NULL || optind != argc) {
 		warnx("reply needs --to-msg and --text");
-		reply_usage();
+		reply_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (cli_apply(ctx) == -1)

@@ -12,13 +12,13 @@
 #include "envelope.h"
 
 static void
-verify_usage(void)
+verify_usage(FILE *f)
 {
-	fprintf(stderr, "usage: hive-cli verify [--keys DIR] [--no-time] "
+	fprintf(f, "usage: hive-cli verify [--keys DIR] [--no-time] "
 	    "[FILE|-]\n"
 	    "Prints 'valid ...' or 'refused reason=R ...'.\n"
 	    "exit: 0 valid, 1 refused, 2 usage or I/O error\n");
-	cli_common_usage();
+	cli_common_usage(f);
 }
 
 /* Returns the verdict for buf; prints one line. */
@@ -67,7 +67,7 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
 		if (c == OPT_HELP) {
-			verify_usage();
+			verify_usage(stdout);
 			return 0;
 		}
 		if (c == OPT__FIRST_VERB_OPT) {
@@ -75,12 +75,12 @@ cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
 			continue;
 		}
 		if ((r = cli_common_opt(ctx, c, optarg)) != 1) {
-			verify_usage();
+			verify_usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind > 1) {
-		verify_usage();
+		verify_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (cli_apply(ctx) == -1)

@@ -37,16 +37,16 @@ static const struct {
 };
 
 static void
-usage(void)
+usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(stderr, "usage: hive-cli VERB [options]\n"
-	    "       hive-cli --help | help\n"
+	fprintf(f, "usage: hive-cli VERB [options]\n"
+	    "       hive-cli --help | -h | help\n"
 	    "       hive-cli --version\n\nverbs:\n");
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(stderr, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
-	fprintf(stderr, "\n'hive-cli VERB --help' describes a verb.\n"
+		fprintf(f, "  %-12s %s\n", verbs[i].name, verbs[i].summary);
+	fprintf(f, "\n'hive-cli VERB --help' describes a verb.\n"
 	    "exit: 0 ok, 1 refused/timeout, 2 usage or I/O, 3 broker or daemon, "
 	    "4 only refused replies\n");
 }
@@ -62,10 +62,15 @@ main(int argc, char *argv[])
 	log_set_fatal_status(EXIT_USAGE);
 	if (sodium_init() < 0)
 		errx(EXIT_USAGE, "libsodium failed to initialise");
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	/* asked for, the help is the output: stdout, exit 0 (| less works) */
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		usage();
-		return argc < 2 ? EXIT_USAGE : 0;
+		usage(stdout);
+		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("hive-cli %s\n", HIVE_VERSION);
@@ -77,6 +82,6 @@ main(int argc, char *argv[])
 		return verbs[i].fn(&ctx, argc - 1, argv + 1);
 	}
 	warnx("unknown verb '%s'", argv[1]);
-	usage();
+	usage(stderr);
 	return EXIT_USAGE;
 }

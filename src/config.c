@@ -21,7 +21,7 @@
 #define CONFIG_FILE_MAX	(256 * 1024)
 
 enum config_type { CT_STR, CT_INT, CT_PREFIX, CT_NODES, CT_ABSPATH, CT_LIST,
-	CT_PORT };
+	CT_PORT, CT_AUTOYESNO };
 
 struct config_kw {
 	const char	*name;
@@ -61,6 +61,7 @@ static const struct config_kw config_kws[] = {
 	KW_STR("keyfile", keyfile),
 	KW_STR("keys", keys_dir),
 	KW_T("log_dir", log_dir, CT_ABSPATH),
+	KW_T("log_timestamps", log_timestamps, CT_AUTOYESNO),
 	KW_LL("max_skew", limits.max_skew, 0, 3600),
 	KW_LL("max_ttl", limits.max_ttl, 1, 30 * 86400),
 	{ "node", CT_NODES, offsetof(struct config, nodes),
@@ -110,6 +111,7 @@ config_defaults(struct config *c)
 	c->corr_ttl = 3600;
 	c->inject_share = 64;
 	hive_strlcpy(c->log_dir, "/var/log/hive", sizeof(c->log_dir));
+	hive_strlcpy(c->log_timestamps, "auto", sizeof(c->log_timestamps));
 	c->audit_max_size = 10 * 1024 * 1024;
 	c->audit_keep = 5;
 	hive_strlcpy(c->role, "member", sizeof(c->role));
@@ -238,6 +240,11 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 		if (config_valid_list(val) == -1)
 			return -1;
 		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
+	case CT_AUTOYESNO:
+		if (strcmp(val, "auto") != 0 && strcmp(val, "yes") != 0 &&
+		    strcmp(val, "no") != 0)
+			return -1;
+		return hive_strlcpy(field, val, kw->size) < kw->size ? 0 : -1;
 	case CT_ABSPATH:
 		if (val[0] != '/')
 			return -1;
@@ -268,6 +275,44 @@ config_set(struct config *c, const struct config_kw *kw, const char *val)
 	fatalx("config_set: impossible type");
 }
 
+/* What a keyword takes, for the error that refuses its value */
+static void
+config_expect(const struct config_kw *kw, char *buf, size_t len)
+{
+	switch (kw->type) {
+	case CT_INT:
+		snprintf(buf, len, "an integer in %lld..%lld", kw->min, kw->max);
+		return;
+	case CT_PORT:
+		snprintf(buf, len, "auto, or an integer in %lld..%lld",
+		    kw->min, kw->max);
+		return;
+	case CT_AUTOYESNO:
+		snprintf(buf, len, "auto, yes or no");
+		return;
+	case CT_ABSPATH:
+		snprintf(buf, len, "an absolute path of at most %zu bytes",
+		    kw->size - 1);
+		return;
+	case CT_NODES:
+		snprintf(buf, len, "1 to %d distinct node ids, comma-separated",
+		    CONFIG_MAX_NODES);
+		return;
+	case CT_LIST:
+		snprintf(buf, len, "* or words of [A-Za-z0-9._-], "
+		    "comma-separated, at most %zu bytes", kw->size - 1);
+		return;
+	case CT_PREFIX:
+		snprintf(buf, len, "printable ASCII levels, no + or #, none "
+		    "empty");
+		return;
+	case CT_STR:
+		snprintf(buf, len, "at most %zu bytes", kw->size - 1);
+		return;
+	}
+	fatalx("config_expect: impossible type");
+}
+
 /* Split a line into keyword and single value; 0 blank, 1 ok, -1 bad. */
 static int
 config_split(char *line, char **kw, char **val)
@@ -288,7 +333,7 @@ config_line(struct config *c, char *line, int *seen,
     const char *name, int lineno, char *err, size_t errlen)
 {
 	const struct config_kw *kw;
-	char *k, *v;
+	char *k, *v, want[96];
 	int r;
 
 	if ((r = config_split(line, &k, &v)) <= 0) {
@@ -309,8 +354,9 @@ config_line(struct config *c, char *line, int *seen,
 	}
 	seen[kw - config_kws] = lineno;
 	if (config_set(c, kw, v) == -1) {
-		snprintf(err, errlen, "%s:%d: bad value for '%s'", name, lineno,
-		    kw->name);
+		config_expect(kw, want, sizeof(want));
+		snprintf(err, errlen, "%s:%d: bad value for '%s' (%s)", name,
+		    lineno, kw->name, want);
 		return -1;
 	}
 	return 1;

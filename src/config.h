@@ -47,6 +47,9 @@ struct config {
 	int64_t	corr_ttl;		/* outbound commands tracked */
 	int64_t	inject_share;		/* injections held for one peer */
 	char	log_dir[CONFIG_PATH_MAX];	/* audit log */
+	char	log_timestamps[8];	/* auto, yes, no: RFC 3339 times
+					   on stderr lines (auto: unless
+					   stderr is the journal) */
 	int64_t	audit_max_size;
 	int	audit_keep;
 	char	role[64];		/* roster: member, master... */

@@ -617,7 +617,7 @@ control_request(struct control *c, size_t i, size_t len,
 	struct ctl_req q;
 	json_error_t jerr;
 	json_t *root;
-	char err[128];
+	char err[128], why[96];
 
 	root = json_loadb(c->buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL || !json_is_object(root)) {
@@ -633,11 +633,14 @@ control_request(struct control *c, size_t i, size_t len,
 		control_error(c, h, "bad-request", "%s", err);
 	} else if (!policy_socket_allows(c->policy, control_verb(&q),
 	    cl->uid, cl->gid, cl->groups, cl->ngroups)) {
+		policy_socket_why(c->policy, control_verb(&q), why,
+		    sizeof(why));
 		control_logx(c, CTL_LOG_DENIED, "uid=%u refused reason=denied "
-		    "op=%s", (unsigned)cl->uid, control_verb_name(&q));
-		control_error(c, h, "denied", "uid %u may not %s",
+		    "op=%s detail=\"%s\"", (unsigned)cl->uid,
+		    control_verb_name(&q), why);
+		control_error(c, h, "denied", "uid %u may not %s (%s)",
 		    (unsigned)cl->uid, control_verb(&q) == SOCK_READ ?
-		    "read the daemon's view" : control_verb_name(&q));
+		    "read the daemon's view" : control_verb_name(&q), why);
 	} else
 		fn(h, &q, arg);
 	free(q.args);

@@ -56,6 +56,36 @@ daemon_slot(const char *s)
 	return s[0] - '0';
 }
 
+static int
+daemon_yesno(const char *s)
+{
+	if (strcmp(s, "yes") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0)
+		return 0;
+	errx(2, "-T: expected yes or no, not '%s'", s);
+}
+
+/*
+ * log_timestamps: "auto" stamps lines unless stderr is the journal,
+ * which stamps them itself.  Only a process that systemd started can
+ * tell (JOURNAL_STREAM against its own fd 2): the monitor decides and
+ * hands the decision to the children it executes (-T), whose
+ * environment need not hold the variable; a role started on its own
+ * (split mode) decides for itself.
+ */
+static void
+daemon_log_timestamps(struct daemon_opts *o, const struct config *cfg)
+{
+	if (o->log_ts == -1) {
+		if (strcmp(cfg->log_timestamps, "auto") == 0)
+			o->log_ts = !log_stderr_is_journal();
+		else
+			o->log_ts = strcmp(cfg->log_timestamps, "yes") == 0;
+	}
+	log_set_timestamps(o->log_ts);
+}
+
 /* --help: the usage on stdout, exit 0; a usage error: on stderr, exit 2 */
 static void
 usage(FILE *f, int status)
@@ -63,7 +93,7 @@ usage(FILE *f, int status)
 	fprintf(f, "usage: hive-daemon [-dfn] [-A socket] [-c FILE]\n"
 	    "       hive-daemon --check-policy [-c FILE]\n"
 	    "       hive-daemon --reset-window [-c FILE]\n"
-	    "       hive-daemon --help | --version\n"
+	    "       hive-daemon -h | --help | --version\n"
 	    "  -A socket  split mode (one service unit per role): the "
 	    "monitor\n"
 	    "           listens there for the router and the injectors and\n"
@@ -77,7 +107,7 @@ usage(FILE *f, int status)
 	    "  --reset-window  with the daemon stopped: replace the replay\n"
 	    "           window by an empty one whose floor is now + max_skew\n"
 	    "           (docs/operations.md); exit 0, or 1\n"
-	    "  --help     this text, exit 0\n"
+	    "  -h, --help  this text on stdout, exit 0\n"
 	    "  --version  print \"hive-daemon %s\", exit 0\n",
 	    CONFIG_DEFAULT_PATH, HIVE_VERSION);
 	exit(status);
@@ -213,14 +243,14 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL };
+	struct daemon_opts o = { CONFIG_DEFAULT_PATH, 0, 0, -1, NULL, -1 };
 	static struct policy pol;
 	struct config cfg;
 	const char *role = NULL;
 	char errbuf[1024];
 	int c, check = 0, check_policy = 0, reset_window = 0;
 
-	while ((c = getopt_long(argc, argv, "A:c:dfI:nP:", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "A:c:dfhI:nP:T:", longopts, NULL)) !=
 	    -1) {
 		switch (c) {
 		case 'A': o.attach = optarg; break;
@@ -228,11 +258,13 @@ main(int argc, char *argv[])
 		case 'c': o.config_path = optarg; break;
 		case 'd': o.debug = 1; break;
 		case 'f': o.foreground = 1; break;
+		case 'h':
 		case 'H': usage(stdout, 0); break;
 		case 'I': o.slot = daemon_slot(optarg); break;
 		case 'n': check = 1; break;
 		case 'P': role = optarg; break;
 		case 'R': reset_window = 1; break;
+		case 'T': o.log_ts = daemon_yesno(optarg); break;
 		case 'V':
 			printf("hive-daemon %s\n", HIVE_VERSION);
 			return 0;
@@ -253,6 +285,7 @@ main(int argc, char *argv[])
 	if (config_load(&cfg, o.config_path, 1, errbuf, sizeof(errbuf)) == -1)
 		errx(2, "%s", errbuf);
 	daemon_check_config(&cfg);
+	daemon_log_timestamps(&o, &cfg);
 	if (check) {
 		config_print(&cfg, stdout);
 		return 0;

@@ -93,6 +93,8 @@ struct daemon_opts {
 	int		 debug;
 	int		 slot;		/* -I: which injector, else -1 */
 	const char	*attach;	/* -A: split mode's socket (attach.h) */
+	int		 log_ts;	/* -T: the monitor's decision on log
+					   timestamps (1/0), else -1 */
 };
 
 int monitor_main(const struct daemon_opts *, const struct config *,

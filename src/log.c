@@ -1,20 +1,26 @@
 /*
  * log.c - stderr logging with a role prefix.
  *
- * Lines look like "hive-cli[router]: warn: reason=replay from=... id=...".
+ * Lines look like "router: warn: reason=replay from=... id=...", or,
+ * with timestamps on, "2026-12-08T02:30:00.123Z router: warn: ...".
  * Callers put stable key=value fields in the message; this file adds
- * only the role and the level.
+ * only the time, the role and the level.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
 static const char *log_rolename = "hive";
 static int log_verbosity = LOG_LVL_INFO;
 static int log_fatal_status = 1;
+static int log_timestamps;
 
 void
 log_init(const char *role, int verbosity)
@@ -41,18 +47,63 @@ log_role(void)
 	return log_rolename;
 }
 
+void
+log_set_timestamps(int on)
+{
+	log_timestamps = on;
+}
+
+/*
+ * systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr is
+ * the journal, which stamps every line itself.  The variable is
+ * inherited by whatever the service starts, so it only counts when fd
+ * 2 is still that very stream (sd_journal_stream_fd(3), systemd.exec(5)).
+ */
+int
+log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	uintmax_t dev, ino;
+	struct stat st;
+	char tail;
+
+	if (v == NULL || sscanf(v, "%ju:%ju%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(2, &st) == -1)
+		return 0;
+	return (uintmax_t)st.st_dev == dev && (uintmax_t)st.st_ino == ino;
+}
+
+/* "2026-12-08T02:30:00.123Z ": RFC 3339, UTC, milliseconds */
+static void
+log_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[24];
+
+	buf[0] = '\0';
+	if (!log_timestamps || clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL ||
+	    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return;
+	snprintf(buf, len, "%s.%03dZ ", sec, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
 static void
 log_vemit(const char *level, const char *fmt, va_list ap, int with_errno)
 {
 	int saved = errno;
-	char msg[2048];
+	char msg[2048], stamp[40];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_stamp(stamp, sizeof(stamp));
 	if (with_errno)
-		fprintf(stderr, "%s: %s: %s: %s\n", log_rolename, level, msg,
-		    strerror(saved));
+		fprintf(stderr, "%s%s: %s: %s: %s\n", stamp, log_rolename,
+		    level, msg, strerror(saved));
 	else
-		fprintf(stderr, "%s: %s: %s\n", log_rolename, level, msg);
+		fprintf(stderr, "%s%s: %s: %s\n", stamp, log_rolename, level,
+		    msg);
 	fflush(stderr);
 	errno = saved;
 }

@@ -17,6 +17,11 @@ void log_set_role(const char *role);
 /* exit status of fatal()/fatalx(); 1 by default */
 void log_set_fatal_status(int status);
 const char *log_role(void);
+/* prefix each line with an RFC 3339 UTC time (off by default) */
+void log_set_timestamps(int on);
+/* 1 if stderr is the journal (JOURNAL_STREAM names fd 2), which stamps
+ * lines itself */
+int log_stderr_is_journal(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -264,7 +264,7 @@ monitor_spawn(struct monitor *m, const char *role, int slot, const int *fds,
     size_t nfds)
 {
 	int moved[3 + CONFIG_MAX_NODES];
-	char *argv[10], slotarg[16];
+	char *argv[12], slotarg[16];
 	size_t k;
 	int i = 0;
 	pid_t pid;
@@ -295,6 +295,9 @@ monitor_spawn(struct monitor *m, const char *role, int slot, const int *fds,
 	}
 	argv[i++] = "-c";
 	argv[i++] = (char *)m->opts->config_path;
+	/* the child writes to our stderr: it stamps lines as we do */
+	argv[i++] = "-T";
+	argv[i++] = m->opts->log_ts ? "yes" : "no";
 	if (m->opts->debug)
 		argv[i++] = "-d";
 	argv[i] = NULL;

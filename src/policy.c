@@ -845,6 +845,13 @@ policy_val_number(struct policy_parser *pp, const struct policy_key *k,
 		    (k->type == KT_DUR_S && n % POLICY_MS_S != 0)) {
 			policy_fmt_dur_ms(k->min, lo, sizeof(lo));
 			policy_fmt_dur_ms(k->max, hi, sizeof(hi));
+			/* well formed, only out of range: name the limit */
+			if (policy_dur(v, 0, LLONG_MAX, &n) == 0 &&
+			    (k->type == KT_DUR || n % POLICY_MS_S == 0))
+				return policy_err(pp, "'%s' %.32s is %s, %s",
+				    k->name, v, n < k->min ? "below the "
+				    "minimum" : "above the maximum",
+				    n < k->min ? lo : hi);
 			return policy_err(pp, "'%s' expects a duration with a "
 			    "unit (ms, s, m, h, d)%s in %s..%s", k->name,
 			    k->type == KT_DUR_S ? ", whole seconds," : "", lo,
@@ -857,6 +864,11 @@ policy_val_number(struct policy_parser *pp, const struct policy_key *k,
 		if (policy_size(v, k->min, k->max, &n) == -1) {
 			policy_fmt_size(k->min, lo, sizeof(lo));
 			policy_fmt_size(k->max, hi, sizeof(hi));
+			if (policy_size(v, 0, LLONG_MAX, &n) == 0)
+				return policy_err(pp, "'%s' %.32s is %s, %s",
+				    k->name, v, n < k->min ? "below the "
+				    "minimum" : "above the maximum",
+				    n < k->min ? lo : hi);
 			return policy_err(pp, "'%s' expects a size (bytes, or "
 			    "K, M, G) in %s..%s", k->name, lo, hi);
 		}
@@ -1573,6 +1585,22 @@ policy_socket_allows(const struct policy *p, enum policy_sock_verb verb,
 		    ngroups))
 			return 1;
 	return 0;
+}
+
+void
+policy_socket_why(const struct policy *p, enum policy_sock_verb verb,
+    char *buf, size_t len)
+{
+	const char *name = (unsigned)verb < SOCK__COUNT ?
+	    policy_sock_names[verb] : "?";
+	int line = (unsigned)verb < SOCK__COUNT ? p->sock[verb].line : 0;
+
+	if (line > 0)
+		snprintf(buf, len, "%s:%d: socket %s does not name it",
+		    POLICY_FILE, line, name);
+	else
+		snprintf(buf, len, "no 'socket %s' line in %s: the default, "
+		    "root only", name, POLICY_FILE);
 }
 
 /* ---- printing ------------------------------------------------------- */

@@ -211,6 +211,11 @@ const struct policy_instance *policy_instance_for(const struct policy *,
  * looked up by the caller) use verb?  1 yes, 0 no. */
 int policy_socket_allows(const struct policy *, enum policy_sock_verb,
     uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups);
+/* What decides a refused socket verb, for the refusal the client reads:
+ * "hive.policy:LINE: socket VERB does not name it", or that there is no
+ * such line and the default (root only) applies. */
+void policy_socket_why(const struct policy *, enum policy_sock_verb,
+    char *buf, size_t len);
 
 /* Normalised form: every setting, defaults included, one per line,
  * in a fixed order (hive-daemon --check-policy). */

@@ -126,7 +126,8 @@ DAEMON="$HIVE_BIN/hive-daemon"
 # box_conf DIR NODES: the hive.conf lines of a box whose files are under
 # DIR (secret, state, run, log, policy, bin/openclaw), on $BROKER_PORT;
 # run/ holds the control socket and the pid file, so boxes of tests
-# running in parallel never meet in /run/hive
+# running in parallel never meet in /run/hive; log lines carry no time
+# (tests match them from the role on) unless BOX_LOG_TIMESTAMPS says
 box_conf() {
 	cat <<CONF
 node $2
@@ -143,6 +144,7 @@ policy_dir $1/policy
 user $DUSER
 heartbeat_interval 1
 openclaw $1/bin/openclaw
+log_timestamps ${BOX_LOG_TIMESTAMPS:-no}
 CONF
 }
 # openclaw_double DIR: DIR/bin/openclaw, the double, recording into

@@ -118,6 +118,16 @@ check "a malformed request is answered and its connection closed" \
     refused malformed bad-request
 check "an oversize request is answered and its connection closed" \
     refused oversize oversize
+# the refusal names the policy line that decided it
+rc=0; as_user "$H" "$CLI" send --socket "$SOCK" --force --to ghost-1 \
+    --ch command --text "not mine to send" >/dev/null 2>"$T/denied.err" ||
+    rc=$?
+sline=$(grep -n '^socket send daemon$' "$T/turq/policy/hive.policy" |
+    cut -d: -f1)
+check "a denied send exits 2 and names the deciding line (hive.policy:$sline: socket send)" \
+    bash -c '[ "$1" -eq 2 ] &&
+    grep -qF "may not send (hive.policy:$2: socket send does not name it)" "$3"' \
+    _ "$rc" "$sline" "$T/denied.err"
 "${HOSTILE_PY[@]}" refuse "$SOCK" second >"$T/second.out"
 check "a second request on a connection is refused and closes it" \
     grep -qx 'code=bad-request closed=yes' "$T/second.out"

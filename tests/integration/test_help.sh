@@ -6,10 +6,14 @@
 #    hive-daemon --help and hive-daemon.8 (every option src/daemon.c
 #    parses is in the page); hive-daemon --help and --version exit 0
 #    and the version is hive-cli's;
+#  - asked for (--help, -h, help, VERB --help), the help goes to stdout
+#    with exit 0; a usage error prints it on stderr with exit 2;
 #  - every long option in cli/*.c that a verb accepts is in its --help,
 #    and every flag its --help lists is accepted;
 #  - every hive.conf keyword in src/config.c is in hive.conf.5 with the
-#    default hive-daemon -n prints, and the reverse;
+#    default hive-daemon -n prints, and in docs/configuration.md's
+#    table, and the reverse: every keyword either documents is one the
+#    parser knows;
 #  - the completion knows every verb, each verb's flags, the channels of
 #    src/envelope.c and the urgency values;
 #  - the pages render without warnings.
@@ -124,7 +128,36 @@ done
 # --- hive-cli: verbs --------------------------------------------------
 
 CLI1="$MAN/hive-cli.1"
-"$CLI" --help >"$T/top" 2>&1
+
+# help_ok DESC ARGV...: asked for, the help is the output: usage on
+# stdout, nothing on stderr, exit 0 (so "hive-cli send --help | less"
+# shows it)
+help_ok() {
+	local d=$1 rc=0
+	shift
+	"$@" >"$T/h.out" 2>"$T/h.err" </dev/null || rc=$?
+	check "$d: usage on stdout, nothing on stderr, exit 0" \
+	    bash -c '[ "$1" -eq 0 ] && grep -q "^usage: " "$2" && [ ! -s "$3" ]' \
+	    _ "$rc" "$T/h.out" "$T/h.err"
+}
+
+# usage_err DESC ARGV...: a usage error: usage on stderr, stdout empty,
+# exit 2
+usage_err() {
+	local d=$1 rc=0
+	shift
+	"$@" >"$T/h.out" 2>"$T/h.err" </dev/null || rc=$?
+	check "$d: usage on stderr, nothing on stdout, exit 2" \
+	    bash -c '[ "$1" -eq 2 ] && grep -q "^usage: " "$3" && [ ! -s "$2" ]' \
+	    _ "$rc" "$T/h.out" "$T/h.err"
+}
+
+help_ok "hive-cli --help" "$CLI" --help
+help_ok "hive-cli -h" "$CLI" -h
+help_ok "hive-cli help" "$CLI" help
+usage_err "hive-cli (no verb)" "$CLI"
+usage_err "hive-cli no-such-verb" "$CLI" no-such-verb
+"$CLI" --help >"$T/top"
 verbs=$(awk '/^verbs:/ { on = 1; next } on && /^  [a-z]/ { print $1 }
     on && /^$/ { exit }' "$T/top")
 check "hive-cli --help lists verbs" [ -n "$verbs" ]
@@ -159,7 +192,12 @@ accepts() {
 
 for v in $verbs; do
 	# shellcheck disable=SC2046
-	"$CLI" $(verb_argv "$v") --help >"$T/help.$v" 2>&1 ||
+	help_ok "hive-cli $v --help" "$CLI" $(verb_argv "$v") --help
+	# shellcheck disable=SC2046
+	usage_err "hive-cli $v --no-such-flag" "$CLI" $(verb_argv "$v") \
+	    --no-such-flag
+	# shellcheck disable=SC2046
+	"$CLI" $(verb_argv "$v") --help >"$T/help.$v" 2>/dev/null ||
 	    fail "hive-cli $v --help exits 0"
 	help=$(flags_in <"$T/help.$v")
 	man_ss "$CLI1" "$v" >"$T/man.$v"
@@ -186,6 +224,11 @@ for v in $verbs; do
 	[ -z "$refused" ] || echo "    refused: $(printf '%s ' $refused)"
 done
 
+help_ok "hive-cli keys --help" "$CLI" keys --help
+help_ok "hive-cli policy --help" "$CLI" policy --help
+usage_err "hive-cli keys (no list)" "$CLI" keys
+usage_err "hive-cli policy (no explain)" "$CLI" policy
+
 # a reply must not take what comes from the original
 for o in --to --ch --action --args --corr --wait; do
 	if accepts reply "$o"; then fail "reply refuses $o"; else ok "reply refuses $o"; fi
@@ -199,6 +242,7 @@ check "hive-daemon --help exits 0" [ "$rc" -eq 0 ]
 check "hive-daemon --help prints the usage on stdout, nothing on stderr" \
     bash -c 'grep -q "^usage: hive-daemon" "$1" && [ ! -s "$2" ]' _ \
     "$T/dusage" "$T/dusage.err"
+help_ok "hive-daemon -h" "$DAEMON" -h
 rc=0; "$DAEMON" --no-such-flag >"$T/dbad" 2>"$T/dbad.err" || rc=$?
 check "hive-daemon with an unknown flag: usage on stderr, exit 2" \
     bash -c '[ "$1" -eq 2 ] && [ ! -s "$2" ] && grep -q "^usage: hive-daemon" "$3"' \
@@ -237,6 +281,36 @@ src_kw=$(grep -oE '^[[:space:]]*(KW_[A-Z]+\("[a-z_]+"|\{ "[a-z_]+", CT_)' \
 man_kw=$(man_sh "$C5" KEYWORDS | tp_tags | awk '{ print $2 }' | sort -u)
 check "keywords found in src/config.c" [ "$(wc -l <<<"$src_kw")" -gt 20 ]
 same_set "hive.conf keywords: src/config.c = hive.conf.5" "$src_kw" "$man_kw"
+# docs/configuration.md's table under "## Keywords": its first column
+CONFMD="$HIVE_SRC/docs/configuration.md"
+md_kw=$(awk '/^## / { on = ($0 == "## Keywords"); next }
+    on && /^\| `[a-z_]+` \|/ { split($0, a, "`"); print a[2] }' "$CONFMD" |
+    sort -u)
+same_set "hive.conf keywords: src/config.c = docs/configuration.md's table" \
+    "$src_kw" "$md_kw"
+
+# the parser itself: every documented keyword is known to it (a probe
+# value may be bad, never the keyword unknown), and every keyword that
+# hive-daemon -n prints is documented in both
+unknown=
+for kw in $(printf '%s\n%s\n' "$man_kw" "$md_kw" | sort -u); do
+	[ "$kw" != node ] || continue
+	printf 'node turq-18789\n%s 1\n' "$kw" >"$T/probe.conf"
+	chmod 600 "$T/probe.conf"
+	"$DAEMON" -n -c "$T/probe.conf" >/dev/null 2>"$T/probe.err" || true
+	! grep -q "unknown keyword" "$T/probe.err" || unknown+="$kw "
+done
+check "every documented keyword is accepted by the parser" [ -z "$unknown" ]
+[ -z "$unknown" ] || echo "    unknown: $unknown"
+printf 'node turq-18789\n' >"$T/probe.conf"
+chmod 600 "$T/probe.conf"
+"$DAEMON" -n -c "$T/probe.conf" >"$T/probe.out" 2>&1 ||
+    fail "hive-daemon -n on a minimal file"
+printed=$(awk '{ print $1 }' "$T/probe.out" | sort -u)
+subset "every keyword hive-daemon -n prints is in hive.conf.5" \
+    "$printed" "$man_kw"
+subset "every keyword hive-daemon -n prints is in docs/configuration.md" \
+    "$printed" "$md_kw"
 
 # every default hive-daemon -n prints is the page's "Default:"
 printf 'node turq-18789\n' >"$T/hive.conf"

@@ -73,36 +73,55 @@ test_errors(void)
 	static const struct { const char *text, *msg; } bad[] = {
 		{ "port 1\nbogus 2\n", "t.conf:2: unknown keyword 'bogus'" },
 		{ "port 1\n\nport 2\n", "t.conf:3: duplicate keyword 'port'" },
-		{ "port 0\n", "t.conf:1: bad value for 'port'" },
-		{ "port 65536\n", "t.conf:1: bad value for 'port'" },
-		{ "port 12x\n", "t.conf:1: bad value for 'port'" },
+		{ "port 0\n", "t.conf:1: bad value for 'port' "
+		    "(an integer in 1..65535)" },
+		{ "port 65536\n", "t.conf:1: bad value for 'port' "
+		    "(an integer in 1..65535)" },
+		{ "port 12x\n", "t.conf:1: bad value for 'port' "
+		    "(an integer in 1..65535)" },
 		{ "port\n", "t.conf:1: expected 'keyword value'" },
 		{ "host a b\n", "t.conf:1: expected 'keyword value'" },
-		{ "prefix a/+/b\n", "t.conf:1: bad value for 'prefix'" },
-		{ "prefix a/#\n", "t.conf:1: bad value for 'prefix'" },
-		{ "prefix /a\n", "t.conf:1: bad value for 'prefix'" },
-		{ "prefix a//b\n", "t.conf:1: bad value for 'prefix'" },
-		{ "max_ttl 0\n", "t.conf:1: bad value for 'max_ttl'" },
-		{ "max_skew -1\n", "t.conf:1: bad value for 'max_skew'" },
+		{ "prefix a/+/b\n", "t.conf:1: bad value for 'prefix' "
+		    "(printable ASCII levels, no + or #, none empty)" },
+		{ "prefix a/#\n", "t.conf:1: bad value for 'prefix' "
+		    "(printable ASCII levels, no + or #, none empty)" },
+		{ "prefix /a\n", "t.conf:1: bad value for 'prefix' "
+		    "(printable ASCII levels, no + or #, none empty)" },
+		{ "prefix a//b\n", "t.conf:1: bad value for 'prefix' "
+		    "(printable ASCII levels, no + or #, none empty)" },
+		{ "max_ttl 0\n", "t.conf:1: bad value for 'max_ttl' "
+		    "(an integer in 1..2592000)" },
+		{ "max_skew -1\n", "t.conf:1: bad value for 'max_skew' "
+		    "(an integer in 0..3600)" },
 		{ "window_capacity 1\n",
-		    "t.conf:1: bad value for 'window_capacity'" },
+		    "t.conf:1: bad value for 'window_capacity' "
+		    "(an integer in 16..100000000)" },
 		{ "window_share -1\n",
-		    "t.conf:1: bad value for 'window_share'" },
+		    "t.conf:1: bad value for 'window_share' "
+		    "(an integer in 0..100000000)" },
 		{ "window_capacity 64\n\nwindow_share 65\n",
 		    "t.conf:3: window_share 65 is more than window_capacity 64" },
 		{ "window_share 2000000\n",
 		    "t.conf:1: window_share 2000000 is more than "
 		    "window_capacity 1000000" },
-		{ "node a,,b\n", "t.conf:1: bad value for 'node'" },
-		{ "node a,a\n", "t.conf:1: bad value for 'node'" },
-		{ "node all\n", "t.conf:1: bad value for 'node'" },
-		{ "node a,\n", "t.conf:1: bad value for 'node'" },
-		{ "node A\n", "t.conf:1: bad value for 'node'" },
-		{ "node a,b,c,d,e,f,g,h,i\n", "t.conf:1: bad value for 'node'" },
+		{ "node a,,b\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
+		{ "node a,a\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
+		{ "node all\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
+		{ "node a,\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
+		{ "node A\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
+		{ "node a,b,c,d,e,f,g,h,i\n", "t.conf:1: bad value for 'node' "
+		    "(1 to 8 distinct node ids, comma-separated)" },
 		{ "openclaw bin/openclaw\n",
-		    "t.conf:1: bad value for 'openclaw'" },
+		    "t.conf:1: bad value for 'openclaw' "
+		    "(an absolute path of at most 1023 bytes)" },
 		{ "heartbeat_interval 0\n",
-		    "t.conf:1: bad value for 'heartbeat_interval'" },
+		    "t.conf:1: bad value for 'heartbeat_interval' "
+		    "(an integer in 1..3600)" },
 	};
 	struct config c;
 	char err[256];

@@ -560,34 +560,30 @@ test_errors(void)
 		    "expects a duration with a unit (ms, s, m, h, d) in "
 		    "100ms..1h" },
 		{ "handler a {\ntimeout 99ms\n}\n", "t.policy:2: 'timeout' "
-		    "expects a duration with a unit (ms, s, m, h, d) in "
-		    "100ms..1h" },
+		    "99ms is below the minimum, 100ms" },
 		{ "handler a {\ntimeout 61m\n}\n", "t.policy:2: 'timeout' "
-		    "expects a duration with a unit (ms, s, m, h, d) in "
-		    "100ms..1h" },
-		{ "handler a {\ngrace 61s\n}\n", "t.policy:2: 'grace' expects "
-		    "a duration with a unit (ms, s, m, h, d) in 0s..1m" },
+		    "61m is above the maximum, 1h" },
+		{ "handler a {\ngrace 61s\n}\n", "t.policy:2: 'grace' "
+		    "61s is above the maximum, 1m" },
 		{ "handler a {\ncpu 1500ms\n}\n", "t.policy:2: 'cpu' expects "
 		    "a duration with a unit (ms, s, m, h, d), whole seconds, "
 		    "in 1s..1d" },
-		{ "handler a {\nevery 9s\n}\n", "t.policy:2: 'every' expects "
-		    "a duration with a unit (ms, s, m, h, d), whole seconds, "
-		    "in 10s..7d" },
-		{ "handler a {\nevery 8d\n}\n", "t.policy:2: 'every' expects "
-		    "a duration with a unit (ms, s, m, h, d), whole seconds, "
-		    "in 10s..7d" },
+		{ "handler a {\nevery 9s\n}\n", "t.policy:2: 'every' "
+		    "9s is below the minimum, 10s" },
+		{ "handler a {\nevery 8d\n}\n", "t.policy:2: 'every' "
+		    "8d is above the maximum, 7d" },
 		{ "handler a {\nmemory 1023K\n}\n", "t.policy:2: 'memory' "
-		    "expects a size (bytes, or K, M, G) in 1M..64G" },
+		    "1023K is below the minimum, 1M" },
 		{ "handler a {\nmemory 65G\n}\n", "t.policy:2: 'memory' "
-		    "expects a size (bytes, or K, M, G) in 1M..64G" },
+		    "65G is above the maximum, 64G" },
 		{ "handler a {\nmemory 1T\n}\n", "t.policy:2: 'memory' "
 		    "expects a size (bytes, or K, M, G) in 1M..64G" },
 		{ "handler a {\nfsize -1\n}\n", "t.policy:2: 'fsize' "
 		    "expects a size (bytes, or K, M, G) in 0..64G" },
 		{ "handler a {\nstdout 1023\n}\n", "t.policy:2: 'stdout' "
-		    "expects a size (bytes, or K, M, G) in 1K..16M" },
+		    "1023 is below the minimum, 1K" },
 		{ "handler a {\nstderr 2M\n}\n", "t.policy:2: 'stderr' "
-		    "expects a size (bytes, or K, M, G) in 0..1M" },
+		    "2M is above the maximum, 1M" },
 		{ "handler a {\nprocesses 0\n}\n", "t.policy:2: 'processes' "
 		    "expects an integer in 1..4096" },
 		{ "handler a {\nfiles 3\n}\n", "t.policy:2: 'files' expects "
