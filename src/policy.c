@@ -670,6 +670,7 @@ static const struct policy_key policy_handler_keys[] = {
 static const struct policy_key policy_instance_keys[] = {
 	IK("agent", KT_IDENT, agent, 0, 0),
 	IK("inject", KT_INJECT, inject, 0, 0),
+	IK("later-every", KT_DUR_S, later_every_s, POLICY_MS_S, POLICY_MS_D),
 	IK("password-file", KT_ABSPATH, password_file, 0, 0),
 	IK("port", KT_INT, port, 1, 65535),
 	IK("session", KT_IDENT, session, 0, 0),
@@ -1083,15 +1084,17 @@ policy_close_instance(struct policy_parser *pp)
 	int al = policy_key_line(pp, "agent");
 	int sl = policy_key_line(pp, "session");
 	int il = policy_key_line(pp, "inject");
+	int ll = policy_key_line(pp, "later-every");
 
 	if (in->inject == INJECT_AGENT_TURN && !al) {
 		pp->lineno = il;
 		return policy_err(pp, "inject agent-turn needs an agent");
 	}
-	if (in->inject != INJECT_AGENT_TURN && (al || sl)) {
-		pp->lineno = al ? al : sl;
+	/* an event instance's `later` waits for OpenClaw's own heartbeat */
+	if (in->inject != INJECT_AGENT_TURN && (al || sl || ll)) {
+		pp->lineno = al ? al : sl ? sl : ll;
 		return policy_err(pp, "%s needs inject agent-turn",
-		    al ? "agent" : "session");
+		    al ? "agent" : sl ? "session" : "later-every");
 	}
 	pp->lineno = in->line;
 	return policy_finish_instance(pp, in, policy_key_line(pp, "port") ||
@@ -1208,6 +1211,7 @@ policy_defaults(struct policy_parser *pp)
 		hive_strlcpy(p->instances[i].node, pp->nodes[i], NODE_MAX + 1);
 		hive_strlcpy(p->instances[i].session, "hive",
 		    POLICY_NAME_MAX + 1);
+		p->instances[i].later_every_s = POLICY_LATER_EVERY_S;
 	}
 }
 
@@ -1698,6 +1702,8 @@ policy_print_socket(const struct policy *p, FILE *fp)
 static void
 policy_print_instance(const struct policy_instance *in, FILE *fp)
 {
+	char dur[32];
+
 	fprintf(fp, "instance %s {\n", in->node);
 	if (in->url[0] != '\0')
 		fprintf(fp, "\turl %s\n", in->url);
@@ -1710,10 +1716,13 @@ policy_print_instance(const struct policy_instance *in, FILE *fp)
 		fprintf(fp, "\ttoken-file %s\n", in->token_file);
 	if (in->password_file[0] != '\0')
 		fprintf(fp, "\tpassword-file %s\n", in->password_file);
-	if (in->inject == INJECT_AGENT_TURN)
+	if (in->inject == INJECT_AGENT_TURN) {
 		fprintf(fp, "\tinject agent-turn\n\tagent %s\n\tsession %s\n",
 		    in->agent, in->session);
-	else
+		policy_fmt_dur_ms(in->later_every_s * POLICY_MS_S, dur,
+		    sizeof(dur));
+		fprintf(fp, "\tlater-every %s\n", dur);
+	} else
 		fprintf(fp, "\tinject event\n");
 	fprintf(fp, "}\n");
 }

@@ -30,6 +30,8 @@
 #define POLICY_MAX_RATES	256
 #define POLICY_MAX_HANDLERS	128
 #define POLICY_MAX_PRINCIPALS	32	/* per socket verb */
+#define POLICY_LATER_EVERY_S	1800	/* agent-turn: held `later` texts
+					   are delivered every 30 min */
 #define POLICY_FILE_MAX		(1024 * 1024)
 
 /* A sender pattern: one node, a group (@name) or anyone (*). */
@@ -117,6 +119,8 @@ struct policy_instance {
 	char		 agent[POLICY_NAME_MAX + 1];	/* agent-turn --agent */
 	char		 session[POLICY_NAME_MAX + 1];	/* agent-turn
 							   --session-id */
+	int64_t		 later_every_s;	/* agent-turn: the scheduled wake
+					   that delivers held `later` texts */
 	int		 line;		/* 0: defaults, no block */
 };
 

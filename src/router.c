@@ -669,6 +669,7 @@ router_timers(struct router *r, int64_t now)
 		r->next_sync = now + 1;
 	}
 	router_corr_timers(r, now);
+	router_inject_timers(r, now);
 }
 
 static void

@@ -68,6 +68,8 @@ struct router_run {
 /* One injection: journaled, then handed to its instance's injector. */
 struct router_inj {
 	int		 used, sent;
+	int		 held;		/* `later` for an agent-turn instance:
+					   waits for its scheduled wake */
 	uint32_t	 tag;		/* names it to the injector */
 	uint64_t	 seq;		/* journal file name, and order */
 	int		 slot;		/* injector */
@@ -168,6 +170,8 @@ struct router {
 	int			 inj_closed[CONFIG_MAX_NODES];
 	uint32_t		 next_tag;
 	uint64_t		 next_seq;
+	int64_t			 later_next[CONFIG_MAX_NODES];	/* by policy
+				    instance: its next scheduled wake */
 	int			 journal_dirfd;
 	int			 draining;
 	struct mqtt_msg		*held;		/* router_held.c */
@@ -218,6 +222,7 @@ size_t router_inject_held(const struct router *, const char *peer);
 void router_inject_setup(struct router *);
 void router_injector_msg(struct router *, int slot, const struct ipc_msg *);
 int router_inject_outstanding(const struct router *);
+void router_inject_timers(struct router *, int64_t now);
 void router_inject_free(struct router *);
 
 /* router_handler.c */

@@ -19,6 +19,13 @@
  * An instance configured for agent turns answers a command itself: the
  * agent's reply comes back with the result and goes to the command's
  * sender as a signed response (create_reply semantics).
+ *
+ * `openclaw agent` has no deferred mode (only `system event` has
+ * --mode next-heartbeat; docs/openclaw.md), so for an agent-turn
+ * instance a `later` text is held here, journaled like any other, and
+ * released at the instance's next scheduled wake (policy `later-every`,
+ * router_inject_timers): one turn each, in arrival order, so that
+ * every command's reply still goes to its own sender and no one else.
  */
 #include <sys/stat.h>
 
@@ -216,7 +223,8 @@ rinj_pump(struct router *r)
 			for (i = 0; i < ROUTER_INJECT_MAX; i++) {
 				struct router_inj *q = &r->inj[i];
 
-				if (q->used && !q->sent && q->slot == k &&
+				if (q->used && !q->sent && !q->held &&
+				    q->slot == k &&
 				    (best == NULL || q->seq < best->seq))
 					best = q;
 			}
@@ -252,6 +260,17 @@ rinj_queue(struct router *r, struct router_inj *q, int journal)
 }
 
 /* --- injecting --------------------------------------------------------- */
+
+/* A `later` text for an agent-turn instance waits for its wake. */
+static int
+rinj_holds(const struct router *r, const struct router_inj *q)
+{
+	const struct policy_instance *pi = policy_instance_for(r->policy,
+	    q->instance);
+
+	return pi != NULL && pi->inject == INJECT_AGENT_TURN &&
+	    strcmp(q->mode, "next-heartbeat") == 0;
+}
 
 int
 router_inject_auto_reply(const struct router *r, const char *instance)
@@ -293,6 +312,7 @@ router_inject(struct router *r, const char *instance, const char *mode,
 	hive_strlcpy(q->session, session ? session : "", sizeof(q->session));
 	if ((q->text = strdup(text)) == NULL)
 		fatal("strdup");
+	q->held = rinj_holds(r, q);
 	if (e != NULL && e->ch == CH_COMMAND &&
 	    router_inject_auto_reply(r, instance))
 		rinj_reply_ctx(q, instance, e);
@@ -310,11 +330,12 @@ router_inject(struct router *r, const char *instance, const char *mode,
 	}
 	r->injected++;
 	if (e == NULL)
-		log_info("inject instance=%s mode=%s origin=daemon", instance,
-		    mode);
+		log_info("inject instance=%s mode=%s origin=daemon%s", instance,
+		    mode, q->held ? " held=next-wake" : "");
 	else
-		log_info("inject instance=%s mode=%s from=%s id=%s ch=%s",
-		    instance, mode, e->from, e->id, envelope_ch_name(e->ch));
+		log_info("inject instance=%s mode=%s from=%s id=%s ch=%s%s",
+		    instance, mode, e->from, e->id, envelope_ch_name(e->ch),
+		    q->held ? " held=next-wake" : "");
 	router_audit(r, "inject", e, NULL, instance);
 }
 
@@ -469,18 +490,19 @@ rinj_load(struct router *r, const char *name, uint64_t seq)
 	    rinj_load_str(o, "mode", q->mode, sizeof(q->mode)) ||
 	    rinj_load_str(o, "session", q->session, sizeof(q->session)) ||
 	    instances_slot(r->policy, q->instance) < 0 ||
-	    !rinj_valid_fields(q, rep != NULL) ||
 	    (rep != NULL && (rinj_load_str(rep, "from", q->reply.from,
 	    sizeof(q->reply.from)) || rinj_load_str(rep, "to", q->reply.to,
 	    sizeof(q->reply.to)) || rinj_load_str(rep, "corr", q->reply.corr,
 	    sizeof(q->reply.corr)) || rinj_load_str(rep, "replyTo",
-	    q->reply.reply_to, sizeof(q->reply.reply_to))))) {
+	    q->reply.reply_to, sizeof(q->reply.reply_to)))) ||
+	    !rinj_valid_fields(q, rep != NULL)) {	/* after the reply */
 		json_decref(o);
 		rinj_free(r, q);
 		return -1;
 	}
 	if ((q->text = strdup(text)) == NULL)
 		fatal("strdup");
+	q->held = rinj_holds(r, q);
 	json_decref(o);
 	if (seq > r->next_seq)
 		r->next_seq = seq;
@@ -567,6 +589,50 @@ router_inject_setup(struct router *r)
 			r->injected++;
 		}
 	rinj_pump(r);
+}
+
+/*
+ * An agent-turn instance's scheduled wake: every later-every seconds
+ * from the start, the `later` texts held for it go to its injector,
+ * oldest first.  Not while draining: they stay in the journal, held
+ * again at the next start.
+ */
+static size_t
+rinj_release(struct router *r, const char *instance)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ROUTER_INJECT_MAX; i++)
+		if (r->inj[i].used && r->inj[i].held &&
+		    strcmp(r->inj[i].instance, instance) == 0) {
+			r->inj[i].held = 0;
+			n++;
+		}
+	return n;
+}
+
+void
+router_inject_timers(struct router *r, int64_t now)
+{
+	const struct policy_instance *pi;
+	size_t i, n;
+
+	for (i = 0; i < r->policy->ninstances && !r->draining; i++) {
+		pi = &r->policy->instances[i];
+		if (pi->inject != INJECT_AGENT_TURN)
+			continue;
+		if (r->later_next[i] == 0)
+			r->later_next[i] = now + pi->later_every_s;
+		if (now < r->later_next[i])
+			continue;
+		r->later_next[i] = now + pi->later_every_s;
+		if ((n = rinj_release(r, pi->node)) == 0)
+			continue;
+		log_info("instance %s: scheduled wake: %zu held later "
+		    "injection(s) delivered, next in %llds", pi->node, n,
+		    (long long)pi->later_every_s);
+		rinj_pump(r);
+	}
 }
 
 /* Calls the injectors still owe us an answer for. */

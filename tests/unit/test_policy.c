@@ -77,6 +77,7 @@ static const char *full_text =
     "\tinject agent-turn\n"
     "\tagent main_Agent-1\n"
     "\tsession S1\n"
+    "\tlater-every 5m\n"
     "}\n"
     "handler git-sync {\n"
     "\tuser root\n"
@@ -152,13 +153,15 @@ test_keywords(void)
 		CHECK(in->inject == INJECT_AGENT_TURN);
 		CHECK_STR(in->agent, "main_Agent-1");
 		CHECK_STR(in->session, "S1");
+		CHECK(in->later_every_s == 300);
 	}
 	in = policy_instance_for(&pol, "mini1-18889");
 	CHECK(in != NULL && in->line == 0 && in->port == 18889);
+	CHECK(in != NULL && in->later_every_s == POLICY_LATER_EVERY_S);
 	CHECK(policy_instance_for(&pol, "other-1") == NULL);
 	CHECK(pol.nhandlers == 2);
 	h = policy_handler_for(&pol, "git-sync");
-	CHECK(h->line == 27);
+	CHECK(h->line == 28);
 	CHECK_STR(h->user, "root");
 	CHECK_STR(h->group, "root");
 	CHECK(h->uid == 0 && h->gid == 0);
@@ -647,6 +650,12 @@ test_errors(void)
 		    "agent needs inject agent-turn" },
 		{ "instance turq-18789 {\ninject event\nsession s\n}\n",
 		    "t.policy:3: session needs inject agent-turn" },
+		{ "instance turq-18789 {\nlater-every 1h\n}\n", "t.policy:2: "
+		    "later-every needs inject agent-turn" },
+		{ "instance turq-18789 {\ninject agent-turn\nagent a\n"
+		    "later-every 500ms\n}\n", "t.policy:4: 'later-every' "
+		    "expects a duration with a unit (ms, s, m, h, d), whole "
+		    "seconds, in 1s..1d" },
 	};
 	char err[512];
 	size_t i, len;
@@ -953,7 +962,8 @@ static const char *const fuzz_words[] = {
 	"socket", "read", "send", "reply", "root", ":root", "0", "handler",
 	"instance", "{", "}", "timeout", "1s", "every", "10s", "jitter",
 	"wake", "port", "url", "ws://x", "inject", "agent-turn", "agent",
-	"session", "user", "nobody", "memory", "1G", "command", "sync",
+	"session", "later-every", "user", "nobody", "memory", "1G", "command",
+	"sync",
 	"heartbeat", "#", "\n", "\n", "\n", "\t", "\r", "git-sync",
 };
 
