@@ -279,6 +279,32 @@ daemon_clean(char *out)
 			*s = '?';
 }
 
+/* An array of strings as people write a list: "a,b,c"; -1 if v is not
+ * one (shown as JSON instead). */
+static int
+daemon_list(json_t *v, char *out, size_t len)
+{
+	size_t i, used = 0;
+	int n;
+
+	if (!json_is_array(v))
+		return -1;
+	out[0] = '\0';
+	for (i = 0; i < json_array_size(v); i++)
+		if (!json_is_string(json_array_get(v, i)))
+			return -1;
+	for (i = 0; i < json_array_size(v) && used < len; i++) {
+		n = snprintf(out + used, len - used, "%s%s", i > 0 ? "," : "",
+		    json_string_value(json_array_get(v, i)));
+		if (n < 0)
+			return -1;
+		used += (size_t)n;
+	}
+	if (json_array_size(v) == 0)
+		snprintf(out, len, "-");
+	return 0;
+}
+
 static void
 daemon_cell(json_t *doc, const struct col *c, char *out, size_t len)
 {
@@ -304,6 +330,8 @@ daemon_cell(json_t *doc, const struct col *c, char *out, size_t len)
 		snprintf(out, len, "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
 		snprintf(out, len, "%.2f", json_real_value(v));
+	else if (daemon_list(v, out, len) == 0)
+		;
 	else if (v != NULL && (s = json_dumps(v, JSON_COMPACT |
 	    JSON_ENCODE_ANY)) != NULL) {
 		snprintf(out, len, "%s", s);
@@ -313,28 +341,58 @@ daemon_cell(json_t *doc, const struct col *c, char *out, size_t len)
 	daemon_clean(out);
 }
 
+/* One line of the table, each column padded to its width but the last. */
+static void
+daemon_row(char *const *cells, const int *width, size_t ncols)
+{
+	size_t k;
+
+	for (k = 0; k < ncols; k++)
+		printf("%-*s%s", k + 1 < ncols ? width[k] : 0, cells[k],
+		    k + 1 < ncols ? " " : "\n");
+}
+
+/*
+ * Every cell first, then each column as wide as its widest cell (at
+ * least its heading and the table's width, at most a cell's 511
+ * bytes), so the columns line up whatever the nodes and values are.
+ */
 static void
 daemon_table(const char *verb, json_t *docs)
 {
 	const struct col *cols = NULL;
-	char cell[512];
-	size_t i, k;
+	size_t i, k, n = json_array_size(docs), ncols = 0;
+	char cell[512], **cells, *head[8];
+	int width[8];
 
 	for (i = 0; i < sizeof(daemon_tables) / sizeof(daemon_tables[0]); i++)
 		if (strcmp(daemon_tables[i].verb, verb) == 0)
 			cols = daemon_tables[i].cols;
 	if (cols == NULL)
 		errx(EXIT_USAGE, "daemon_table: %s", verb);
-	for (k = 0; k < 8 && cols[k].head; k++)
-		printf("%-*s%s", cols[k].width, cols[k].head,
-		    k + 1 < 8 && cols[k + 1].head ? " " : "\n");
-	for (i = 0; i < json_array_size(docs); i++)
-		for (k = 0; k < 8 && cols[k].head; k++) {
+	while (ncols < 8 && cols[ncols].head != NULL) {
+		head[ncols] = (char *)cols[ncols].head;
+		width[ncols] = (int)strlen(cols[ncols].head) > cols[ncols].width ?
+		    (int)strlen(cols[ncols].head) : cols[ncols].width;
+		ncols++;
+	}
+	if ((cells = calloc(n * ncols + 1, sizeof(*cells))) == NULL)
+		err(EXIT_USAGE, "calloc");
+	for (i = 0; i < n; i++)
+		for (k = 0; k < ncols; k++) {
 			daemon_cell(json_array_get(docs, i), &cols[k], cell,
 			    sizeof(cell));
-			printf("%-*s%s", cols[k].width, cell,
-			    k + 1 < 8 && cols[k + 1].head ? " " : "\n");
+			if ((cells[i * ncols + k] = strdup(cell)) == NULL)
+				err(EXIT_USAGE, "strdup");
+			if ((int)strlen(cell) > width[k])
+				width[k] = (int)strlen(cell);
 		}
+	daemon_row(head, width, ncols);
+	for (i = 0; i < n; i++)
+		daemon_row(&cells[i * ncols], width, ncols);
+	for (i = 0; i < n * ncols; i++)
+		free(cells[i]);
+	free(cells);
 }
 
 int

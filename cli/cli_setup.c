@@ -50,6 +50,7 @@ struct setup {
 	char		 secret[PATH_MAX], policy[PATH_MAX], seccomp[PATH_MAX];
 	char		 policy_file[PATH_MAX], handlers[PATH_MAX];
 	char		 state[PATH_MAX], log[PATH_MAX], run[PATH_MAX];
+	char		 hstate[PATH_MAX];
 	char		 sock[PATH_MAX], pid[PATH_MAX], openclaw[PATH_MAX];
 	char		 key[PATH_MAX], pub[PATH_MAX], keys_pub[PATH_MAX];
 };
@@ -150,6 +151,7 @@ setup_paths(struct setup *s)
 	rc |= setup_path(s, s->policy_file, "/etc/hive/policy/hive.policy");
 	rc |= setup_path(s, s->handlers, "/etc/hive/handlers.d");
 	rc |= setup_path(s, s->state, "/var/lib/hive");
+	rc |= setup_path(s, s->hstate, "/var/lib/hive-handlers");
 	rc |= setup_path(s, s->log, "/var/log/hive");
 	rc |= setup_path(s, s->run, "/run/hive");
 	rc |= setup_path(s, s->sock, "/run/hive/hive.sock");
@@ -299,7 +301,7 @@ setup_dirs(const struct setup *s)
 		{ s->secret, 0700, 0 }, { s->policy, 0755, 0 },
 		{ s->seccomp, 0755, 0 }, { s->handlers, 0755, 0 },
 		{ s->state, 0700, 1 }, { s->log, 0700, 0 },
-		{ s->run, 0755, 0 },
+		{ s->run, 0755, 0 }, { s->hstate, 0755, 0 },
 	};
 	size_t i;
 
@@ -416,6 +418,9 @@ setup_conf_text(const struct setup *s, FILE *f)
 	    "handlers_dir    %s\n"
 	    "# replay window and journals (0700, the user's)\n"
 	    "state_dir       %s\n"
+	    "# each handler's own HIVE_STATE_DIR, made per action at its "
+	    "run\n"
+	    "handler_state_dir %s\n"
 	    "# audit.log (0700)\n"
 	    "log_dir         %s\n"
 	    "# hive-cli talks to the daemon here; hive-cli reload reads "
@@ -426,7 +431,7 @@ setup_conf_text(const struct setup *s, FILE *f)
 	    "(docs/openclaw.md)\n"
 	    "openclaw        %s\n",
 	    s->user, s->keys, s->node, s->secret, s->policy, s->handlers,
-	    s->state, s->log, s->sock, s->pid, s->openclaw);
+	    s->state, s->hstate, s->log, s->sock, s->pid, s->openclaw);
 }
 
 static int

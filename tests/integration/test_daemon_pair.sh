@@ -48,6 +48,15 @@ check "roster shows turq's role and capabilities" \
     [ "$(jq -r '.[] | select(.data.node == "turq-18789") |
     .data.role + " " + (.data.capabilities | join(","))' \
     "$T/roster.json")" = "master image-gen,heavy-compute" ]
+"$CLI" roster "${TURQ[@]}" >"$T/roster.txt"
+check "roster's table writes a list as a,b" \
+    grep -Eq '^turq-18789 +master +image-gen,heavy-compute ' "$T/roster.txt"
+# every line's first four columns start where the heading's do
+aligned() { python3 -c 'import re, sys
+rows = [[m.start() for m in re.finditer(r"\S+", l)][:4]
+        for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if len(rows) > 1 and all(r == rows[0] for r in rows) else 1)' "$1"; }
+check "...and its columns line up" aligned "$T/roster.txt"
 check "roster documents are signed by their node" \
     [ "$(jq -r '[.[] | select(.from != .data.node)] | length' \
     "$T/roster.json")" = 0 ]
