@@ -129,7 +129,8 @@ router_corr_unsave(struct router *r, const struct corr_entry *c)
 		log_warn("corr journal: unlink %s", path);
 }
 
-/* One journal file back into the store: -1 if it is not one of ours. */
+/* One journal file back into the store: 0, 1 if it has expired since
+ * (to be removed), -1 if it is not one of ours. */
 static int
 router_corr_load(struct router *r, const char *dir, const char *name,
     int64_t now)
@@ -154,10 +155,10 @@ router_corr_load(struct router *r, const char *dir, const char *name,
 	    envelope_valid_id(cmd.id) && strlen(cmd.text) <= CORR_TEXT_MAX &&
 	    (session[0] == '\0' || corr_valid_session(session)) &&
 	    (strcmp(ch, "command") == 0 || strcmp(ch, "sync") == 0)) {
-		rc = 0;
+		rc = expires > now ? 0 : 1;
 		cmd.ch = strcmp(ch, "sync") == 0 ? CH_SYNC : CH_COMMAND;
-		if (expires > now && (c = corr_track(r->corr, &cmd,
-		    expires - now, now)) != NULL)
+		if (rc == 0 && (c = corr_track(r->corr, &cmd, expires - now,
+		    now)) != NULL)
 			hive_strlcpy(c->session, session, sizeof(c->session));
 	}
 	json_decref(o);
@@ -172,6 +173,7 @@ router_corr_setup(struct router *r)
 	int64_t now = (int64_t)time(NULL);
 	struct dirent *de;
 	DIR *d;
+	int rc;
 
 	snprintf(dir, sizeof(dir), "%s/corr", r->cfg->state_dir);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
@@ -184,8 +186,10 @@ router_corr_setup(struct router *r)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (strstr(de->d_name, ".tmp") != NULL)
 			(void)unlink(path);	/* never renamed */
-		else if (router_corr_load(r, dir, de->d_name, now) == -1)
+		else if ((rc = router_corr_load(r, dir, de->d_name, now)) == -1)
 			log_warnx("corr journal: ignoring %s", path);
+		else if (rc == 1 && unlink(path) == -1)	/* over while we slept */
+			log_warn("corr journal: unlink %s", path);
 	}
 	closedir(d);
 	if (corr_count(r->corr) > 0)

@@ -207,8 +207,13 @@ meta ok-2 turq-18789 long-1 "$(corrdoc long-1 turq-18789 ok-2 \
 "${PUB[@]}" -r -t hive/meta/corr/long-1 -f "$T/long-1"
 kill "$TURQ_MON"
 wait "$TURQ_MON" || true
+# an entry whose time ran out while turq was down: dropped at the start
+printf '{"corr":"old-1","id":"old-1","from":"turq-18789","to":"ok-2","kid":"","text":"old","session":"","ch":"command","sent_at":1,"expires":2}' \
+    >"$T/turq/state/corr/turq-18789,old-1"
 start_box turq
 TURQ_MON=${PIDS[-1]}
+check "an entry that expired while turq was down is dropped from the journal" \
+    wait_until test ! -e "$T/turq/state/corr/turq-18789,old-1"
 in_progress() { "$CLI" pending "${TURQ[@]}" --json >"$T/pending2.json" &&
     jq -e '.[] | select(.data.corr == "long-1" and .data.status ==
     "in_progress" and .data.text == "long job")' "$T/pending2.json" \
