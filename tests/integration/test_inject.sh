@@ -184,7 +184,8 @@ check "an empty answer fails with the contract in the log" \
     wait_for "$T/mini/daemon.log" \
     "injection failed: failed instance=turq-18789 attempts=3: .*see docs/openclaw.md"
 check "...word for word" grep -qF "$why" "$T/mini/daemon.log"
-check "...and in the audit line" grep -qF \
+# the monitor writes the audit line after the router logged its own
+check "...and in the audit line" wait_until grep -qF \
     "${why//\"/\\\"}" "$T/mini/log/audit.log"
 corr_failed() { mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" \
     --retained-only -W 2 -t hive/meta/corr/mute-1 -C 1 >"$T/corr.doc" \

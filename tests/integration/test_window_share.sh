@@ -93,8 +93,10 @@ own_refused() { jq -s 'map(select(.event == "refused" and (.from ==
 check "...and nothing of the box's own (its heartbeats included) was refused" \
     [ "$(own_refused)" -eq 0 ]
 injected() { grep -c "share test $1" "$T/pg1/calls/calls.log" || true; }
-check "the peer's 8th command reached the agent, its 9th did not" \
-    [ "$(injected t8)" -eq 1 -a "$(injected t9)" -eq 0 ]
+# the injector runs the agent's CLI after the audit line: wait for it
+t8_in() { [ "$(injected t8)" -eq 1 ]; }
+check "the peer's 8th command reached the agent" wait_until t8_in
+check "...its 9th did not" [ "$(injected t9)" -eq 0 ]
 
 # --- its entries expire: the share frees ----------------------------------
 # t1..t8 expire at ts + ttl 4 + max_skew 2; one second more for the
