@@ -9,7 +9,7 @@
 _hive_cli()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= verb= flags=
-	local verbs='keygen keys pending policy reload reply roster send
+	local verbs='admin keygen keys pending policy reload reply roster send
 	    setup status sync-status verify'
 	local channels='command response sync heartbeat status alert'
 	local common='-c --config -h --host -p --port -u --username
@@ -34,11 +34,12 @@ _hive_cli()
 	fi
 	verb=${COMP_WORDS[1]}
 
-	# the subcommand word of "keys list" and "policy explain"
+	# the subcommand word of "admin keygen", "keys list" and "policy explain"
 	case $verb in
-	keys|policy)
+	admin|keys|policy)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			case $verb in
+			admin) COMPREPLY=($(compgen -W 'keygen --help' -- "$cur")) ;;
 			keys) COMPREPLY=($(compgen -W 'list --help' -- "$cur")) ;;
 			policy) COMPREPLY=($(compgen -W 'explain --help' -- "$cur")) ;;
 			esac
@@ -74,6 +75,7 @@ _hive_cli()
 	esac
 
 	case $verb in
+	admin)		flags='--dir --help' ;;
 	keygen)		flags='--node --dir --help' ;;
 	keys)		flags=$common ;;
 	verify)		flags="--no-time $common" ;;
