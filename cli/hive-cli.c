@@ -35,6 +35,8 @@ static const struct {
 	{ "status", cmd_meta, "cluster state (via the daemon)" },
 	{ "sync-status", cmd_meta, "latest action results (via the "
 	    "daemon)" },
+	{ "trust", cmd_trust, "trust show|add|remove|revoke: trust list "
+	    "files" },
 	{ "verify", cmd_verify, "verify one envelope" },
 };
 

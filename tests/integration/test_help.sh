@@ -171,6 +171,7 @@ same_set "hive-cli --help flags = hive-cli.1 OPTIONS" \
 verb_argv() {
 	case $1 in
 	admin) echo "admin keygen" ;;
+	trust) echo "trust show" ;;
 	keys) echo "keys list" ;;
 	policy) echo "policy explain" ;;
 	*) echo "$1" ;;
@@ -229,6 +230,8 @@ help_ok "hive-cli admin --help" "$CLI" admin --help
 help_ok "hive-cli keys --help" "$CLI" keys --help
 help_ok "hive-cli policy --help" "$CLI" policy --help
 usage_err "hive-cli admin (no keygen)" "$CLI" admin
+help_ok "hive-cli trust --help" "$CLI" trust --help
+usage_err "hive-cli trust (no operation)" "$CLI" trust
 usage_err "hive-cli keys (no list)" "$CLI" keys
 usage_err "hive-cli policy (no explain)" "$CLI" policy
 
