@@ -697,10 +697,13 @@ trust_keyring_copy(const struct keyring *local, size_t extra,
 	    (out->revoked_kids = calloc(local->nrevoked + extra + 1,
 	    sizeof(*out->revoked_kids))) == NULL)
 		fatal("trust_keyring");
-	memcpy(out->keys, local->keys, local->nkeys * sizeof(*out->keys));
+	if (local->nkeys > 0)
+		memcpy(out->keys, local->keys,
+		    local->nkeys * sizeof(*out->keys));
 	out->nkeys = local->nkeys;
-	memcpy(out->floors, local->floors,
-	    local->nfloors * sizeof(*out->floors));
+	if (local->nfloors > 0)
+		memcpy(out->floors, local->floors,
+		    local->nfloors * sizeof(*out->floors));
 	out->nfloors = local->nfloors;
 	for (i = 0; i < local->nrevoked; i++)
 		if ((out->revoked_kids[out->nrevoked++] =
