@@ -99,6 +99,8 @@ int cli_daemon_query(struct cli_ctx *, json_t *req, int json_out,
 /* verbs */
 int cmd_keygen(struct cli_ctx *, int, char **);
 int cmd_keys(struct cli_ctx *, int, char **);
+int cmd_admin(struct cli_ctx *, int, char **);	/* admin keygen */
+int cmd_trust(struct cli_ctx *, int, char **);	/* trust show|add|... */
 int cmd_verify(struct cli_ctx *, int, char **);
 int cmd_send(struct cli_ctx *, int, char **);
 int cmd_reply(struct cli_ctx *, int, char **);

@@ -18,6 +18,8 @@ static const struct {
 	int		(*fn)(struct cli_ctx *, int, char **);
 	const char	*summary;
 } verbs[] = {
+	{ "admin", cmd_admin, "admin keygen: generate the admin key that "
+	    "signs trust lists" },
 	{ "keygen", cmd_keygen, "generate a node key pair" },
 	{ "keys", cmd_keys, "keys list: show the trusted keyring" },
 	{ "pending", cmd_meta, "outstanding commands (via the daemon)" },
@@ -33,6 +35,8 @@ static const struct {
 	{ "status", cmd_meta, "cluster state (via the daemon)" },
 	{ "sync-status", cmd_meta, "latest action results (via the "
 	    "daemon)" },
+	{ "trust", cmd_trust, "trust show|add|remove|revoke: trust list "
+	    "files" },
 	{ "verify", cmd_verify, "verify one envelope" },
 };
 

@@ -19,7 +19,7 @@ secs=${2:-20}
 shift $(( $# >= 2 ? 2 : 1 ))
 src=$(cd "$(dirname "$0")/.." && pwd)
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(envelope policy config ipc seccomp frame control)
+[ ${#names[@]} -gt 0 ] || names=(envelope policy config ipc seccomp frame control trust)
 
 mkdir -p "$build/fuzz-crashes" "$build/fuzz-logs"
 failed=()

@@ -239,8 +239,6 @@ keyring_keycmp(const void *a, const void *b)
 	return c ? c : strcmp(x->pub.kid, y->pub.kid);
 }
 
-static void keyring_index(struct keyring *);
-
 int
 keyring_load(const char *dir, struct keyring *kr, char *err, size_t errlen)
 {
@@ -294,11 +292,12 @@ keyring_kidcmp(const void *a, const void *b)
  * of them cost the router about 4% of its time in bench/bus.sh (257
  * keys).  keys stays in (node, kid) order for hive-cli keys list.
  */
-static void
+void
 keyring_index(struct keyring *kr)
 {
 	size_t i;
 
+	free(kr->bykid);
 	if ((kr->bykid = calloc(kr->nkeys + 1, sizeof(*kr->bykid))) == NULL)
 		fatal("keyring");
 	for (i = 0; i < kr->nkeys; i++)

@@ -23,7 +23,31 @@
 
 #define PUB_TAG		"hive-ed25519"
 #define SEC_TAG		"hive-ed25519-secret"
+#define ADMIN_PUB_TAG	"hive-admin-ed25519"
+#define ADMIN_SEC_TAG	"hive-admin-ed25519-secret"
 #define KEYFILE_MAX	4096
+
+/*
+ * Node keys and admin keys share one file format and differ only in
+ * their tags: a node key can never be loaded where an admin key is
+ * expected, nor the other way round, because the tag is checked
+ * before anything else is decoded.
+ */
+struct key_kind {
+	const char	*pub;		/* tag of the .pub line */
+	const char	*sec;		/* tag of the .key line */
+	const char	*other_pub;	/* the other kind's tags, named in */
+	const char	*other_sec;	/* the refusal so it says why */
+	const char	*what;		/* comment line of the .pub */
+};
+
+static const struct key_kind kind_node = {
+	PUB_TAG, SEC_TAG, ADMIN_PUB_TAG, ADMIN_SEC_TAG, "hive public key"
+};
+static const struct key_kind kind_admin = {
+	ADMIN_PUB_TAG, ADMIN_SEC_TAG, PUB_TAG, SEC_TAG,
+	"hive admin public key"
+};
 
 void
 key_kid(const uint8_t pk[KEY_PUB_BYTES], char kid[KID_HEX_LEN + 1])
@@ -107,9 +131,25 @@ key_find_line(const char *text, size_t len, char *line, size_t linesz,
 	return found == 1 ? 0 : -1;
 }
 
-int
-pubkey_parse(const char *text, size_t len, const char *name,
-    struct pubkey *out, char *err, size_t errlen)
+/* The refusal for a line whose tag is not ours: names the other kind. */
+static void
+key_tag_refusal(const struct key_kind *kk, const char *tag, int secret,
+    const char *name, int lineno, char *err, size_t errlen)
+{
+	const char *want = secret ? kk->sec : kk->pub;
+
+	if (tag != NULL && (strcmp(tag, kk->other_pub) == 0 ||
+	    strcmp(tag, kk->other_sec) == 0))
+		snprintf(err, errlen, "%s:%d: this is a '%s' key, not a '%s' "
+		    "key; refusing", name, lineno, tag, want);
+	else
+		snprintf(err, errlen, "%s:%d: not a '%s <base64> <name>' line",
+		    name, lineno, want);
+}
+
+static int
+pubkey_parse_kind(const struct key_kind *kk, const char *text, size_t len,
+    const char *name, struct pubkey *out, char *err, size_t errlen)
 {
 	char line[512], *tag, *b64, *node;
 	int lineno = 0;
@@ -120,9 +160,8 @@ pubkey_parse(const char *text, size_t len, const char *name,
 		return -1;
 	}
 	if (key_split(line, &tag, &b64, &node) == -1 ||
-	    strcmp(tag, PUB_TAG) != 0) {
-		snprintf(err, errlen, "%s:%d: not a '%s <base64> <node>' line",
-		    name, lineno, PUB_TAG);
+	    strcmp(tag, kk->pub) != 0) {
+		key_tag_refusal(kk, tag, 0, name, lineno, err, errlen);
 		return -1;
 	}
 	if (key_b64(b64, strlen(b64), out->pk, KEY_PUB_BYTES) == -1) {
@@ -137,6 +176,21 @@ pubkey_parse(const char *text, size_t len, const char *name,
 	hive_strlcpy(out->node, node, sizeof(out->node));
 	key_kid(out->pk, out->kid);
 	return 0;
+}
+
+int
+pubkey_parse(const char *text, size_t len, const char *name,
+    struct pubkey *out, char *err, size_t errlen)
+{
+	return pubkey_parse_kind(&kind_node, text, len, name, out, err, errlen);
+}
+
+int
+admin_pubkey_parse(const char *text, size_t len, const char *name,
+    struct pubkey *out, char *err, size_t errlen)
+{
+	return pubkey_parse_kind(&kind_admin, text, len, name, out, err,
+	    errlen);
 }
 
 /* Read a small file from an open descriptor into buf (NUL-terminated). */
@@ -162,8 +216,9 @@ key_read_fd(int fd, char *buf, size_t bufsz)
 	return (ssize_t)len;
 }
 
-int
-pubkey_load(const char *path, struct pubkey *out, char *err, size_t errlen)
+static int
+pubkey_load_kind(const struct key_kind *kk, const char *path,
+    struct pubkey *out, char *err, size_t errlen)
 {
 	char text[KEYFILE_MAX];
 	ssize_t len;
@@ -180,7 +235,21 @@ pubkey_load(const char *path, struct pubkey *out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: unreadable or too large", path);
 		return -1;
 	}
-	return pubkey_parse(text, (size_t)len, path, out, err, errlen);
+	return pubkey_parse_kind(kk, text, (size_t)len, path, out, err,
+	    errlen);
+}
+
+int
+pubkey_load(const char *path, struct pubkey *out, char *err, size_t errlen)
+{
+	return pubkey_load_kind(&kind_node, path, out, err, errlen);
+}
+
+int
+admin_pubkey_load(const char *path, struct pubkey *out, char *err,
+    size_t errlen)
+{
+	return pubkey_load_kind(&kind_admin, path, out, err, errlen);
 }
 
 /* The secret file's checks, on the opened descriptor. */
@@ -264,19 +333,19 @@ seckey_consistent(struct seckey *k)
 }
 
 static int
-seckey_parse(char *text, size_t len, const char *path, struct seckey *out,
-    char *err, size_t errlen)
+seckey_parse(const struct key_kind *kk, char *text, size_t len,
+    const char *path, struct seckey *out, char *err, size_t errlen)
 {
 	char *line, *tag, *b64, *node;
 	int lineno = 0, rc = -1;
 
 	if ((line = sodium_malloc(512)) == NULL)
 		fatal("sodium_malloc");
+	tag = NULL;
 	if (key_find_line(text, len, line, 512, &lineno) == -1 ||
 	    key_split(line, &tag, &b64, &node) == -1 ||
-	    strcmp(tag, SEC_TAG) != 0)
-		snprintf(err, errlen, "%s: expected one '%s <base64> <node>' "
-		    "line", path, SEC_TAG);
+	    strcmp(tag, kk->sec) != 0)
+		key_tag_refusal(kk, tag, 1, path, lineno, err, errlen);
 	else if (key_b64(b64, strlen(b64), out->sk, KEY_SEC_BYTES) == -1)
 		snprintf(err, errlen, "%s:%d: secret key is not base64 of 64 "
 		    "bytes", path, lineno);
@@ -293,8 +362,9 @@ seckey_parse(char *text, size_t len, const char *path, struct seckey *out,
 	return rc;
 }
 
-int
-seckey_load(const char *path, struct seckey *out, char *err, size_t errlen)
+static int
+seckey_load_kind(const struct key_kind *kk, const char *path,
+    struct seckey *out, char *err, size_t errlen)
 {
 	char *text;
 	ssize_t len;
@@ -316,14 +386,27 @@ seckey_load(const char *path, struct seckey *out, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: unreadable or too large",
 			    path);
 		else
-			rc = seckey_parse(text, (size_t)len, path, out, err,
-			    errlen);
+			rc = seckey_parse(kk, text, (size_t)len, path, out,
+			    err, errlen);
 	}
 	close(fd);
 	sodium_free(text);	/* wipes */
 	if (rc == -1)
 		seckey_free(out);
 	return rc;
+}
+
+int
+seckey_load(const char *path, struct seckey *out, char *err, size_t errlen)
+{
+	return seckey_load_kind(&kind_node, path, out, err, errlen);
+}
+
+int
+admin_seckey_load(const char *path, struct seckey *out, char *err,
+    size_t errlen)
+{
+	return seckey_load_kind(&kind_admin, path, out, err, errlen);
 }
 
 void
@@ -381,9 +464,10 @@ key_paths(const char *dir, const char *node, char *key, char *pub, size_t sz)
 	snprintf(pub, sz, "%s/%s.pub", dir, node);
 }
 
-int
-key_write_files(const char *dir, const struct seckey *k, char *err,
-    size_t errlen)
+/* Writes DIR/NAME.key and DIR/NAME.pub with the kind's tags. */
+static int
+key_write_kind(const struct key_kind *kk, const char *dir,
+    const struct seckey *k, char *err, size_t errlen)
 {
 	char kpath[4096], ppath[4096], pubtext[256];
 	char b64pk[sodium_base64_ENCODED_LEN(KEY_PUB_BYTES,
@@ -401,14 +485,14 @@ key_write_files(const char *dir, const struct seckey *k, char *err,
 	}
 	sodium_bin2base64(b64pk, sizeof(b64pk), k->pk, KEY_PUB_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(pubtext, sizeof(pubtext), "# hive public key, kid %s\n"
-	    "%s %s %s\n", k->kid, PUB_TAG, b64pk, k->node);
+	snprintf(pubtext, sizeof(pubtext), "# %s, kid %s\n"
+	    "%s %s %s\n", kk->what, k->kid, kk->pub, b64pk, k->node);
 	if ((sectext = sodium_malloc(seclen)) == NULL ||
 	    (b64sk = sodium_malloc(b64len)) == NULL)
 		fatal("sodium_malloc");
 	sodium_bin2base64(b64sk, b64len, k->sk, KEY_SEC_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(sectext, seclen, "%s %s %s\n", SEC_TAG, b64sk, k->node);
+	snprintf(sectext, seclen, "%s %s %s\n", kk->sec, b64sk, k->node);
 	rc = key_write_new(kpath, sectext, strlen(sectext), 0600, err, errlen);
 	if (rc == 0 && (rc = key_write_new(ppath, pubtext, strlen(pubtext),
 	    0644, err, errlen)) == -1)
@@ -419,8 +503,22 @@ key_write_files(const char *dir, const struct seckey *k, char *err,
 }
 
 int
-key_generate(const char *dir, const char *node, char kid[KID_HEX_LEN + 1],
-    char *err, size_t errlen)
+key_write_files(const char *dir, const struct seckey *k, char *err,
+    size_t errlen)
+{
+	return key_write_kind(&kind_node, dir, k, err, errlen);
+}
+
+int
+admin_key_write_files(const char *dir, const struct seckey *k, char *err,
+    size_t errlen)
+{
+	return key_write_kind(&kind_admin, dir, k, err, errlen);
+}
+
+static int
+key_generate_kind(const struct key_kind *kk, const char *dir,
+    const char *node, char kid[KID_HEX_LEN + 1], char *err, size_t errlen)
 {
 	struct seckey k;
 	int rc;
@@ -435,9 +533,25 @@ key_generate(const char *dir, const char *node, char kid[KID_HEX_LEN + 1],
 	crypto_sign_keypair(k.pk, k.sk);
 	hive_strlcpy(k.node, node, sizeof(k.node));
 	key_kid(k.pk, k.kid);
-	rc = key_write_files(dir, &k, err, errlen);
+	rc = key_write_kind(kk, dir, &k, err, errlen);
 	if (rc == 0)
 		memcpy(kid, k.kid, KID_HEX_LEN + 1);
 	seckey_free(&k);
 	return rc;
+}
+
+int
+key_generate(const char *dir, const char *node, char kid[KID_HEX_LEN + 1],
+    char *err, size_t errlen)
+{
+	return key_generate_kind(&kind_node, dir, node, kid, err, errlen);
+}
+
+/* The admin key's files are DIR/admin.key and DIR/admin.pub. */
+int
+admin_key_generate(const char *dir, char kid[KID_HEX_LEN + 1], char *err,
+    size_t errlen)
+{
+	return key_generate_kind(&kind_admin, dir, ADMIN_KEY_NAME, kid, err,
+	    errlen);
 }

@@ -6,6 +6,10 @@
  *              "hive-ed25519 <base64 32-byte public key> <node-id>"
  *   NODE.key:  "hive-ed25519-secret <base64 64-byte libsodium sk> <node-id>"
  *              mode 0600, never a symlink, never group/other-readable.
+ *   admin.pub: "hive-admin-ed25519 <base64 32-byte public key> admin"
+ *   admin.key: "hive-admin-ed25519-secret <base64 64-byte sk> admin"
+ *              the same format under other tags: no loader of one kind
+ *              accepts a file of the other.
  *   keyring:   a directory of *.pub files plus an optional "revoked" file
  *              listing kids and "node NAME before TS" lines.
  *
@@ -86,6 +90,13 @@ int pubkey_parse(const char *text, size_t len, const char *name,
 int pubkey_load(const char *path, struct pubkey *out, char *err, size_t);
 int seckey_load(const char *path, struct seckey *out, char *err, size_t);
 void seckey_free(struct seckey *);
+/* the same for admin keys (trust lists, hive-cli only) */
+int admin_pubkey_parse(const char *text, size_t len, const char *name,
+    struct pubkey *out, char *err, size_t errlen);
+int admin_pubkey_load(const char *path, struct pubkey *out, char *err,
+    size_t);
+int admin_seckey_load(const char *path, struct seckey *out, char *err,
+    size_t);
 
 /* keygen: writes DIR/NODE.key (0600) and DIR/NODE.pub, never overwrites */
 int key_generate(const char *dir, const char *node, char kid[KID_HEX_LEN + 1],
@@ -95,8 +106,16 @@ int seckey_from_seed(const uint8_t seed[32], const char *node,
     struct seckey *out);
 int key_write_files(const char *dir, const struct seckey *,
     char *err, size_t errlen);
+/* admin keygen: DIR/admin.key (0600) and DIR/admin.pub, never overwrites */
+#define ADMIN_KEY_NAME	"admin"
+int admin_key_generate(const char *dir, char kid[KID_HEX_LEN + 1],
+    char *err, size_t errlen);
+int admin_key_write_files(const char *dir, const struct seckey *,
+    char *err, size_t errlen);
 
 int keyring_load(const char *dir, struct keyring *out, char *err, size_t);
+/* (re)build the by-kid index of a keyring made by hand */
+void keyring_index(struct keyring *);
 const struct trusted_key *keyring_find(const struct keyring *,
     const char *kid);
 int keyring_node_revoked(const struct keyring *, const char *node,

@@ -9,8 +9,8 @@
 _hive_cli()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev= verb= flags=
-	local verbs='keygen keys pending policy reload reply roster send
-	    setup status sync-status verify'
+	local verbs='admin keygen keys pending policy reload reply roster send
+	    setup status sync-status trust verify'
 	local channels='command response sync heartbeat status alert'
 	local common='-c --config -h --host -p --port -u --username
 	    --password-file --prefix --cafile --capath --cert --key --keys
@@ -34,11 +34,14 @@ _hive_cli()
 	fi
 	verb=${COMP_WORDS[1]}
 
-	# the subcommand word of "keys list" and "policy explain"
+	# the subcommand word of "admin keygen", "keys list" and "policy explain"
 	case $verb in
-	keys|policy)
+	admin|keys|policy|trust)
 		if [ "$COMP_CWORD" -eq 2 ]; then
 			case $verb in
+			admin) COMPREPLY=($(compgen -W 'keygen --help' -- "$cur")) ;;
+			trust) COMPREPLY=($(compgen -W 'show add remove revoke --help' \
+			    -- "$cur")) ;;
 			keys) COMPREPLY=($(compgen -W 'list --help' -- "$cur")) ;;
 			policy) COMPREPLY=($(compgen -W 'explain --help' -- "$cur")) ;;
 			esac
@@ -74,6 +77,9 @@ _hive_cli()
 	esac
 
 	case $verb in
+	admin)		flags='--dir --help' ;;
+	trust)		flags='--from --out --cluster --admin-key --admin-pub --role
+		    --before --json --help' ;;
 	keygen)		flags='--node --dir --help' ;;
 	keys)		flags=$common ;;
 	verify)		flags="--no-time $common" ;;

@@ -170,6 +170,8 @@ same_set "hive-cli --help flags = hive-cli.1 OPTIONS" \
 # the argv that reaches a verb's options
 verb_argv() {
 	case $1 in
+	admin) echo "admin keygen" ;;
+	trust) echo "trust show" ;;
 	keys) echo "keys list" ;;
 	policy) echo "policy explain" ;;
 	*) echo "$1" ;;
@@ -224,8 +226,12 @@ for v in $verbs; do
 	[ -z "$refused" ] || echo "    refused: $(printf '%s ' $refused)"
 done
 
+help_ok "hive-cli admin --help" "$CLI" admin --help
 help_ok "hive-cli keys --help" "$CLI" keys --help
 help_ok "hive-cli policy --help" "$CLI" policy --help
+usage_err "hive-cli admin (no keygen)" "$CLI" admin
+help_ok "hive-cli trust --help" "$CLI" trust --help
+usage_err "hive-cli trust (no operation)" "$CLI" trust
 usage_err "hive-cli keys (no list)" "$CLI" keys
 usage_err "hive-cli policy (no explain)" "$CLI" policy
 
