@@ -71,8 +71,10 @@ role_pid() {	# role_pid ROLE: the monitor's child running -P ROLE
 	ps -o pid=,args= --ppid "$MON" | awk -v r="$1" \
 	    '{ for (i = 2; i < NF; i++) if ($i == "-P" && $(i + 1) == r) print $1 }'
 }
-ROUTER=$(role_pid router)
-INJECTOR=$(role_pid injector)
+# an injector forked just before the router may not have exec'd yet
+roles_up() { ROUTER=$(role_pid router) && INJECTOR=$(role_pid injector) &&
+    [ -n "$ROUTER" ] && [ -n "$INJECTOR" ]; }
+wait_until roles_up || true
 printf 'router %s\ninjector %s\nmonitor %s\n' "$ROUTER" "$INJECTOR" "$MON" \
     >"$T/pg1/pids"
 check "the roles are found (router $ROUTER, injector $INJECTOR)" \

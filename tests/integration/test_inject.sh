@@ -91,8 +91,11 @@ instance turq-18789 {
 	url ws://127.0.0.1:18789
 }"
 start_box mini
-uids=$(ps -o uid= --ppid "${PIDS[-1]}" | sort -n | tr -d ' ' | tr '\n' ' ')
 want=$(printf '%s\n' 1 65534 "$(id -u "$DUSER")" | sort -n | tr '\n' ' ')
+# each child drops its ids as it starts: until they have
+uids_are() { uids=$(ps -o uid= --ppid "${PIDS[-1]}" | sort -n | tr -d ' ' |
+    tr '\n' ' ') && [ "$uids" = "$want" ]; }
+wait_until uids_are || true
 check "router and two injectors, as $DUSER, nobody and daemon ($uids)" \
     [ "$uids" = "$want" ]
 
