@@ -243,7 +243,8 @@ check "a command published on the sync topic is refused" \
     wait_for "$T/pg1/daemon.log" 'refused reason=topic-mismatch'
 stash "$T/expired.wire" --ch command --text "too late" --ttl 1
 exp_at=$(jq '.ts + .ttl' "$T/expired.wire")
-past_ttl() { [ "$(date +%s)" -gt "$exp_at" ]; }
+# one second more: the daemon's time(2) can lag date's clock by a tick
+past_ttl() { [ "$(date +%s)" -gt $((exp_at + 1)) ]; }
 wait_until past_ttl
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -t hive/pg1-18890/command \
     -f "$T/expired.wire"
