@@ -39,7 +39,11 @@ for i in 1 2 3; do
 	    --text "drain-$i" >/dev/null
 done
 wait_until calls_ge pg1 1
+# all three in the journal before the stop: one read only during the
+# drain would be held for the next start instead (test_restart.sh)
 check "one call runs while the gateway is slow, two wait" \
+    wait_until journal_is 3
+check "...only one has reached the gateway" \
     [ "$(wc -l <"$T/pg1/calls/calls.log")" -eq 1 ]
 pid=${PIDS[-1]}
 kill -TERM "$pid"
